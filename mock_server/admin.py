@@ -1,0 +1,80 @@
+"""The admin API under ``/_mock/`` (never under ``/public/v2``): reset, clock, pools, billing."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from flask import Blueprint, request
+
+from mock_server.errors import json_response, validation_error
+from mock_server.params import json_body
+from mock_server.state import state
+
+bp = Blueprint("admin", __name__)
+
+
+def _number(body: dict[str, Any], name: str, *, required: bool) -> float | None:
+    value = body.get(name)
+    if value is None:
+        if required:
+            raise validation_error(["body", name], "Field required", "missing", input=body)
+        return None
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value < 0
+    ):
+        raise validation_error(
+            ["body", name],
+            "Input should be a finite number >= 0",
+            "greater_than_equal",
+            input=value,
+        )
+    return float(value)
+
+
+@bp.post("/reset")
+def reset() -> Any:
+    body = json_body(required=False)
+    seed = body.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise validation_error(
+            ["body", "seed"], "Input should be a valid integer", "int_type", input=seed
+        )
+    st = state()
+    st.reset(seed)
+    return json_response({"status": "ok", "seed": st.world.seed, "clock": st.world.clock_info()})
+
+
+@bp.get("/clock")
+def clock() -> Any:
+    return json_response(state().world.clock_info())
+
+
+@bp.post("/clock/advance")
+def advance() -> Any:
+    seconds = _number(json_body(), "seconds", required=True)
+    world = state().world
+    world.advance(seconds or 0.0)
+    return json_response(world.clock_info())
+
+
+@bp.post("/clock/run-until-idle")
+def run_until_idle() -> Any:
+    limit = _number(json_body(required=False), "max_seconds", required=False)
+    world = state().world
+    world.run_until_idle(limit)
+    return json_response(world.clock_info())
+
+
+@bp.get("/pools")
+def pools() -> Any:
+    return json_response({"pools": state().world.pools_report()})
+
+
+@bp.get("/billing")
+def billing() -> Any:
+    ws = request.args.get("workspace") or None
+    return json_response(state().world.billing_report(ws))

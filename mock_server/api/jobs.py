@@ -1,0 +1,352 @@
+"""Training jobs: submit, status, list, logs (streamed), kill, restart, elastic pods."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from mock_server.errors import json_response, platform_error, validation_error
+from mock_server.params import json_body, query_bool, query_datetime, query_int
+from mock_server.state import ServerState, state, workspace
+from mock_server.tenancy import default_queue, stable_uuid
+from mock_server.validation import Field, validate
+from simulator.billing import metered_seconds
+from simulator.errors import Rejected
+from simulator.jobs import JOB_TYPES, PENDING, RUNNING, Job
+from simulator.scheduler import PRIORITY_CLASSES
+
+bp = Blueprint("jobs", __name__)
+
+LIST_STATUSES = (
+    "Completed",
+    "Completing",
+    "Deleted",
+    "Failed",
+    "Pending",
+    "Running",
+    "Stopped",
+    "Succeeded",
+    "Terminated",
+    "Terminating",
+    "Restarting",
+)
+CHUNK = 256
+INT_OR_DEFAULT = Field("integer", or_default=True)
+SPEC_JOB_TYPES = tuple(t for t in JOB_TYPES if t not in ("cce", "spark"))
+
+
+def run_job_fields(regions: tuple[str, ...]) -> dict[str, Field]:
+    """RunJobRequest of the spec v2.8.1 (``additionalProperties: false``)."""
+    s_null, b, b_null = (
+        Field("string", nullable=True),
+        Field("boolean"),
+        Field("boolean", nullable=True),
+    )
+    return {
+        "script": Field("string", required=True),
+        "base_image": Field("string", required=True),
+        "instance_type": Field("string", required=True),
+        "tmp_storage": s_null,
+        "region": Field("string", enum=regions),
+        "type": Field("string", enum=SPEC_JOB_TYPES),
+        "n_workers": Field("integer", gt=0),
+        "processes_per_worker": INT_OR_DEFAULT,
+        "job_desc": s_null,
+        "internet": b_null,
+        "conda_env": s_null,
+        "max_retry": Field("integer", nullable=True),
+        "priority_class": Field("string", nullable=True, enum=PRIORITY_CLASSES[::-1]),
+        "queue_name": s_null,
+        "allocation_name": s_null,
+        "checkpoint_dir": s_null,
+        "logs_dir": s_null,
+        "health_params": Field("object", nullable=True),
+        "shm_size_class": Field("string", enum=("small", "medium", "large")),
+        "flags": Field("object"),
+        "env_variables": Field("object"),
+        "pytorch_use_env": b,
+        "elastic_min_workers": INT_OR_DEFAULT,
+        "elastic_max_workers": INT_OR_DEFAULT,
+        "elastic_max_restarts": Field("integer"),
+        "cuda11": b,
+        "forbid_s3": b,
+        "forbid_internet": b,
+        "preflight_check": b_null,
+        "stop_timer": Field("integer", ge=0),
+        "in_communal_cluster": b,
+        "include_nodes": Field("array", items="string"),
+        "exclude_nodes": Field("array", items="string"),
+    }
+
+
+HEALTH_FIELDS = {
+    "log_period": Field("integer", required=True, ge=20, le=720),
+    "action": Field("string", nullable=True, enum=("delete", "restart")),
+    "sub_actions": Field("array", items="string"),
+}
+
+
+def _iso(epoch: float) -> str | None:
+    if not epoch:
+        return None
+    return datetime.fromtimestamp(int(epoch), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _money(value: Decimal) -> str:
+    return str(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+
+
+def _rejected(exc: Rejected) -> Any:
+    return platform_error(exc.http_status, exc.error_code, exc.message)
+
+
+def _queue_fields(job: Job) -> dict[str, str]:
+    q = default_queue(job.workspace, job.region)
+    params = job.spec.params
+    alloc_name = params.get("allocation_name") or q["allocation_name"]
+    queue_name = params.get("queue_name") or q["name"]
+    return {
+        "queue_name": queue_name,
+        "queue_id": q["id"] if queue_name == q["name"] else stable_uuid(job.workspace, queue_name),
+        "allocation_name": alloc_name,
+        "allocation_id": q["allocation_id"]
+        if alloc_name == q["allocation_name"]
+        else stable_uuid(job.workspace, alloc_name),
+    }
+
+
+def list_item(st: ServerState, job: Job) -> dict[str, Any]:
+    """``ListJobsItem``: capitalised status, string cost and ``"<int>s"`` duration, no nulls
+    in the string fields the CLI filters on."""
+    now = st.world.now_epoch()
+    return {
+        "uid": job.uid,
+        "job_name": job.name,
+        "status": job.status,
+        "region": job.region,
+        "instance_type": job.itype.key,
+        "job_desc": job.spec.job_desc or "",
+        "job_author": job.author or "N/A",
+        "created_dt": _iso(job.created_at),
+        "updated_dt": _iso(job.updated_at),
+        "completed_dt": _iso(job.completed_at),
+        "cost": _money(st.world.job_cost(job)),
+        "gpu_count": job.gpu_count,
+        "duration": f"{metered_seconds(job.run_seconds(now), 'per_second')}s",
+        "namespace": workspace().namespace,
+        **_queue_fields(job),
+    }
+
+
+@bp.post("/jobs")
+def submit() -> Any:
+    st = state()
+    body = json_body()
+    validate(body, run_job_fields(tuple(st.world.config.catalog.regions)))
+    if body.get("health_params") is not None:
+        validate(body["health_params"], HEALTH_FIELDS, loc=("body", "health_params"))
+    ws = workspace()
+    try:
+        job = st.world.submit_job(body, workspace=ws.id, author=ws.owner_email)
+    except Rejected as exc:
+        raise _rejected(exc) from None
+    return json_response(
+        {"job_name": job.name, "status": "Pending", "created_at": int(job.created_at)}
+    )
+
+
+@bp.get("/jobs")
+def list_jobs() -> Any:
+    st = state()
+    region = request.args.get("region", "")
+    statuses = request.args.getlist("status")
+    for s in statuses:
+        if s not in LIST_STATUSES:
+            raise validation_error(
+                ["query", "status", statuses.index(s)],
+                "Input should be " + ", ".join(f"'{x}'" for x in LIST_STATUSES),
+                "enum",
+                input=s,
+            )
+    limit = query_int("limit", 6000, minimum=1)
+    offset = query_int("offset", 0, minimum=0)
+    start, end = query_datetime("start_date"), query_datetime("end_date")
+    if not region:
+        return json_response(
+            {"count": 0, "jobs": [], "status": "ok", "error_code": 0, "error_message": ""}
+        )
+    jobs = st.world.list_jobs(workspace().id, region=region, statuses=statuses or None)
+    jobs = [
+        j
+        for j in jobs
+        if (start is None or j.created_at >= start) and (end is None or j.created_at <= end)
+    ]
+    jobs.sort(key=lambda j: (-j.created_at, -j.seq))
+    page = jobs[offset : offset + limit]
+    return json_response(
+        {
+            "count": len(jobs),
+            "jobs": [list_item(st, j) for j in page],
+            "status": "ok",
+            "error_code": 0,
+            "error_message": "",
+        }
+    )
+
+
+def _not_found(name: str) -> Any:
+    return json_response(
+        {
+            "job_name": name,
+            "status": "job not found",
+            "error_code": 0,
+            "error_message": "job not found",
+        }
+    )
+
+
+@bp.get("/jobs/<job_name>")
+def status(job_name: str) -> Any:
+    job = state().world.get_job(job_name, workspace().id)
+    if job is None:
+        return _not_found(job_name)
+    return json_response(
+        {
+            "uid": job.uid,
+            "job_name": job.name,
+            "status": job.status.lower(),
+            "created_at": int(job.created_at),
+            "pending_at": int(job.pending_at),
+            "running_at": int(job.running_at),
+            "completed_at": int(job.completed_at),
+            "error_code": 0,
+            "error_message": "",
+        }
+    )
+
+
+@bp.delete("/jobs/<job_name>")
+def kill(job_name: str) -> Any:
+    """Logical and idempotent: always ``deleted``; a real job stays listed as Deleted."""
+    st = state()
+    st.world.kill_job(job_name, workspace().id)
+    return json_response(
+        {
+            "job_name": job_name,
+            "deleted_at": str(int(st.world.now_epoch())),
+            "status": "deleted",
+            "error_code": 0,
+            "error_message": "",
+        }
+    )
+
+
+@bp.post("/jobs/restart")
+def restart() -> Any:
+    body = json_body()
+    validate(body, {"job_name": Field("string", required=True)})
+    st = state()
+    try:
+        job = st.world.restart_job(body["job_name"], workspace().id)
+    except Rejected as exc:
+        raise _rejected(exc) from None
+    return json_response(
+        {"job_name": job.name, "status": "Pending", "created_at": int(job.created_at)}
+    )
+
+
+POD_STATUS = {
+    PENDING: "Pending",
+    RUNNING: "Running",
+    "Completed": "Completed",
+    "Succeeded": "Succeeded",
+    "Failed": "Failed",
+    "Deleted": "Deleted",
+}
+
+
+@bp.get("/jobs/elastic/<job_name>/pods")
+def elastic_pods(job_name: str) -> Any:
+    st = state()
+    job = st.world.get_job(job_name, workspace().id)
+    if job is None or job.spec.type != "pytorch_elastic":
+        return json_response({"pods": []})
+    now = st.world.now_epoch()
+    pods = []
+    for i in range(job.n_workers):
+        version = "mpimaster-0" if i == 0 else f"mpiworker-{i - 1}"
+        placed = bool(job.placed_at)
+        pods.append(
+            {
+                "uid": stable_uuid(job.uid, version),
+                "job_name": job.name,
+                "job_version": version,
+                "status": POD_STATUS.get(job.status, job.status),
+                "reason": "ContainerCreating"
+                if placed and not job.running_at
+                else (job.status if job.running_at else "Pending"),
+                "running_at": _iso(job.running_at),
+                "completed_at": _iso(job.completed_at),
+                "updated_at": _iso(job.updated_at),
+                "duration": round(job.run_seconds(now), 3),
+            }
+        )
+    return json_response({"pods": pods})
+
+
+@bp.get("/jobs/<job_name>/preemptors")
+def preemptors(job_name: str) -> Any:
+    return json_response({"preemptors": []})
+
+
+def _pieces(line: str) -> Iterator[bytes]:
+    """One line per chunk, at most 256 bytes each, never splitting a UTF-8 character."""
+    data = (line + "\n").encode()
+    while data:
+        cut = min(CHUNK, len(data))
+        while cut < len(data) and (data[cut] & 0xC0) == 0x80:
+            cut -= 1
+        yield data[:cut]
+        data = data[cut:]
+
+
+def _follow(st: ServerState, job: Job, tail: int, stamps: bool) -> Iterator[bytes]:
+    """Stream the log from its start and keep the response open while the job runs, so the
+    CLI's piece-count de-duplication stays aligned; bounded by ``log_follow_max_s``."""
+    world = st.world
+    deadline = time.monotonic() + float(st.settings["log_follow_max_s"])
+    poll = float(st.settings["log_poll_s"])
+    sent = 0
+    while True:
+        running = world.get_job(job.name) is not None and job.status == RUNNING
+        lines = world.job_logs(job, tail=tail, timestamps=stamps)
+        fresh = lines[sent:] if not tail else (lines if not sent else [])
+        for line in fresh:
+            yield from _pieces(line)
+        sent = max(sent, len(lines))
+        if not running or time.monotonic() >= deadline:
+            return
+        time.sleep(poll)
+
+
+@bp.get("/jobs/<job_name>/logs")
+def logs(job_name: str) -> Any:
+    st = state()
+    tail = query_int("tail", 0, minimum=0)
+    stamps = query_bool("verbose", True)
+    job = st.world.get_job(job_name, workspace().id)
+    if job is None:
+        return _not_found(job_name)
+    if job.status == PENDING:
+        return Response(
+            f"Job {job.name} in queue. Try later\n", content_type="text/plain; charset=utf-8"
+        )
+    if job.status == RUNNING:
+        return Response(_follow(st, job, tail, stamps), content_type="text/plain; charset=utf-8")
+    body = "".join(line + "\n" for line in st.world.job_logs(job, tail=tail, timestamps=stamps))
+    return Response(body, content_type="text/plain; charset=utf-8")

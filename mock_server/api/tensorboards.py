@@ -1,0 +1,5 @@
+"""Placeholder until this API area is implemented."""
+
+from flask import Blueprint
+
+bp = Blueprint("tensorboards", __name__)

@@ -1,0 +1,132 @@
+"""Tokens, workspaces and the platform's 401s.
+
+Permissive mode (default): any key pair gets a token, and a workspace comes into being on first
+use, bound to the ``x-api-key`` it first presented. Strict mode (``auth.mode: strict`` in the
+config): only the configured key pairs, workspaces and api keys are accepted. Tokens expire after
+``expires_in`` seconds of *virtual* time.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mock_server.errors import platform_error
+from simulator.randomness import derive_seed
+
+TOKEN_TTL_S = 3600
+
+
+@dataclass
+class Workspace:
+    """A workspace as the API shows it; its id is the ``x-workspace-id`` header."""
+
+    id: str
+    api_key: str
+    name: str
+    namespace: str
+    project_id: str = ""
+    project_name: str = "mlspace-sim"
+    owner_email: str = "user@example.com"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Token:
+    client_id: str
+    expires_at: float
+
+
+def namespace_for(workspace_id: str) -> str:
+    """A stable platform-style namespace (``ai<7 digits>-<5 digits>``) for a workspace id."""
+    n = derive_seed(0, "namespace", workspace_id)
+    return f"ai{n % 10**7:07d}-{(n // 10**7) % 10**5:05d}"
+
+
+def _fake_jwt(client_id: str, expires_at: float) -> str:
+    """An opaque token shaped like the platform's RS256 JWT (never verified as one)."""
+
+    def part(obj: dict[str, Any]) -> str:
+        raw = json.dumps(obj, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    header = part({"alg": "RS256", "typ": "JWT", "kid": "mlspace-sim"})
+    body = part({"sub": client_id, "exp": int(expires_at), "jti": secrets.token_hex(8)})
+    return f"{header}.{body}.{secrets.token_urlsafe(32)}"
+
+
+class AuthRegistry:
+    """Issues tokens and resolves every other request's headers to a workspace."""
+
+    def __init__(self, config: dict[str, Any] | None, now: Callable[[], float]) -> None:
+        config = config or {}
+        self.strict = config.get("mode", "permissive") == "strict"
+        self.ttl = int(config.get("token_ttl_s", TOKEN_TTL_S))
+        self._keys = {k["client_id"]: str(k["client_secret"]) for k in config.get("keys", [])}
+        self._now = now
+        self._lock = threading.Lock()
+        self._tokens: dict[str, Token] = {}
+        self.workspaces: dict[str, Workspace] = {}
+        for ws in config.get("workspaces", []):
+            self._add_workspace(str(ws["id"]), str(ws["api_key"]), ws.get("name"))
+
+    def _add_workspace(self, ws_id: str, api_key: str, name: str | None = None) -> Workspace:
+        ws = Workspace(
+            ws_id,
+            api_key,
+            name or f"workspace-{ws_id[:8]}",
+            namespace_for(ws_id),
+            project_id=str(ws_id),
+        )
+        self.workspaces[ws_id] = ws
+        return ws
+
+    def issue(self, client_id: Any, client_secret: Any) -> tuple[str, int] | None:
+        """A new token for a key pair, or None for bad credentials."""
+        if not isinstance(client_id, str) or not isinstance(client_secret, str):
+            return None
+        if self.strict:
+            if self._keys.get(client_id) != client_secret:
+                return None
+        elif not client_id or not client_secret:
+            return None
+        expires_at = self._now() + self.ttl
+        token = _fake_jwt(client_id, expires_at)
+        with self._lock:
+            self._tokens[token] = Token(client_id, expires_at)
+        return token, self.ttl
+
+    def check_token(self, headers: Any) -> Token:
+        """The caller's valid token (the only check ``workspaces/v3`` endpoints make)."""
+        raw = headers.get("authorization")
+        if not raw:
+            raise platform_error(401, 19, "no authorization header, it is required")
+        token_str = raw[7:].strip() if raw[:7].lower() == "bearer " else raw.strip()
+        token = self._tokens.get(token_str)
+        if token is None:
+            raise platform_error(401, 21, "invalid access_token")
+        if self._now() >= token.expires_at:
+            raise platform_error(401, 20, "access_token expired")
+        return token
+
+    def authenticate(self, headers: Any) -> Workspace:
+        """The caller's workspace, or the platform's 401 for the first thing that is wrong."""
+        self.check_token(headers)
+        api_key = headers.get("x-api-key")
+        if not api_key:
+            raise platform_error(401, 9, "No x-api-key header provided")
+        ws_id = (headers.get("x-workspace-id") or "").strip()
+        with self._lock:
+            ws = self.workspaces.get(ws_id)
+            if ws is None:
+                if self.strict or not ws_id:
+                    raise platform_error(401, 2, "namespace not found")
+                ws = self._add_workspace(ws_id, api_key)
+        if ws.api_key != api_key:
+            raise platform_error(401, 10, "Invalid api-key for workspace")
+        return ws

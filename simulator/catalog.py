@@ -1,0 +1,77 @@
+"""Regions and instance types, loaded from data (``data/catalog.yaml`` or the user's override)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from simulator.errors import Rejected
+
+
+@dataclass(frozen=True)
+class InstanceType:
+    """One worker shape: GPUs per worker, GPU model, CPU and RAM limits."""
+
+    key: str
+    name: str
+    gpus: int
+    gpu_model: str | None
+    cpu: float
+    memory_gi: float
+    jupyter: bool = False
+
+    @property
+    def milli_cpu(self) -> int:
+        return round(self.cpu * 1000)
+
+    @property
+    def memory_mi(self) -> int:
+        return round(self.memory_gi * 1024)
+
+
+@dataclass(frozen=True)
+class Region:
+    """A cluster that accepts training jobs (and, for some, Jupyter Servers)."""
+
+    key: str
+    name: str
+    description: str = ""
+    nfs_name: str | None = None
+    ssh_host: str | None = None
+    in_spec_enum: bool = False
+    instance_types: dict[str, InstanceType] = field(default_factory=dict)
+
+    @property
+    def cpu_only(self) -> bool:
+        return all(t.gpus == 0 for t in self.instance_types.values())
+
+
+class Catalog:
+    """Lookup of regions and their instance types, with the platform's rejection messages."""
+
+    def __init__(self, regions: list[Region]) -> None:
+        self.regions: dict[str, Region] = {r.key: r for r in regions}
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Catalog:
+        regions = []
+        for r in data["regions"]:
+            types = {t["key"]: InstanceType(**t) for t in r.get("instance_types", [])}
+            fields = {k: v for k, v in r.items() if k != "instance_types"}
+            regions.append(Region(**fields, instance_types=types))
+        return cls(regions)
+
+    def region(self, key: str) -> Region:
+        try:
+            return self.regions[key]
+        except KeyError:
+            raise Rejected(f"Unknown region={key!r}", error_code=1) from None
+
+    def instance_type(self, region: str, key: str) -> InstanceType:
+        """The type ``key`` in ``region``, else the platform's "Can't find instance_type_key"."""
+        itype = self.region(region).instance_types.get(key)
+        if itype is None:
+            raise Rejected(
+                f"Can't find instance_type_key={key!r} for region={region}", error_code=1
+            )
+        return itype

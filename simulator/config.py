@@ -1,0 +1,92 @@
+"""Engine configuration: packaged data files deep-merged with the user's ``--config`` YAML."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from simulator.catalog import Catalog
+from simulator.prices import PriceBook
+
+TARIFFS = ("per_second", "per_minute_ceil")
+
+
+def _packaged(name: str) -> dict[str, Any]:
+    text = resources.files("simulator").joinpath("data", name).read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def _read_yaml(path: str | Path) -> dict[str, Any]:
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``override`` on top of ``base``: mappings merge key by key, anything else replaces."""
+    out = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+@dataclass
+class SimConfig:
+    """Everything the engine needs besides the seed and the clock."""
+
+    catalog: Catalog
+    prices: PriceBook
+    pools: list[dict[str, Any]]
+    limits: dict[str, Any]
+    scheduler: dict[str, Any]
+    timings: dict[str, Any]
+    billing: dict[str, Any]
+    runtime: dict[str, Any]
+    raw: dict[str, Any]
+
+    @property
+    def tariff(self) -> str:
+        return self.billing["tariff"]
+
+
+def _section(value: Any, packaged: str) -> dict[str, Any]:
+    """A catalog/prices section: inline mapping, a path to a YAML file, or the packaged file."""
+    if value is None:
+        return _packaged(packaged)
+    if isinstance(value, (str, Path)):
+        return _read_yaml(value)
+    return value
+
+
+def load_config(
+    path: str | Path | None = None, overrides: dict[str, Any] | None = None
+) -> SimConfig:
+    """Packaged defaults, then the YAML file at ``path``, then ``overrides`` (highest wins)."""
+    raw = _packaged("defaults.yaml")
+    if path is not None:
+        raw = deep_merge(raw, _read_yaml(path))
+    if overrides:
+        raw = deep_merge(raw, overrides)
+    tariff = raw["billing"]["tariff"]
+    if tariff not in TARIFFS:
+        raise ValueError(f"billing.tariff must be one of {TARIFFS}, not {tariff!r}")
+    return SimConfig(
+        catalog=Catalog.from_data(_section(raw.get("catalog"), "catalog.yaml")),
+        prices=PriceBook(_section(raw.get("prices"), "prices.yaml")),
+        pools=raw["pools"],
+        limits=raw["limits"],
+        scheduler=raw["scheduler"],
+        timings=raw["timings"],
+        billing=raw["billing"],
+        runtime=raw["runtime"],
+        raw=raw,
+    )

@@ -1,0 +1,419 @@
+"""The SimPy engine: capacity, queues, job and Jupyter Server lifecycles, billing.
+
+Everything happens at the environment's current time; the :class:`~simulator.world.World`
+decides what "now" is (manual or real-time clock) and guards the engine with a lock. Lifecycle
+steps are SimPy timeouts with callbacks; a step that finds its job already ended (killed) does
+nothing, which is how a kill cancels whatever was scheduled for the job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any
+
+import simpy
+
+from simulator import logs
+from simulator import notebooks as nb
+from simulator.billing import Ledger
+from simulator.catalog import InstanceType
+from simulator.config import SimConfig
+from simulator.errors import Rejected
+from simulator.jobs import (
+    COMPLETED,
+    DELETED,
+    FAILED,
+    JOB_TYPES,
+    RUNNING,
+    SUCCEEDED,
+    Job,
+    JobSpec,
+)
+from simulator.notebooks import Notebook
+from simulator.pools import Demand, Placement, Pool, build_pools
+from simulator.randomness import stream, uuid4_from
+from simulator.runtime import RuntimeModel, RuntimeModels, check_overrides
+from simulator.scheduler import PRIORITY_RANK, PoolScheduler
+
+DEFAULT_PRIORITY = "medium"
+BANNER_TO_WAIT_S = 0.08  # "is starting..." -> "Waiting for workers", observed 0.07-0.2 s
+
+
+class Engine:
+    """One simulated ML Space: build it, submit to it, and let ``env`` run."""
+
+    def __init__(self, config: SimConfig, *, seed: int = 0, start_epoch: float = 0.0) -> None:
+        self.config = config
+        self.seed = seed
+        self.start_epoch = float(start_epoch)
+        self.env = simpy.Environment()
+        self.catalog = config.catalog
+        self.prices = config.prices
+        self.ledger = Ledger(config.tariff, self.prices.currency, self.prices.illustrative)
+        placement = config.scheduler.get("placement", "best_fit")
+        backfill = bool(config.scheduler.get("backfill", False))
+        self.pools: list[Pool] = build_pools(config.pools, placement)
+        self.schedulers = {p.name: PoolScheduler(p, self._placed, backfill) for p in self.pools}
+        t = config.timings
+        self.runtime = RuntimeModels(config.runtime, float(t["bad_script_fail_s"]))
+        self._pull = tuple(float(x) for x in t["image_pull_s"])
+        self._worker_wait = float(t["worker_wait_s"])
+        self._nb_start = tuple(float(x) for x in t["notebook_start_s"])
+        self._nb_pause = float(t["notebook_pause_s"])
+        self.max_job_gpus = int(config.limits["max_job_gpus"])
+        self.max_notebook_gpus = int(config.limits["max_notebook_gpus"])
+        self.jobs: dict[str, Job] = {}
+        self.notebooks: dict[str, Notebook] = {}
+        self._names = stream(seed, "names", "jobs")
+        self._nb_ids = stream(seed, "names", "notebooks")
+        self._seq = 0
+        self.rejected: list[tuple[float, str]] = []
+
+    # ---- time -------------------------------------------------------------------------------
+    def now_epoch(self) -> float:
+        return self.start_epoch + self.env.now
+
+    def _after(self, delay: float, step: Callable[[Any], None], target: Any) -> None:
+        self.env.timeout(max(0.0, delay)).callbacks.append(lambda _ev: step(target))
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    # ---- capacity ---------------------------------------------------------------------------
+    def _scheduler_for(self, kind: str, region: str, itype: InstanceType) -> PoolScheduler:
+        for pool in self.pools:
+            if pool.matches(kind, region, itype):
+                return self.schedulers[pool.name]
+        what = "GPU" if itype.gpus else "CPU"
+        raise Rejected(f"No {what} capacity serves {kind}s of {itype.key!r} in region={region}")
+
+    def _placed(self, req: Any, plan: Placement) -> None:
+        req.placement = plan
+        if isinstance(req, Job):
+            self._job_placed(req)
+        else:
+            self._notebook_placed(req)
+
+    def _release(self, req: Job | Notebook) -> None:
+        """Give back ``req``'s capacity, or drop it from its queue, and let the queue move."""
+        sched = req.pool
+        if sched is None:
+            return
+        if req.placement is not None:
+            sched.pool.release(req.placement, req.demand)
+            req.placement = None
+            sched.dispatch()
+        elif not req.cancelled:
+            sched.cancel(req)
+
+    # ---- jobs -------------------------------------------------------------------------------
+    def register_runtime_model(self, script_name: str, model: RuntimeModel) -> None:
+        self.runtime.register(script_name, model)
+
+    def _validate_job(self, spec: JobSpec) -> tuple[InstanceType, str, PoolScheduler]:
+        itype = self.catalog.instance_type(spec.region, spec.instance_type)
+        if spec.type not in JOB_TYPES:
+            raise Rejected(f"Unknown job type={spec.type!r}")
+        if spec.n_workers < 1:
+            raise Rejected("n_workers must be a positive integer")
+        priority = spec.priority_class or DEFAULT_PRIORITY
+        if priority not in PRIORITY_RANK:
+            raise Rejected(f"Unknown priority_class={priority!r}")
+        check_overrides(spec)
+        gpus = spec.n_workers * itype.gpus
+        if gpus > self.max_job_gpus:
+            raise Rejected(
+                f"The job asks for {gpus} GPUs; a training job may use at most "
+                f"{self.max_job_gpus} GPUs"
+            )
+        sched = self._scheduler_for("job", spec.region, itype)
+        if not sched.pool.can_ever_fit(spec.n_workers, Demand.of(itype)):
+            raise Rejected(
+                f"{spec.n_workers} x {itype.key} ({gpus} GPUs) can never fit in pool "
+                f"{sched.pool.name!r} of region={spec.region} ({sched.pool.total_gpus} GPUs)"
+            )
+        return itype, priority, sched
+
+    def submit_job(self, spec: JobSpec, *, workspace: str, author: str = "") -> Job:
+        """Accept a job (or raise :class:`Rejected`) and queue it; it may be placed at once."""
+        itype, priority, sched = self._validate_job(spec)
+        name = f"lm-mpi-job-{uuid4_from(self._names)}"
+        uid = str(
+            uuid.UUID(bytes=hashlib.blake2b(name.encode(), digest_size=16).digest(), version=4)
+        )
+        job = Job(
+            name=name,
+            uid=uid,
+            seq=self._next_seq(),
+            workspace=workspace,
+            author=author,
+            spec=spec,
+            itype=itype,
+            priority_class=priority,
+            priority_rank=PRIORITY_RANK[priority],
+            now=self.now_epoch(),
+        )
+        rng = stream(self.seed, "job", name)
+        job.start_at = rng.uniform(*self._pull)  # image pull time until placed; then a timestamp
+        job.plan = self.runtime.plan(job, rng)
+        self.jobs[name] = job
+        job.pool = sched
+        sched.submit(job)
+        return job
+
+    def _job_placed(self, job: Job) -> None:
+        now = self.now_epoch()
+        job.placed_at = now
+        pull = job.start_at
+        job.start_at = now + pull
+        self._after(pull + BANNER_TO_WAIT_S + self._worker_wait, self._job_running, job)
+
+    def _job_running(self, job: Job) -> None:
+        if job.terminal:
+            return
+        now = self.now_epoch()
+        job.status, job.running_at, job.updated_at = RUNNING, now, now
+        job.line = self.ledger.open(
+            workspace=job.workspace,
+            kind="job",
+            item=job.name,
+            region=job.region,
+            instance_type=job.itype.key,
+            workers=job.n_workers,
+            price_per_hour=self.prices.worker_hour(job.itype) * job.n_workers,
+            start=now,
+        )
+        self._after(job.plan.runtime_s, self._job_ended, job)
+
+    def _job_ended(self, job: Job) -> None:
+        if job.terminal:
+            return
+        if job.plan.success:
+            status = SUCCEEDED if job.cpu_only else COMPLETED
+        else:
+            status, job.fail_reason = FAILED, job.plan.reason
+        self._finish(job, status)
+
+    def _finish(self, job: Job, status: str) -> None:
+        now = self.now_epoch()
+        job.status, job.completed_at, job.updated_at = status, now, now
+        if job.line is not None:
+            self.ledger.close(job.line, now)
+        self._release(job)
+
+    def kill_job(self, name: str) -> Job | None:
+        """Delete a job at any moment: it ends Deleted, its capacity and meter stop now."""
+        job = self.jobs.get(name)
+        if job is not None and not job.terminal:
+            self._finish(job, DELETED)
+        return job
+
+    def restart_job(self, name: str) -> Job:
+        """A new job with the same parameters (the old one is left as it is)."""
+        old = self.jobs.get(name)
+        if old is None:
+            raise Rejected("not found", error_code=1, http_status=404)
+        job = self.submit_job(
+            JobSpec.from_params(old.spec.params) if old.spec.params else old.spec,
+            workspace=old.workspace,
+            author=old.author,
+        )
+        job.restarted_from = name
+        return job
+
+    def job_cost(self, job: Job) -> Decimal:
+        if job.line is None:
+            return Decimal(0)
+        return job.line.cost(self.now_epoch(), self.ledger.tariff)
+
+    def job_log_lines(self, job: Job) -> list[tuple[float, str]]:
+        """Every log line visible now, as (epoch, text), oldest first."""
+        return logs.render(job, self.now_epoch(), self.seed, self._worker_wait)
+
+    # ---- Jupyter Servers and TensorBoards ---------------------------------------------------
+    def _notebook_type(self, region: str, key: str) -> InstanceType:
+        itype = self.catalog.instance_type(region, key)
+        if itype.gpus > self.max_notebook_gpus:
+            raise Rejected(
+                f"A Jupyter Server may use at most {self.max_notebook_gpus} GPUs; "
+                f"{key} has {itype.gpus}"
+            )
+        if not itype.jupyter:
+            raise Rejected(
+                f"Instance type {key!r} is not available for Jupyter Servers in region={region}"
+            )
+        return itype
+
+    def create_notebook(
+        self,
+        *,
+        workspace: str,
+        name: str,
+        region: str,
+        instance_type: str,
+        image: str = "",
+        author: str = "",
+        kind: str = "notebook",
+        extra: dict[str, Any] | None = None,
+    ) -> Notebook:
+        """Start a server: it takes its GPUs from the direct pool, waiting if that is full."""
+        itype = self._notebook_type(region, instance_type)
+        uid = str(uuid4_from(self._nb_ids))
+        book = Notebook(
+            uid=uid,
+            seq=self._next_seq(),
+            name=name,
+            workspace=workspace,
+            author=author,
+            kind=kind,
+            region=region,
+            itype=itype,
+            image=image,
+            now=self.now_epoch(),
+            extra=dict(extra or {}),
+        )
+        self.notebooks[uid] = book
+        self._request_capacity(book, nb.CREATING)
+        return book
+
+    def _request_capacity(self, book: Notebook, starting_status: str) -> None:
+        book.cancelled = False
+        if book.itype.gpus == 0 and self.prices.worker_hour(book.itype) == 0:
+            book.pool = None
+            self._set_nb_status(book, starting_status)
+            self._notebook_started(book)
+            return
+        sched = self._scheduler_for("notebook", book.region, book.itype)
+        if not sched.pool.can_ever_fit(1, book.demand):
+            raise Rejected(f"{book.itype.key} can never fit in pool {sched.pool.name!r}")
+        book.pool = sched
+        self._set_nb_status(book, nb.WAITING)
+        book.extra["_starting_status"] = starting_status
+        sched.submit(book)
+
+    def _notebook_placed(self, book: Notebook) -> None:
+        self._set_nb_status(book, book.extra.pop("_starting_status", nb.CREATING))
+        self._notebook_started(book)
+
+    def _notebook_started(self, book: Notebook) -> None:
+        """Capacity is held from here: meter it and become running after the start-up time."""
+        book.line = self.ledger.open(
+            workspace=book.workspace,
+            kind=book.kind,
+            item=book.uid,
+            region=book.region,
+            instance_type=book.itype.key,
+            workers=1,
+            price_per_hour=self.prices.worker_hour(book.itype),
+            start=self.now_epoch(),
+        )
+        rng = stream(self.seed, "notebook", book.uid, book.seq, len(self.ledger.lines))
+        line = book.line
+        self._after(rng.uniform(*self._nb_start), self._notebook_ready, (book, line))
+
+    def _notebook_ready(self, arg: tuple[Notebook, Any]) -> None:
+        book, line = arg
+        if book.line is line and line.end is None and not book.deleted:
+            self._set_nb_status(book, nb.RUNNING)
+
+    def _set_nb_status(self, book: Notebook, status: str) -> None:
+        book.status, book.status_updated_at = status, self.now_epoch()
+
+    def _stop_notebook(self, book: Notebook) -> None:
+        self._release(book)
+        if book.line is not None:
+            self.ledger.close(book.line, self.now_epoch())
+            book.line = None
+
+    def pause_notebook(self, uid: str) -> Notebook:
+        """Pause: frees the GPUs and stops billing at once; paused a few seconds later."""
+        book = self._live_notebook(uid)
+        if book.status in (nb.PAUSING, nb.PAUSED):
+            return book
+        if book.status == nb.DELETING:
+            raise Rejected(
+                "Notebook deletion is already in progress.", error_code=2, http_status=409
+            )
+        self._stop_notebook(book)
+        self._set_nb_status(book, nb.PAUSING)
+        self._after(self._nb_pause, self._notebook_paused, book)
+        return book
+
+    def _notebook_paused(self, book: Notebook) -> None:
+        if book.status == nb.PAUSING:
+            self._set_nb_status(book, nb.PAUSED)
+
+    def resume_notebook(self, uid: str, region: str, instance_type: str) -> Notebook:
+        """Resume a paused server, possibly on another instance type."""
+        book = self._live_notebook(uid)
+        if book.status not in (nb.PAUSED, nb.PAUSING):
+            raise Rejected(
+                f"Notebook status is '{book.status.capitalize()}'. Can't resume.",
+                error_code=3,
+                http_status=409,
+            )
+        book.set_type(region, self._notebook_type(region, instance_type))
+        self._request_capacity(book, nb.RESUMING)
+        return book
+
+    def delete_notebook(self, uid: str) -> Notebook:
+        """Delete: capacity and billing stop now; the server disappears a moment later."""
+        book = self._live_notebook(uid)
+        if book.status == nb.DELETING:
+            raise Rejected(
+                "Notebook deletion is already in progress.", error_code=2, http_status=409
+            )
+        self._stop_notebook(book)
+        self._set_nb_status(book, nb.DELETING)
+        self._after(self._nb_pause, self._notebook_gone, book)
+        return book
+
+    def _notebook_gone(self, book: Notebook) -> None:
+        book.deleted = True
+
+    def _live_notebook(self, uid: str) -> Notebook:
+        book = self.notebooks.get(uid)
+        if book is None or book.deleted:
+            raise Rejected(f"Notebook uuid='{uid}' does not found", error_code=404, http_status=404)
+        return book
+
+    def notebook_cost(self, book: Notebook) -> Decimal:
+        now = self.now_epoch()
+        return sum(
+            (ln.cost(now, self.ledger.tariff) for ln in self.ledger.lines if ln.item == book.uid),
+            Decimal(0),
+        )
+
+    # ---- reports ----------------------------------------------------------------------------
+    def pools_report(self) -> list[dict[str, Any]]:
+        out = []
+        for pool in self.pools:
+            rep = pool.report()
+            rep["waiting"] = self.schedulers[pool.name].waiting
+            out.append(rep)
+        return out
+
+    def billing_report(self, workspace: str | None = None) -> dict[str, Any]:
+        return self.ledger.report(self.now_epoch(), workspace)
+
+    def idle(self) -> bool:
+        """No scheduled event is left: nothing will change until someone asks."""
+        return self.env.peek() == float("inf")
+
+    # ---- batch ------------------------------------------------------------------------------
+    def feed(self, arrivals: Iterable[tuple[float, Callable[[Engine], Any]]]) -> None:
+        """Run each ``action(engine)`` at its virtual time (seconds from start), in order."""
+        self.env.process(self._arrivals(iter(arrivals)))
+
+    def _arrivals(self, arrivals: Any) -> Any:
+        for t, action in arrivals:
+            if t > self.env.now:
+                yield self.env.timeout(t - self.env.now)
+            try:
+                action(self)
+            except Rejected as exc:
+                self.rejected.append((self.env.now, exc.message))

@@ -1,0 +1,144 @@
+"""Training jobs: what was asked (JobSpec) and what happened (Job timeline and status)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from simulator.catalog import InstanceType
+from simulator.pools import Demand, Placement
+
+PENDING, RUNNING = "Pending", "Running"
+COMPLETED, SUCCEEDED, FAILED, DELETED = "Completed", "Succeeded", "Failed", "Deleted"
+TERMINAL = frozenset({COMPLETED, SUCCEEDED, FAILED, DELETED, "Terminated", "Stopped"})
+JOB_TYPES = (
+    "binary",
+    "horovod",
+    "pytorch",
+    "pytorch2",
+    "torchrun",
+    "pytorch_elastic",
+    "nogpu",
+    "binary_exp",
+    "cce",
+    "spark",
+)
+
+
+@dataclass
+class JobSpec:
+    """A submission, as the Public API's RunJobRequest carries it (``params`` keeps every field)."""
+
+    script: str
+    base_image: str
+    instance_type: str
+    region: str = "DGX2-MT"
+    type: str = "horovod"
+    n_workers: int = 1
+    priority_class: str | None = None
+    job_desc: str | None = None
+    env_variables: dict[str, Any] = field(default_factory=dict)
+    flags: dict[str, Any] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any]) -> JobSpec:
+        """Build from a RunJobRequest-shaped dict (unknown keys stay in ``params``)."""
+        return cls(
+            script=params.get("script") or "",
+            base_image=params.get("base_image") or "",
+            instance_type=params.get("instance_type") or "",
+            region=params.get("region") or "DGX2-MT",
+            type=params.get("type") or "horovod",
+            n_workers=int(params.get("n_workers") or 1),
+            priority_class=params.get("priority_class"),
+            job_desc=params.get("job_desc"),
+            env_variables=dict(params.get("env_variables") or {}),
+            flags=dict(params.get("flags") or {}),
+            params=dict(params),
+        )
+
+
+class Job:
+    """One training job and its timeline. Timestamps are epoch seconds, 0 until reached."""
+
+    __slots__ = (
+        "author",
+        "cancelled",
+        "completed_at",
+        "created_at",
+        "demand",
+        "fail_reason",
+        "gpu_count",
+        "itype",
+        "line",
+        "n_workers",
+        "name",
+        "pending_at",
+        "placed_at",
+        "placement",
+        "plan",
+        "pool",
+        "priority_class",
+        "priority_rank",
+        "restarted_from",
+        "running_at",
+        "seq",
+        "spec",
+        "start_at",
+        "status",
+        "uid",
+        "updated_at",
+        "workspace",
+    )
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        uid: str,
+        seq: int,
+        workspace: str,
+        author: str,
+        spec: JobSpec,
+        itype: InstanceType,
+        priority_class: str,
+        priority_rank: int,
+        now: float,
+    ) -> None:
+        self.name, self.uid, self.seq = name, uid, seq
+        self.workspace, self.author, self.spec, self.itype = workspace, author, spec, itype
+        self.n_workers = spec.n_workers
+        self.gpu_count = spec.n_workers * itype.gpus
+        self.demand = Demand.of(itype)
+        self.priority_class, self.priority_rank = priority_class, priority_rank
+        self.cancelled = False
+        self.status = PENDING
+        self.created_at = self.pending_at = self.updated_at = now
+        self.running_at = self.completed_at = 0.0
+        self.placed_at = self.start_at = 0.0
+        self.placement: Placement | None = None
+        self.pool: Any = None
+        self.plan: Any = None
+        self.line: Any = None
+        self.fail_reason = ""
+        self.restarted_from: str | None = None
+
+    @property
+    def region(self) -> str:
+        return self.spec.region
+
+    @property
+    def cpu_only(self) -> bool:
+        return self.itype.gpus == 0
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL
+
+    def run_seconds(self, now: float) -> float:
+        """Time spent Running so far (the API's ``duration``)."""
+        if not self.running_at:
+            return 0.0
+        end = self.completed_at or now
+        return max(0.0, end - self.running_at)

@@ -1,0 +1,188 @@
+"""Job logs rendered on demand from the job's timeline and seed, in the platform's format.
+
+Nothing is stored: each call rebuilds the lines from (seed, job name, timestamps, plan), so a
+world of 100k jobs holds no log text, and the same job always renders the same bytes. Only lines
+whose virtual time has passed are returned; a killed job's log stops where it was killed.
+"""
+
+from __future__ import annotations
+
+import math
+import posixpath
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING
+
+from simulator.randomness import stream
+
+if TYPE_CHECKING:
+    from simulator.jobs import Job
+
+Line = tuple[float, str]
+
+BANNER_TO_WAIT_S = 0.08
+DEVICE_NAMES = {
+    "V100": "Tesla V100-SXM3-32GB",
+    "A100-40GB": "A100-PCIE-40GB",
+    "A100-80GB": "NVIDIA A100-SXM4-80GB",
+    "H100": "NVIDIA H100 80GB HBM3",
+}
+UNTAGGED_TYPES = frozenset({"horovod", "cce"})
+
+
+def format_ts(epoch: float) -> str:
+    """RFC 3339 UTC with nanoseconds, trailing zeros trimmed as Go's RFC3339Nano does."""
+    ns = round(epoch * 1e9)
+    secs, frac = divmod(ns, 1_000_000_000)
+    stamp = datetime.fromtimestamp(secs, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    if frac:
+        stamp += "." + f"{frac:09d}".rstrip("0")
+    return stamp + "Z"
+
+
+def select(lines: list[Line], *, tail: int = 0, timestamps: bool = False) -> list[str]:
+    """The API's view: ``tail=N`` gives the newest N lines newest first; optional timestamps."""
+    chosen = lines[::-1][:tail] if tail > 0 else lines
+    if timestamps:
+        return [f"{format_ts(t)} {text}" for t, text in chosen]
+    return [text for _, text in chosen]
+
+
+def render(job: Job, now: float, seed: int, worker_wait: float) -> list[Line]:
+    """All lines of ``job`` visible at epoch ``now``, oldest first."""
+    if not job.placed_at:
+        return []
+    until = min(now, job.completed_at) if job.completed_at else now
+    if job.start_at > until:
+        return []
+    rng = stream(seed, "logs", job.name)
+    running_at = job.running_at or (job.start_at + BANNER_TO_WAIT_S + worker_wait)
+    if job.spec.type == "pytorch_elastic":
+        lines = _elastic_banner(job, running_at)
+    else:
+        lines = _mpi_banner(job, running_at)
+    lines += _script_output(job, running_at, rng)
+    return [ln for ln in lines if ln[0] <= until]
+
+
+def _mpi_banner(job: Job, running_at: float) -> list[Line]:
+    t0, name = job.start_at, job.name
+    typed = f" ({job.spec.type})" if job.spec.type != "horovod" and not job.cpu_only else ""
+    lines: list[Line] = [(t0, f"Job {name}{typed} is starting...")]
+    if job.spec.type == "horovod":
+        slots = max(1, job.itype.gpus)
+        hosts = [f"{name}-mpimaster-0"] + [
+            f"{name}-mpiworker-{i}" for i in range(job.n_workers - 1)
+        ]
+        lines += [(t0 + 0.012 + i * 1e-5, f"{h}.{name}:{slots},") for i, h in enumerate(hosts)]
+    lines.append((t0 + BANNER_TO_WAIT_S, "🕒 Waiting for workers to be ready... 🕒"))
+    lines.append((running_at - 6.5e-5, "Connecting to mpimaster-0 ..... Ready ✓"))
+    lines += [
+        (running_at - 6e-5 + i * 1e-6, f"Connecting to mpiworker-{i} ..... Ready ✓")
+        for i in range(job.n_workers - 1)
+    ]
+    lines.append((running_at, "🚀 All workers are READY 🚀"))
+    return lines
+
+
+def _elastic_banner(job: Job, running_at: float) -> list[Line]:
+    t0, n = job.start_at, job.n_workers
+    lo = job.spec.params.get("elastic_min_workers") or n
+    lo = n if lo == "default" else lo
+    restarts = job.spec.params.get("elastic_max_restarts", 5)
+    msk = datetime.fromtimestamp(t0 + 3 * 3600, tz=timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    api = f"[{msk},266] torch.distributed.launcher.api: [INFO]"
+    agent = f"[{msk},314] torch.distributed.elastic.agent.server.api: [INFO]"
+    namespace = f"ai{int(job.uid[:7], 16) % 10**7:07d}-{int(job.uid[9:13], 16) % 10**5:05d}"
+    return [
+        (
+            t0,
+            "master_addr is only used for static rdzv_backend and when rdzv_endpoint is not "
+            "specified.",
+        ),
+        (t0, f"{api} Starting elastic_operator with launch configs:"),
+        (t0, f"{api}   min_nodes        : {lo}"),
+        (t0, f"{api}   max_nodes        : {n}"),
+        (t0, f"{api}   nproc_per_node   : {max(1, job.itype.gpus)}"),
+        (t0, f"{api}   run_id           : elastic"),
+        (t0, f"{api}   rdzv_backend     : c10d"),
+        (t0, f"{api}   max_restarts     : {restarts}"),
+        (running_at, f"{agent} [] Rendezvous complete for workers. Result:"),
+        (
+            running_at,
+            f"{agent}   master_addr={job.name}-mpimaster-0.{job.name}.{namespace}"
+            ".svc.cluster.local",
+        ),
+        (running_at, f"{agent}   group_world_size={n}"),
+    ]
+
+
+def _script_output(job: Job, running_at: float, rng) -> list[Line]:  # type: ignore[no-untyped-def]
+    plan = job.plan
+    tag = (
+        ""
+        if job.spec.type in UNTAGGED_TYPES or job.spec.type == "pytorch_elastic"
+        else ("[1,0]<stdout>:")
+    )
+    err = "[1,0]<stderr>:" if tag else ""
+    end = running_at + plan.runtime_s
+    t = running_at + min(1.2, plan.runtime_s / 4)
+    script = job.spec.script
+    if plan.reason == "bad_script":
+        return [
+            (t, f"{err}python: can't open file '{script}': [Errno 2] No such file or directory"),
+            *_mpirun_failure(end, job),
+        ]
+    lines: list[Line] = [(t, f"{tag}Working dir: {posixpath.dirname(script) or '/home/jovyan'}")]
+    if not job.cpu_only:
+        device = DEVICE_NAMES.get(job.itype.gpu_model or "", job.itype.gpu_model or "GPU")
+        lines.append(
+            (t + 0.3, f"{tag}Using {job.gpu_count} x {device}, world size {job.gpu_count}")
+        )
+    span = max(0.0, end - t - 1.0)
+    n_epochs = max(1, min(100, int(span // 5))) if span >= 1 else 0
+    loss0, decay = rng.uniform(1.5, 2.5), rng.uniform(0.04, 0.12)
+    if n_epochs:
+        step = span / n_epochs
+        for i in range(1, n_epochs + 1):
+            loss = loss0 * math.exp(-decay * i) + rng.uniform(0, 0.02)
+            acc = min(0.9999, 1 - loss / (loss0 + 0.5) + rng.uniform(-0.005, 0.005))
+            lines.append(
+                (
+                    t + 0.5 + i * step - 0.01,
+                    f"{tag}Epoch {i}/{n_epochs} - loss: {loss:.4f} - accuracy: {acc:.4f} "
+                    f"- {step:.1f}s",
+                )
+            )
+    if plan.success:
+        lines.append(
+            (
+                end - 0.05,
+                f"{tag}Training finished, saving model to /home/jovyan/checkpoints/{job.name}",
+            )
+        )
+        return lines
+    oom = (
+        "torch.cuda.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB"
+        if (not job.cpu_only)
+        else "MemoryError: Unable to allocate 3.81 GiB for an array"
+    )
+    lines += [
+        (end - 0.04, f"{err}Traceback (most recent call last):"),
+        (end - 0.04, f'{err}  File "{script}", line 87, in <module>'),
+        (end - 0.04, f"{err}    train(model, loader, optimizer)"),
+        (end - 0.04, f'{err}  File "{script}", line 52, in train'),
+        (end - 0.04, f"{err}    loss.backward()"),
+        (end - 0.03, f"{err}{oom}"),
+    ]
+    return lines + _mpirun_failure(end, job)
+
+
+def _mpirun_failure(end: float, job: Job) -> list[Line]:
+    if job.spec.type == "pytorch_elastic":
+        return [(end, "torch.distributed.elastic.multiprocessing.errors.ChildFailedError")]
+    return [
+        (end, "--------------------------------------------------------------------------"),
+        (end, "Primary job  terminated normally, but 1 process returned"),
+        (end, "a non-zero exit code. Per user-direction, the job has been aborted."),
+        (end, "--------------------------------------------------------------------------"),
+    ]

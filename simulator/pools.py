@@ -1,0 +1,184 @@
+"""Pools of nodes and gang placement of whole workers onto nodes.
+
+Resources are integers (GPUs, milli-CPUs, MiB of RAM) so that no float drift can ever let a
+node look freer than it is. GPU pools keep their nodes in buckets by free GPUs, so a best-fit
+placement looks at a handful of buckets instead of every node.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from simulator.catalog import InstanceType
+
+Placement = list[tuple[int, int]]
+"""(node index, workers placed there) pairs."""
+
+
+@dataclass(frozen=True)
+class Demand:
+    """What one worker needs."""
+
+    gpus: int
+    mcpu: int
+    mem_mi: int
+
+    @classmethod
+    def of(cls, itype: InstanceType) -> Demand:
+        return cls(itype.gpus, itype.milli_cpu, itype.memory_mi)
+
+
+class Node:
+    """One machine: capacity and what is in use."""
+
+    __slots__ = ("free_gpus", "free_mcpu", "free_mem", "gpus", "mcpu", "mem_mi", "name")
+
+    def __init__(self, name: str, gpus: int, mcpu: int, mem_mi: int) -> None:
+        self.name = name
+        self.gpus, self.mcpu, self.mem_mi = gpus, mcpu, mem_mi
+        self.free_gpus, self.free_mcpu, self.free_mem = gpus, mcpu, mem_mi
+
+    def fits(self, d: Demand) -> int:
+        """How many workers of ``d`` fit on this node now."""
+        counts = [self.free_mcpu // d.mcpu if d.mcpu else 1 << 30]
+        if d.gpus:
+            counts.append(self.free_gpus // d.gpus)
+        if d.mem_mi:
+            counts.append(self.free_mem // d.mem_mi)
+        return min(counts)
+
+    def capacity_for(self, d: Demand) -> int:
+        """How many workers of ``d`` fit on this node when it is empty."""
+        counts = [self.mcpu // d.mcpu if d.mcpu else 1 << 30]
+        if d.gpus:
+            counts.append(self.gpus // d.gpus)
+        if d.mem_mi:
+            counts.append(self.mem_mi // d.mem_mi)
+        return min(counts)
+
+    def report(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "gpus": {"total": self.gpus, "used": self.gpus - self.free_gpus},
+            "cpus": {"total": self.mcpu / 1000, "used": (self.mcpu - self.free_mcpu) / 1000},
+            "memory_gi": {
+                "total": self.mem_mi / 1024,
+                "used": (self.mem_mi - self.free_mem) / 1024,
+            },
+        }
+
+
+class Pool:
+    """A set of nodes serving some kinds of requests (jobs, notebooks) of some regions."""
+
+    def __init__(self, spec: dict[str, Any], placement: str = "best_fit") -> None:
+        self.name: str = spec["name"]
+        self.serves = frozenset(spec.get("serves", ["job"]))
+        self.resource: str = spec.get("resource", "gpu")
+        self.regions = frozenset(spec.get("regions") or [])
+        self.gpu_models = frozenset(spec.get("gpu_models") or [])
+        nodes: list[Node] = []
+        for group in spec["nodes"]:
+            for _ in range(int(group.get("count", 1))):
+                nodes.append(
+                    Node(
+                        f"{group.get('prefix', self.name)}-{len(nodes):03d}.{self.name}",
+                        int(group.get("gpus", 0)),
+                        round(float(group.get("cpus", 0)) * 1000),
+                        round(float(group.get("memory_gi", 0)) * 1024),
+                    )
+                )
+        if placement == "count":
+            nodes = [
+                Node(
+                    f"{self.name}-aggregate",
+                    sum(n.gpus for n in nodes),
+                    sum(n.mcpu for n in nodes),
+                    sum(n.mem_mi for n in nodes),
+                )
+            ]
+        self.nodes = nodes
+        self.total_gpus = sum(n.gpus for n in nodes)
+        self.free_gpus = self.total_gpus
+        self._max_node_gpus = max((n.gpus for n in nodes), default=0)
+        self._by_free: list[set[int]] = [set() for _ in range(self._max_node_gpus + 1)]
+        for i, n in enumerate(nodes):
+            self._by_free[n.free_gpus].add(i)
+
+    def matches(self, kind: str, region: str, itype: InstanceType) -> bool:
+        if kind not in self.serves:
+            return False
+        if (itype.gpus > 0) != (self.resource == "gpu"):
+            return False
+        if self.regions and region not in self.regions:
+            return False
+        return not (self.gpu_models and itype.gpu_model not in self.gpu_models)
+
+    def can_ever_fit(self, n_workers: int, d: Demand) -> bool:
+        """Whether ``n_workers`` of ``d`` fit on the empty pool (else: reject, never queue)."""
+        return sum(node.capacity_for(d) for node in self.nodes) >= n_workers
+
+    def _candidates(self, d: Demand) -> list[int]:
+        """Node indices in best-fit order: fewest free GPUs first (then fewest free CPUs)."""
+        if d.gpus:
+            out: list[int] = []
+            for free in range(d.gpus, self._max_node_gpus + 1):
+                bucket = self._by_free[free]
+                if bucket:
+                    out.extend(sorted(bucket) if len(bucket) > 1 else bucket)
+            return out
+        return sorted(range(len(self.nodes)), key=lambda i: (self.nodes[i].free_mcpu, i))
+
+    def place(self, n_workers: int, d: Demand) -> Placement | None:
+        """Place all ``n_workers`` at once (gang) or nothing; returns where they went."""
+        if d.gpus * n_workers > self.free_gpus:
+            return None
+        plan: Placement = []
+        left = n_workers
+        for i in self._candidates(d):
+            k = self.nodes[i].fits(d)
+            if k:
+                take = min(k, left)
+                plan.append((i, take))
+                left -= take
+                if not left:
+                    break
+        if left:
+            return None
+        for i, k in plan:
+            self._adjust(i, d, -k)
+        return plan
+
+    def release(self, plan: Placement, d: Demand) -> None:
+        for i, k in plan:
+            self._adjust(i, d, k)
+
+    def _adjust(self, i: int, d: Demand, k: int) -> None:
+        node = self.nodes[i]
+        if d.gpus:
+            self._by_free[node.free_gpus].discard(i)
+            node.free_gpus += d.gpus * k
+            self._by_free[node.free_gpus].add(i)
+            self.free_gpus += d.gpus * k
+        node.free_mcpu += d.mcpu * k
+        node.free_mem += d.mem_mi * k
+
+    def report(self) -> dict[str, Any]:
+        nodes = [n.report() for n in self.nodes]
+        return {
+            "name": self.name,
+            "serves": sorted(self.serves),
+            "resource": self.resource,
+            "regions": sorted(self.regions),
+            "gpus": {"total": self.total_gpus, "used": self.total_gpus - self.free_gpus},
+            "cpus": {
+                "total": sum(n["cpus"]["total"] for n in nodes),
+                "used": sum(n["cpus"]["used"] for n in nodes),
+            },
+            "nodes": nodes,
+        }
+
+
+def build_pools(specs: list[dict[str, Any]], placement: str) -> list[Pool]:
+    return [Pool(spec, placement) for spec in specs]

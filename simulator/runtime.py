@@ -1,0 +1,92 @@
+"""How long a job's script runs and whether it succeeds. First match wins:
+
+1. a script path that is empty or not under ``/home/jovyan`` fails shortly after start (observed);
+2. ``env_variables`` overrides: ``MLSPACE_SIM_RUNTIME_S`` and ``MLSPACE_SIM_OUTCOME``;
+3. a model registered for the script's file name (scenarios register the documented examples);
+4. a seeded log-normal default by job family (GPU, CPU, elastic), longer for more GPUs.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from simulator.errors import Rejected
+from simulator.jobs import Job, JobSpec
+
+RUNTIME_ENV = "MLSPACE_SIM_RUNTIME_S"
+OUTCOME_ENV = "MLSPACE_SIM_OUTCOME"
+NFS_HOME = "/home/jovyan/"
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """The script's fate: seconds of run time after Running, success or not, and why."""
+
+    runtime_s: float
+    success: bool = True
+    reason: str = ""
+    source: str = "default"
+
+
+RuntimeModel = Callable[[Job, random.Random], RunPlan]
+
+
+def check_overrides(spec: JobSpec) -> None:
+    """Reject malformed ``MLSPACE_SIM_*`` values at submission rather than at run time."""
+    env = spec.env_variables
+    if RUNTIME_ENV in env:
+        try:
+            value = float(env[RUNTIME_ENV])
+        except (TypeError, ValueError):
+            value = -1.0
+        if not math.isfinite(value) or value < 0:
+            raise Rejected(f"{RUNTIME_ENV} must be a number of seconds >= 0")
+    if OUTCOME_ENV in env and str(env[OUTCOME_ENV]).lower() not in ("success", "failure"):
+        raise Rejected(f"{OUTCOME_ENV} must be 'success' or 'failure'")
+
+
+def bad_script(script: str) -> bool:
+    return not script or not script.startswith(NFS_HOME)
+
+
+class RuntimeModels:
+    """The registry of per-script models plus the default distribution."""
+
+    def __init__(self, defaults: dict[str, Any], bad_script_fail_s: float) -> None:
+        self.defaults = defaults
+        self.bad_script_fail_s = bad_script_fail_s
+        self._models: dict[str, RuntimeModel] = {}
+
+    def register(self, script_name: str, model: RuntimeModel) -> None:
+        """Use ``model`` for every job whose script's file name is ``script_name``."""
+        self._models[script_name.rsplit("/", 1)[-1]] = model
+
+    def plan(self, job: Job, rng: random.Random) -> RunPlan:
+        spec = job.spec
+        if bad_script(spec.script):
+            return RunPlan(self.bad_script_fail_s, False, "bad_script", "platform")
+        model = self._models.get(spec.script.rsplit("/", 1)[-1])
+        plan = model(job, rng) if model else self._default(job, rng)
+        env = spec.env_variables
+        if RUNTIME_ENV in env:
+            plan = replace(plan, runtime_s=float(env[RUNTIME_ENV]), source="env")
+        if OUTCOME_ENV in env:
+            ok = str(env[OUTCOME_ENV]).lower() == "success"
+            plan = replace(plan, success=ok, reason="" if ok else "script_error", source="env")
+        return plan
+
+    def _default(self, job: Job, rng: random.Random) -> RunPlan:
+        family = (
+            "elastic" if job.spec.type == "pytorch_elastic" else ("cpu" if job.cpu_only else "gpu")
+        )
+        d = self.defaults[family]
+        scale = 1.0 + 0.25 * math.log2(max(1, job.gpu_count))
+        runtime = rng.lognormvariate(math.log(float(d["median_s"]) * scale), float(d["sigma"]))
+        success = rng.random() >= float(d["failure_p"])
+        if success:
+            return RunPlan(runtime)
+        return RunPlan(runtime * rng.uniform(0.05, 0.9), False, "script_error")

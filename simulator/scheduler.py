@@ -1,0 +1,93 @@
+"""Queueing and gang scheduling of requests on one pool.
+
+Order: priority class (high > medium > low > shared-medium > shared-low), then arrival (FIFO).
+Without backfill the queue is strict: nothing starts ahead of a waiting request of a higher or
+equal class that arrived earlier. With backfill, requests behind a blocked head may start if they
+fit now (first fit in queue order, no reservations).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from typing import Protocol
+
+from simulator.pools import Demand, Placement, Pool
+
+PRIORITY_CLASSES = ("high", "medium", "low", "shared-medium", "shared-low")
+PRIORITY_RANK = {name: rank for rank, name in enumerate(PRIORITY_CLASSES)}
+
+
+class Request(Protocol):
+    """Anything waiting for capacity: a training job or a Jupyter Server."""
+
+    n_workers: int
+    demand: Demand
+    priority_rank: int
+    cancelled: bool
+
+
+class PoolScheduler:
+    """The waiting line of one pool and the rule that lets requests in."""
+
+    def __init__(
+        self,
+        pool: Pool,
+        on_placed: Callable[[Request, Placement], None],
+        backfill: bool = False,
+    ) -> None:
+        self.pool = pool
+        self.backfill = backfill
+        self._on_placed = on_placed
+        self._queues: list[deque[Request]] = [deque() for _ in PRIORITY_CLASSES]
+        self.waiting = 0
+
+    def submit(self, req: Request) -> None:
+        """Queue ``req`` and start whatever may start now."""
+        self._queues[req.priority_rank].append(req)
+        self.waiting += 1
+        self.dispatch()
+
+    def cancel(self, req: Request) -> None:
+        """Forget a waiting request (it is skipped lazily) and let others move up."""
+        req.cancelled = True
+        self.waiting -= 1
+        self.dispatch()
+
+    def pending(self) -> list[Request]:
+        """Waiting requests in launch order."""
+        return [r for q in self._queues for r in q if not r.cancelled]
+
+    def dispatch(self) -> None:
+        """Start requests in queue order while they fit (all of them, with backfill)."""
+        if not self.waiting:
+            return
+        for q in self._queues:
+            if self.backfill:
+                self._scan(q)
+                continue
+            while q:
+                head = q[0]
+                if head.cancelled:
+                    q.popleft()
+                    continue
+                plan = self.pool.place(head.n_workers, head.demand)
+                if plan is None:
+                    return
+                q.popleft()
+                self.waiting -= 1
+                self._on_placed(head, plan)
+
+    def _scan(self, q: deque[Request]) -> None:
+        kept: deque[Request] = deque()
+        while q:
+            req = q.popleft()
+            if req.cancelled:
+                continue
+            plan = self.pool.place(req.n_workers, req.demand)
+            if plan is None:
+                kept.append(req)
+                continue
+            self.waiting -= 1
+            self._on_placed(req, plan)
+        q.extend(kept)

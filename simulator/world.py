@@ -1,0 +1,236 @@
+"""The one facade over the engine: a lock, a clock, and lazy catch-up on every call.
+
+Every public method takes the lock, runs the SimPy environment up to the clock's target time
+(events due exactly at the target included), then reads or acts. Nothing runs in the background.
+Workspace arguments scope what a caller may see: a job or server of another workspace is treated
+as not existing.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import Any, ParamSpec, TypeVar
+
+from simulator import logs
+from simulator.clock import Clock
+from simulator.config import SimConfig, load_config
+from simulator.engine import Engine
+from simulator.jobs import Job, JobSpec
+from simulator.notebooks import Notebook
+from simulator.runtime import RuntimeModel
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def synced(method: Callable[P, R]) -> Callable[P, R]:
+    """Run ``method`` under the world's lock after catching the engine up to the clock."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        self = args[0]
+        with self._lock:  # type: ignore[attr-defined]
+            self._sync()  # type: ignore[attr-defined]
+            return method(*args, **kwargs)
+
+    return wrapper
+
+
+class World:
+    """A simulated ML Space with a clock; safe to share between threads."""
+
+    def __init__(
+        self,
+        config: SimConfig | None = None,
+        *,
+        seed: int = 0,
+        start_epoch: float | None = None,
+        clock: str = "manual",
+        speed: float = 1.0,
+        wall: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.config = config or load_config()
+        self.seed = seed
+        self.start_epoch = float(int(time.time()) if start_epoch is None else start_epoch)
+        self.clock = Clock(clock, speed, wall)
+        self._lock = threading.RLock()
+        self.engine = Engine(self.config, seed=seed, start_epoch=self.start_epoch)
+        self._models: dict[str, RuntimeModel] = {}
+
+    # ---- time -------------------------------------------------------------------------------
+    def _sync(self) -> None:
+        self._run_to(self.clock.target())
+
+    def _run_to(self, t: float) -> None:
+        env = self.engine.env
+        if t > env.now:
+            env.run(until=t)
+        while env.peek() <= t:
+            env.step()
+
+    @synced
+    def now_epoch(self) -> float:
+        return self.engine.now_epoch()
+
+    @synced
+    def clock_info(self) -> dict[str, Any]:
+        return {
+            "mode": self.clock.mode,
+            "speed": self.clock.speed,
+            "start_epoch": self.start_epoch,
+            "now_epoch": self.engine.now_epoch(),
+            "elapsed_s": self.engine.env.now,
+            "idle": self.engine.idle(),
+            "seed": self.seed,
+        }
+
+    def advance(self, seconds: float) -> float:
+        """Move virtual time forward by ``seconds`` and run everything due; returns now (epoch)."""
+        with self._lock:
+            self.clock.advance(seconds)
+            self._sync()
+            return self.engine.now_epoch()
+
+    def run_until_idle(self, max_seconds: float | None = None) -> float:
+        """Run until nothing is scheduled (or ``max_seconds`` more have passed); returns now."""
+        with self._lock:
+            self._sync()
+            env = self.engine.env
+            limit = env.now + max_seconds if max_seconds is not None else float("inf")
+            while not self.engine.idle() and env.peek() <= limit:
+                env.step()
+            if max_seconds is not None and not self.engine.idle():
+                self._run_to(limit)
+            self.clock.catch_up_to(env.now)
+            return self.engine.now_epoch()
+
+    def reset(self, seed: int | None = None) -> None:
+        """A fresh engine (same config, clock mode and speed), optionally with a new seed."""
+        with self._lock:
+            if seed is not None:
+                self.seed = seed
+            self.clock = Clock(self.clock.mode, self.clock.speed, self.clock._wall)
+            self.engine = Engine(self.config, seed=self.seed, start_epoch=self.start_epoch)
+            for name, model in self._models.items():
+                self.engine.register_runtime_model(name, model)
+
+    def register_runtime_model(self, script_name: str, model: RuntimeModel) -> None:
+        """Runtime/outcome model for scripts with this file name (kept across resets)."""
+        with self._lock:
+            self._models[script_name] = model
+            self.engine.register_runtime_model(script_name, model)
+
+    # ---- jobs -------------------------------------------------------------------------------
+    @synced
+    def submit_job(
+        self, spec: JobSpec | dict[str, Any], *, workspace: str, author: str = ""
+    ) -> Job:
+        if isinstance(spec, dict):
+            spec = JobSpec.from_params(spec)
+        return self.engine.submit_job(spec, workspace=workspace, author=author)
+
+    @synced
+    def get_job(self, name: str, workspace: str | None = None) -> Job | None:
+        job = self.engine.jobs.get(name)
+        if job is None or (workspace is not None and job.workspace != workspace):
+            return None
+        return job
+
+    @synced
+    def list_jobs(
+        self,
+        workspace: str | None = None,
+        *,
+        region: str | None = None,
+        statuses: Iterable[str] | None = None,
+    ) -> list[Job]:
+        wanted = set(statuses) if statuses else None
+        return [
+            j
+            for j in self.engine.jobs.values()
+            if (workspace is None or j.workspace == workspace)
+            and (region is None or j.region == region)
+            and (wanted is None or j.status in wanted)
+        ]
+
+    @synced
+    def kill_job(self, name: str, workspace: str | None = None) -> Job | None:
+        if self.get_job(name, workspace) is None:
+            return None
+        return self.engine.kill_job(name)
+
+    @synced
+    def restart_job(self, name: str, workspace: str | None = None) -> Job:
+        from simulator.errors import Rejected
+
+        if self.get_job(name, workspace) is None:
+            raise Rejected("not found", error_code=1, http_status=404)
+        return self.engine.restart_job(name)
+
+    @synced
+    def job_logs(self, job: Job, *, tail: int = 0, timestamps: bool = False) -> list[str]:
+        return logs.select(self.engine.job_log_lines(job), tail=tail, timestamps=timestamps)
+
+    @synced
+    def job_cost(self, job: Job) -> Decimal:
+        return self.engine.job_cost(job)
+
+    # ---- Jupyter Servers and TensorBoards ---------------------------------------------------
+    @synced
+    def create_notebook(self, **kwargs: Any) -> Notebook:
+        return self.engine.create_notebook(**kwargs)
+
+    @synced
+    def get_notebook(self, uid: str, workspace: str | None = None) -> Notebook | None:
+        book = self.engine.notebooks.get(uid)
+        if book is None or book.deleted or (workspace is not None and book.workspace != workspace):
+            return None
+        return book
+
+    @synced
+    def list_notebooks(
+        self, workspace: str | None = None, kind: str = "notebook"
+    ) -> list[Notebook]:
+        return [
+            b
+            for b in self.engine.notebooks.values()
+            if not b.deleted and b.kind == kind and (workspace is None or b.workspace == workspace)
+        ]
+
+    @synced
+    def pause_notebook(self, uid: str) -> Notebook:
+        return self.engine.pause_notebook(uid)
+
+    @synced
+    def resume_notebook(self, uid: str, region: str, instance_type: str) -> Notebook:
+        return self.engine.resume_notebook(uid, region, instance_type)
+
+    @synced
+    def delete_notebook(self, uid: str) -> Notebook:
+        return self.engine.delete_notebook(uid)
+
+    @synced
+    def notebook_cost(self, book: Notebook) -> Decimal:
+        return self.engine.notebook_cost(book)
+
+    # ---- reports ----------------------------------------------------------------------------
+    @synced
+    def pools_report(self) -> list[dict[str, Any]]:
+        return self.engine.pools_report()
+
+    @synced
+    def billing_report(self, workspace: str | None = None) -> dict[str, Any]:
+        return self.engine.billing_report(workspace)
+
+    # ---- batch ------------------------------------------------------------------------------
+    def run_batch(self, arrivals: Iterable[tuple[float, Callable[[Engine], Any]]]) -> Engine:
+        """Batch mode: feed timed actions and run the engine to the end, ignoring the clock."""
+        with self._lock:
+            self.engine.feed(arrivals)
+            self.engine.env.run()
+            self.clock.catch_up_to(self.engine.env.now)
+            return self.engine
