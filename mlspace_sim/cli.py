@@ -1,126 +1,32 @@
-"""``mlspace-sim``: serve the mock API (more subcommands join as they land)."""
+"""``mlspace-sim``: one entry point, one module per subcommand (``mlspace_sim/commands``)."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
-from datetime import datetime
 
-DEFAULT_SPEED = 20.0
-
-
-def _epoch(text: str) -> float:
-    from mock_server.params import parse_datetime
-
-    try:
-        return (
-            float(text) if text.replace(".", "", 1).isdigit() else parse_datetime(text).timestamp()
-        )
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date or epoch: {text!r}") from None
+COMMANDS = ("serve",)
 
 
-def _parser() -> argparse.ArgumentParser:
+def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="mlspace-sim",
         description="Offline twin of Cloud.ru ML Space: Public API v2 mock on a SimPy model.",
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    s = sub.add_parser(
-        "serve",
-        help="run the Public API v2 mock server",
-        description="Serve the ML Space Public API v2 on a simulated platform.",
-    )
-    s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    s.add_argument("--port", type=int, default=8080, help="port to bind (default 8080; 0 = any)")
-    s.add_argument("--seed", type=int, default=0, help="world seed (default 0)")
-    s.add_argument(
-        "--start-time",
-        type=_epoch,
-        default=None,
-        metavar="WHEN",
-        help="virtual start: epoch seconds or ISO date (default: now)",
-    )
-    s.add_argument(
-        "--clock",
-        choices=("realtime", "manual"),
-        default="realtime",
-        help="realtime: virtual time = wall time x speed; manual: moves only through "
-        "/_mock/clock/advance (default realtime)",
-    )
-    s.add_argument(
-        "--speed",
-        type=float,
-        default=DEFAULT_SPEED,
-        help=f"virtual seconds per wall second in realtime mode (default "
-        f"{DEFAULT_SPEED:g}: the documented examples finish within about a "
-        "minute)",
-    )
-    s.add_argument(
-        "--config",
-        default=None,
-        metavar="FILE",
-        help="YAML overriding catalog, prices, pools, timings, auth, ...",
-    )
-    s.add_argument(
-        "--tariff",
-        choices=("per_second", "per_minute_ceil"),
-        default=None,
-        help="billing rounding (default per_second)",
-    )
-    s.add_argument("--threads", type=int, default=16, help="server threads (default 16)")
+    for name in COMMANDS:
+        module = importlib.import_module(f"mlspace_sim.commands.{name.replace('-', '_')}")
+        cmd = sub.add_parser(name, help=module.HELP, description=module.__doc__)
+        module.add_arguments(cmd)
+        cmd.set_defaults(run=module.run)
     return p
 
 
-def serve(args: argparse.Namespace) -> int:
-    from mock_server.app import create_app
-    from mock_server.server import make_server
-
-    app = create_app(
-        config_path=args.config,
-        seed=args.seed,
-        start_epoch=args.start_time,
-        clock=args.clock,
-        speed=args.speed,
-        tariff=args.tariff,
-    )
-    server = make_server(app, args.host, args.port, args.threads)
-    world = app.extensions["mlspace_sim"].world
-    base = f"http://{args.host}:{server.effective_port}/public/v2"
-    start = datetime.utcfromtimestamp(world.start_epoch).isoformat() + "Z"
-    print(f"mlspace-sim serving {base}", flush=True)
-    print(
-        f"clock: {args.clock}, speed x{args.speed:g}, virtual start {start}, seed {args.seed}, "
-        f"tariff {world.config.tariff}"
-    )
-    print("admin API: " + base.replace("/public/v2", "/_mock"))
-    print("\ncredentials (any non-empty pair works in the default permissive mode):")
-    print(
-        "  client_id=sim-key-id client_secret=sim-key-secret "
-        "x_workspace_id=11111111-1111-4111-8111-111111111111 x_api_key=sim-api-key"
-    )
-    print("\nmls profile (~/.mls/config and ~/.mls/credentials):")
-    print(f"  [default]\n  region = SR006\n  output = json\n  endpoint_url = {base}\n")
-    print(
-        "  [default]\n  key_id = sim-key-id\n  key_secret = sim-key-secret\n"
-        "  x_workspace_id = 11111111-1111-4111-8111-111111111111\n  x_api_key = sim-api-key",
-        flush=True,
-    )
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.close()
-    return 0
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    if args.command == "serve":
-        return serve(args)
-    return 2
+    args = parser().parse_args(argv)
+    return int(args.run(args) or 0)
 
 
 if __name__ == "__main__":

@@ -329,10 +329,22 @@ class Engine:
             self.ledger.close(book.line, self.now_epoch())
             book.line = None
 
-    def pause_notebook(self, uid: str) -> Notebook:
+    def schedule_notebook_pause(self, uid: str, delay_s: float, final_status: str) -> None:
+        """Pause the server ``delay_s`` from now (autoshutdown), ending in ``final_status``
+        (``paused_by_timer``, ``paused_by_schedule``, ...), if it still runs the same span."""
+        book = self._live_notebook(uid)
+        line = book.line
+
+        def fire(_: Any) -> None:
+            if not book.deleted and book.line is line and line is not None:
+                self.pause_notebook(uid, final_status)
+
+        self._after(delay_s, fire, None)
+
+    def pause_notebook(self, uid: str, final_status: str = nb.PAUSED) -> Notebook:
         """Pause: frees the GPUs and stops billing at once; paused a few seconds later."""
         book = self._live_notebook(uid)
-        if book.status in (nb.PAUSING, nb.PAUSED):
+        if book.status == nb.PAUSING or book.status.startswith(nb.PAUSED):
             return book
         if book.status == nb.DELETING:
             raise Rejected(
@@ -340,17 +352,18 @@ class Engine:
             )
         self._stop_notebook(book)
         self._set_nb_status(book, nb.PAUSING)
-        self._after(self._nb_pause, self._notebook_paused, book)
+        self._after(self._nb_pause, self._notebook_paused, (book, final_status))
         return book
 
-    def _notebook_paused(self, book: Notebook) -> None:
+    def _notebook_paused(self, arg: tuple[Notebook, str]) -> None:
+        book, final_status = arg
         if book.status == nb.PAUSING:
-            self._set_nb_status(book, nb.PAUSED)
+            self._set_nb_status(book, final_status)
 
     def resume_notebook(self, uid: str, region: str, instance_type: str) -> Notebook:
         """Resume a paused server, possibly on another instance type."""
         book = self._live_notebook(uid)
-        if book.status not in (nb.PAUSED, nb.PAUSING):
+        if book.status != nb.PAUSING and not book.status.startswith(nb.PAUSED):
             raise Rejected(
                 f"Notebook status is '{book.status.capitalize()}'. Can't resume.",
                 error_code=3,
@@ -396,6 +409,10 @@ class Engine:
             rep["waiting"] = self.schedulers[pool.name].waiting
             out.append(rep)
         return out
+
+    def pending(self) -> list[Any]:
+        """Every request waiting for capacity (jobs and servers), pool by pool, in launch order."""
+        return [req for sched in self.schedulers.values() for req in sched.pending()]
 
     def billing_report(self, workspace: str | None = None) -> dict[str, Any]:
         return self.ledger.report(self.now_epoch(), workspace)

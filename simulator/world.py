@@ -202,12 +202,16 @@ class World:
         ]
 
     @synced
-    def pause_notebook(self, uid: str) -> Notebook:
-        return self.engine.pause_notebook(uid)
+    def pause_notebook(self, uid: str, final_status: str = "paused") -> Notebook:
+        return self.engine.pause_notebook(uid, final_status)
 
     @synced
     def resume_notebook(self, uid: str, region: str, instance_type: str) -> Notebook:
         return self.engine.resume_notebook(uid, region, instance_type)
+
+    @synced
+    def schedule_notebook_pause(self, uid: str, delay_s: float, final_status: str) -> None:
+        self.engine.schedule_notebook_pause(uid, delay_s, final_status)
 
     @synced
     def delete_notebook(self, uid: str) -> Notebook:
@@ -221,6 +225,11 @@ class World:
     @synced
     def pools_report(self) -> list[dict[str, Any]]:
         return self.engine.pools_report()
+
+    @synced
+    def pending(self) -> list[Any]:
+        """Jobs and servers waiting for capacity, in launch order per pool."""
+        return self.engine.pending()
 
     @synced
     def billing_report(self, workspace: str | None = None) -> dict[str, Any]:

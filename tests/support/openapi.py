@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import metadata
 from typing import Any
 
@@ -42,7 +42,7 @@ def _components() -> dict[str, Any]:
     return _denull(spec()["components"])
 
 
-@lru_cache(maxsize=None)
+@cache
 def _operations() -> list[tuple[str, str, re.Pattern[str]]]:
     ops = []
     for template, item in spec()["paths"].items():
