@@ -20,6 +20,9 @@ class InstanceType:
     memory_gi: float
     jupyter: bool = False
 
+    def __hash__(self) -> int:  # the key and shape identify a type; hashed on the hot path
+        return hash((self.key, self.gpus, self.cpu, self.memory_gi))
+
     @property
     def milli_cpu(self) -> int:
         return round(self.cpu * 1000)

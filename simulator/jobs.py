@@ -25,7 +25,7 @@ JOB_TYPES = (
 )
 
 
-@dataclass
+@dataclass(slots=True)
 class JobSpec:
     """A submission, as the Public API's RunJobRequest carries it (``params`` keeps every field)."""
 

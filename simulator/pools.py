@@ -7,8 +7,8 @@ placement looks at a handful of buckets instead of every node.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterator
+from typing import Any, NamedTuple
 
 from simulator.catalog import InstanceType
 
@@ -16,9 +16,8 @@ Placement = list[tuple[int, int]]
 """(node index, workers placed there) pairs."""
 
 
-@dataclass(frozen=True)
-class Demand:
-    """What one worker needs."""
+class Demand(NamedTuple):
+    """What one worker needs (a tuple: hashed in C on the placement hot path)."""
 
     gpus: int
     mcpu: int
@@ -26,7 +25,13 @@ class Demand:
 
     @classmethod
     def of(cls, itype: InstanceType) -> Demand:
-        return cls(itype.gpus, itype.milli_cpu, itype.memory_mi)
+        demand = _DEMANDS.get(itype)
+        if demand is None:
+            demand = _DEMANDS[itype] = cls(itype.gpus, itype.milli_cpu, itype.memory_mi)
+        return demand
+
+
+_DEMANDS: dict[InstanceType, Demand] = {}
 
 
 class Node:
@@ -102,6 +107,7 @@ class Pool:
         self.total_gpus = sum(n.gpus for n in nodes)
         self.free_gpus = self.total_gpus
         self._max_node_gpus = max((n.gpus for n in nodes), default=0)
+        self._max_workers: dict[Demand, int] = {}
         self._by_free: list[set[int]] = [set() for _ in range(self._max_node_gpus + 1)]
         for i, n in enumerate(nodes):
             self._by_free[n.free_gpus].add(i)
@@ -117,18 +123,23 @@ class Pool:
 
     def can_ever_fit(self, n_workers: int, d: Demand) -> bool:
         """Whether ``n_workers`` of ``d`` fit on the empty pool (else: reject, never queue)."""
-        return sum(node.capacity_for(d) for node in self.nodes) >= n_workers
+        most = self._max_workers.get(d)
+        if most is None:
+            most = self._max_workers[d] = sum(node.capacity_for(d) for node in self.nodes)
+        return most >= n_workers
 
-    def _candidates(self, d: Demand) -> list[int]:
-        """Node indices in best-fit order: fewest free GPUs first (then fewest free CPUs)."""
+    def _candidates(self, d: Demand) -> Iterator[int]:
+        """Node indices in best-fit order, lazily: fewest free GPUs first (CPU pools: fewest
+        free CPUs first), lowest index first among equals."""
         if d.gpus:
-            out: list[int] = []
             for free in range(d.gpus, self._max_node_gpus + 1):
                 bucket = self._by_free[free]
-                if bucket:
-                    out.extend(sorted(bucket) if len(bucket) > 1 else bucket)
-            return out
-        return sorted(range(len(self.nodes)), key=lambda i: (self.nodes[i].free_mcpu, i))
+                if len(bucket) == 1:
+                    yield next(iter(bucket))
+                elif bucket:
+                    yield from sorted(bucket)
+        else:
+            yield from sorted(range(len(self.nodes)), key=lambda i: (self.nodes[i].free_mcpu, i))
 
     def place(self, n_workers: int, d: Demand) -> Placement | None:
         """Place all ``n_workers`` at once (gang) or nothing; returns where they went."""

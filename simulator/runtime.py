@@ -1,7 +1,8 @@
 """How long a job's script runs and whether it succeeds. First match wins:
 
 1. a script path that is empty or not under ``/home/jovyan`` fails shortly after start (observed);
-2. ``env_variables`` overrides: ``MLSPACE_SIM_RUNTIME_S`` and ``MLSPACE_SIM_OUTCOME``;
+2. ``env_variables`` overrides: ``MLSPACE_SIM_RUNTIME_S`` and ``MLSPACE_SIM_OUTCOME`` (a run
+   time without an outcome succeeds);
 3. a model registered for the script's file name (scenarios register the documented examples);
 4. a seeded log-normal default by job family (GPU, CPU, elastic), longer for more GPUs.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from simulator.errors import Rejected
@@ -22,7 +23,7 @@ OUTCOME_ENV = "MLSPACE_SIM_OUTCOME"
 NFS_HOME = "/home/jovyan/"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RunPlan:
     """The script's fate: seconds of run time after Running, success or not, and why."""
 
@@ -65,19 +66,27 @@ class RuntimeModels:
         """Use ``model`` for every job whose script's file name is ``script_name``."""
         self._models[script_name.rsplit("/", 1)[-1]] = model
 
-    def plan(self, job: Job, rng: random.Random) -> RunPlan:
+    def plan(self, job: Job, rng: Callable[[], random.Random]) -> RunPlan:
+        """The job's fate; ``rng()`` makes its random stream, only when a draw is needed."""
         spec = job.spec
         if bad_script(spec.script):
             return RunPlan(self.bad_script_fail_s, False, "bad_script", "platform")
-        model = self._models.get(spec.script.rsplit("/", 1)[-1])
-        plan = model(job, rng) if model else self._default(job, rng)
         env = spec.env_variables
+        if env and (RUNTIME_ENV in env or OUTCOME_ENV in env):
+            return self._from_env(job, env, rng)
+        model = self._models.get(spec.script.rsplit("/", 1)[-1])
+        return model(job, rng()) if model else self._default(job, rng())
+
+    def _from_env(self, job: Job, env: dict[str, Any], rng: Callable[[], random.Random]) -> RunPlan:
+        """An explicit run time means "this script runs N seconds": it succeeds unless
+        ``MLSPACE_SIM_OUTCOME=failure`` says otherwise; a missing run time comes from the model."""
         if RUNTIME_ENV in env:
-            plan = replace(plan, runtime_s=float(env[RUNTIME_ENV]), source="env")
-        if OUTCOME_ENV in env:
-            ok = str(env[OUTCOME_ENV]).lower() == "success"
-            plan = replace(plan, success=ok, reason="" if ok else "script_error", source="env")
-        return plan
+            runtime = float(env[RUNTIME_ENV])
+        else:
+            model = self._models.get(job.spec.script.rsplit("/", 1)[-1])
+            runtime = (model(job, rng()) if model else self._default(job, rng())).runtime_s
+        ok = str(env.get(OUTCOME_ENV, "success")).lower() == "success"
+        return RunPlan(runtime, ok, "" if ok else "script_error", "env")
 
     def _default(self, job: Job, rng: random.Random) -> RunPlan:
         family = (

@@ -1,0 +1,115 @@
+"""Engine throughput: N jobs through the World in batch mode vs a bare SimPy loop.
+
+Both runs see the same arrivals and hold times on 1000 GPUs; the bare loop is the floor of
+what SimPy itself costs per job (Container get / timeout / put). Each run happens in a fresh
+process so its peak memory (ru_maxrss) is its own.
+
+    python benchmarks/engine.py            # 100,000 jobs
+    python benchmarks/engine.py --jobs 20000
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import random
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+TYPES = [("a100.1gpu", 1), ("a100.2gpu", 2), ("a100.4gpu", 4), ("a100.8gpu", 8)]
+MEAN_RUN_S = 3600.0
+STARTUP_S = 4.0 + 0.08 + 15.02  # mean image pull + banner + worker wait in the default timings
+
+
+def arrivals(n: int, seed: int) -> list[tuple[float, str, int, int, float]]:
+    """(t, instance type, gpus per worker, workers, run seconds), about 80% offered load."""
+    rng = random.Random(seed)
+    mean_gpus = sum(g for _, g in TYPES) / len(TYPES) * 1.25
+    rate = 0.8 * 1000 / (mean_gpus * (MEAN_RUN_S + STARTUP_S))
+    t, out = 0.0, []
+    for _ in range(n):
+        t += rng.expovariate(rate)
+        key, gpus = rng.choice(TYPES)
+        workers = 1 if rng.random() < 0.75 else 2
+        out.append((t, key, gpus, workers, rng.expovariate(1 / MEAN_RUN_S)))
+    return out
+
+
+def run_world(n: int, seed: int) -> dict[str, float]:
+    from simulator.jobs import JobSpec
+    from simulator.world import World
+
+    jobs = arrivals(n, seed)
+    world = World(seed=seed, start_epoch=1_700_000_000)
+
+    def submit(key: str, workers: int, run_s: float):  # noqa: ANN202
+        spec = JobSpec(script="/home/jovyan/train.py", base_image="img", instance_type=key,
+                       region="SR003", type="pytorch2", n_workers=workers,
+                       env_variables={"MLSPACE_SIM_RUNTIME_S": run_s})
+        return lambda engine: engine.submit_job(spec, workspace="ws", author="bench")
+
+    feed = [(t, submit(key, w, r)) for t, key, _, w, r in jobs]
+    t0 = time.perf_counter()
+    engine = world.run_batch(feed)
+    wall = time.perf_counter() - t0
+    done = sum(1 for j in engine.jobs.values() if j.terminal)
+    return {"wall_s": wall, "done": done, "maxrss_mb": _maxrss_mb()}
+
+
+def run_bare(n: int, seed: int) -> dict[str, float]:
+    import simpy
+
+    jobs = arrivals(n, seed)
+    env = simpy.Environment()
+    gpus = simpy.Container(env, capacity=1000, init=1000)
+    done = 0
+
+    def job(need: int, hold: float):  # noqa: ANN202
+        nonlocal done
+        yield gpus.get(need)
+        yield env.timeout(hold)
+        yield gpus.put(need)
+        done += 1
+
+    def source():  # noqa: ANN202
+        for t, _, g, w, r in jobs:
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            env.process(job(g * w, STARTUP_S + r))
+
+    env.process(source())
+    t0 = time.perf_counter()
+    env.run()
+    return {"wall_s": time.perf_counter() - t0, "done": done, "maxrss_mb": _maxrss_mb()}
+
+
+def _maxrss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _in_child(fn_name: str, n: int, seed: int) -> dict[str, float]:
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(1) as pool:
+        return pool.apply(globals()[fn_name], (n, seed))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--jobs", type=int, default=100_000)
+    p.add_argument("--seed", type=int, default=1)
+    args = p.parse_args()
+    bare = _in_child("run_bare", args.jobs, args.seed)
+    world = _in_child("run_world", args.jobs, args.seed)
+    for name, r in (("bare SimPy loop", bare), ("World (batch)", world)):
+        print(f"{name:16s} {r['done']:>8,.0f} jobs  {r['wall_s']:7.2f} s  "
+              f"{r['done'] / r['wall_s']:>9,.0f} jobs/s  peak RSS {r['maxrss_mb']:7.1f} MB")
+    print(f"ratio World/bare throughput: {bare['wall_s'] / world['wall_s']:.2f} "
+          f"(aim >= 0.3; aim >= 25,000 jobs/s)")
+
+
+if __name__ == "__main__":
+    main()
