@@ -70,6 +70,7 @@ class Engine:
         self._nb_ids = stream(seed, "names", "notebooks")
         self._seq = 0
         self.rejected: list[tuple[float, str]] = []
+        self._prices: dict[tuple[InstanceType, int], Decimal] = {}
 
     # ---- time -------------------------------------------------------------------------------
     def now_epoch(self) -> float:
@@ -181,10 +182,17 @@ class Engine:
             region=job.region,
             instance_type=job.itype.key,
             workers=job.n_workers,
-            price_per_hour=self.prices.worker_hour(job.itype) * job.n_workers,
+            price_per_hour=self._job_price(job.itype, job.n_workers),
             start=now,
         )
         self._after(job.plan.runtime_s, self._job_ended, job)
+
+    def _job_price(self, itype: InstanceType, workers: int) -> Decimal:
+        """Price per hour of ``workers`` x ``itype``, shared between lines (one Decimal each)."""
+        price = self._prices.get((itype, workers))
+        if price is None:
+            price = self._prices[itype, workers] = self.prices.worker_hour(itype) * workers
+        return price
 
     def _job_ended(self, job: Job) -> None:
         if job.terminal:
