@@ -1,0 +1,12 @@
+# mlspace-sim: the ML Space Public API v2 mock on a simulated platform.
+FROM python:3.11-slim
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY simulator ./simulator
+COPY mock_server ./mock_server
+COPY mlspace_sim ./mlspace_sim
+RUN pip install --no-cache-dir .
+EXPOSE 8080
+HEALTHCHECK --interval=10s --timeout=3s --retries=3 \
+  CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/_mock/clock', timeout=2)"
+CMD ["mlspace-sim", "serve", "--host", "0.0.0.0", "--port", "8080"]

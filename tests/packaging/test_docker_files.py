@@ -1,0 +1,43 @@
+"""No Docker engine runs here: check that the compose file and Dockerfile agree with the CLI."""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+
+import yaml
+
+from mlspace_sim.cli import parser
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _compose_service() -> dict:
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    return compose["services"]["mlspace-sim"]
+
+
+def test_compose_command_is_a_valid_serve_invocation_on_the_published_port() -> None:
+    service = _compose_service()
+    args = parser().parse_args(service["command"][1:])
+    assert service["command"][0] == "mlspace-sim"
+    assert args.command == "serve"
+    assert args.host == "0.0.0.0"
+    assert f"{args.port}:{args.port}" in service["ports"]
+
+
+def test_compose_healthcheck_probes_the_served_port() -> None:
+    service = _compose_service()
+    args = parser().parse_args(service["command"][1:])
+    probe = " ".join(service["healthcheck"]["test"])
+    assert f"127.0.0.1:{args.port}/_mock/clock" in probe
+
+
+def test_dockerfile_runs_the_same_server_as_compose() -> None:
+    lines = (ROOT / "Dockerfile").read_text().splitlines()
+    cmd = next(line for line in lines if line.startswith("CMD "))
+    argv = yaml.safe_load(cmd[4:])
+    args = parser().parse_args(argv[1:])
+    assert args.command == "serve" and args.port == 8080
+    expose = next(line for line in lines if line.startswith("EXPOSE "))
+    assert shlex.split(expose)[1] == str(args.port)
