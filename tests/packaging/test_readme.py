@@ -1,0 +1,28 @@
+"""The README's commands and examples keep working."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_readme_engine_example_runs(tmp_path: Path, monkeypatch) -> None:
+    config = re.search(r"```yaml\n(.*?)```", README, re.S).group(1)
+    code = re.search(r"```python\nfrom simulator import World.*?```", README, re.S).group(0)
+    (tmp_path / "small.yaml").write_text(config)
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(code.removeprefix("```python\n").removesuffix("```"), namespace)
+    job = namespace["job"]
+    assert job.status in ("Completed", "Failed")
+    assert namespace["world"].config.tariff == "per_minute_ceil"
+
+
+def test_readme_gives_the_two_setup_commands_ci_relies_on() -> None:
+    assert "pip install -e . && mlspace-sim serve" in README
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "pytest -n 2" in README and "pytest -n 2" in ci
+    assert "pip install -q -e '.[test]'" in ci and "pip install -e '.[test]'" in README
