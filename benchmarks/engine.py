@@ -14,11 +14,7 @@ import argparse
 import multiprocessing as mp
 import random
 import resource
-import sys
 import time
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 TYPES = [("a100.1gpu", 1), ("a100.2gpu", 2), ("a100.4gpu", 4), ("a100.8gpu", 8)]
 MEAN_RUN_S = 3600.0
@@ -46,7 +42,7 @@ def run_world(n: int, seed: int) -> dict[str, float]:
     jobs = arrivals(n, seed)
     world = World(seed=seed, start_epoch=1_700_000_000)
 
-    def submit(key: str, workers: int, run_s: float):  # noqa: ANN202
+    def submit(key: str, workers: int, run_s: float):
         spec = JobSpec(script="/home/jovyan/train.py", base_image="img", instance_type=key,
                        region="SR003", type="pytorch2", n_workers=workers,
                        env_variables={"MLSPACE_SIM_RUNTIME_S": run_s})
@@ -68,14 +64,14 @@ def run_bare(n: int, seed: int) -> dict[str, float]:
     gpus = simpy.Container(env, capacity=1000, init=1000)
     done = 0
 
-    def job(need: int, hold: float):  # noqa: ANN202
+    def job(need: int, hold: float):
         nonlocal done
         yield gpus.get(need)
         yield env.timeout(hold)
         yield gpus.put(need)
         done += 1
 
-    def source():  # noqa: ANN202
+    def source():
         for t, _, g, w, r in jobs:
             if t > env.now:
                 yield env.timeout(t - env.now)

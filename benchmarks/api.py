@@ -1,0 +1,154 @@
+"""API throughput: submit+status pairs over one keep-alive connection, three servers, one run.
+
+1. mlspace-sim (POST jobs + GET jobs/{name}) on its production stack (waitress, in a thread);
+2. a bare Flask app with two trivial routes on the same stack (the ceiling of Flask+waitress);
+3. moto's server (SageMaker CreateTrainingJob + DescribeTrainingJob), the usual AWS mock.
+All three get raw HTTP from the same `requests.Session` loop, so client cost is the same.
+Then p50/p99 latency of GET jobs/{name} with 10,000 jobs in the world.
+
+    pip install -e '.[bench]' && python benchmarks/api.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import random
+import socket
+import statistics
+import time
+from collections.abc import Callable
+
+import requests
+from flask import Flask
+
+from mock_server.errors import json_response
+from mock_server.server import BackgroundServer
+from mock_server.testing import running_server
+
+JOB = {"script": "/home/jovyan/train.py", "base_image": "cr.ai.cloud.ru/aicloud-base-images/img",
+       "instance_type": "a100plus.1gpu.80vG.12C.96G", "region": "SR006",
+       "env_variables": {"MLSPACE_SIM_RUNTIME_S": "600"}}
+
+
+def rate(n: int, pair: Callable[[int], None]) -> float:
+    """Pairs per second over ``n`` sequential pairs (after a short warm-up)."""
+    for i in range(min(50, n)):
+        pair(-1 - i)
+    t0 = time.perf_counter()
+    for i in range(n):
+        pair(i)
+    return n / (time.perf_counter() - t0)
+
+
+def ours(n: int) -> tuple[float, list[float]]:
+    with running_server(seed=1) as srv:
+        s = requests.Session()
+        s.headers.update(srv.headers())
+        url = srv.api_url
+
+        def pair(_: int) -> None:
+            name = s.post(f"{url}/jobs", json=JOB).json()["job_name"]
+            assert s.get(f"{url}/jobs/{name}").json()["status"] == "pending"
+
+        pairs = rate(n, pair)
+        world = srv.world
+        ws = srv.credentials.workspace_id
+        names = [world.submit_job(JOB, workspace=ws).name for _ in range(10_000)]
+        world.advance(120)
+        lat = []
+        for name in random.Random(1).sample(names, 2000):
+            t0 = time.perf_counter()
+            s.get(f"{url}/jobs/{name}").raise_for_status()
+            lat.append(time.perf_counter() - t0)
+        return pairs, lat
+
+
+def bare(n: int) -> float:
+    app = Flask("bare")
+
+    @app.post("/jobs")
+    def submit() -> object:
+        return json_response({"job_name": "lm-mpi-job-x", "status": "Pending"})
+
+    @app.get("/jobs/<name>")
+    def status(name: str) -> object:
+        return json_response({"job_name": name, "status": "pending"})
+
+    bg = BackgroundServer(app).start()
+    try:
+        s = requests.Session()
+        url = f"http://127.0.0.1:{bg.port}"
+
+        def pair(_: int) -> None:
+            name = s.post(f"{url}/jobs", json=JOB).json()["job_name"]
+            s.get(f"{url}/jobs/{name}").raise_for_status()
+
+        return rate(n, pair)
+    finally:
+        bg.stop()
+
+
+def moto(n: int) -> float | None:
+    try:
+        from moto.server import ThreadedMotoServer
+    except ImportError:
+        return None
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per request
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        s = requests.Session()
+        auth = ("AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20250101/us-east-1/sagemaker/"
+                "aws4_request, SignedHeaders=host;x-amz-date, Signature=0")
+        url = f"http://127.0.0.1:{port}/"
+
+        def call(target: str, body: dict) -> dict:
+            r = s.post(url, data=json.dumps(body), headers={
+                "X-Amz-Target": f"SageMaker.{target}", "Authorization": auth,
+                "Content-Type": "application/x-amz-json-1.1", "X-Amz-Date": "20250101T000000Z"})
+            r.raise_for_status()
+            return r.json()
+
+        def pair(i: int) -> None:
+            name = f"job-{i + 100}"
+            call("CreateTrainingJob", {
+                "TrainingJobName": name,
+                "AlgorithmSpecification": {"TrainingImage": "img", "TrainingInputMode": "File"},
+                "RoleArn": "arn:aws:iam::123456789012:role/sim",
+                "OutputDataConfig": {"S3OutputPath": "s3://bucket/out"},
+                "ResourceConfig": {"InstanceType": "ml.p3.2xlarge", "InstanceCount": 1,
+                                   "VolumeSizeInGB": 10},
+                "StoppingCondition": {"MaxRuntimeInSeconds": 3600}})
+            assert call("DescribeTrainingJob", {"TrainingJobName": name})["TrainingJobName"] == name
+
+        return rate(n, pair)
+    finally:
+        server.stop()
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--pairs", type=int, default=2000)
+    args = p.parse_args()
+    ours_rate, lat = ours(args.pairs)
+    bare_rate = bare(args.pairs)
+    moto_rate = moto(args.pairs)
+    print(f"mlspace-sim submit+status   {ours_rate:8.0f} pairs/s")
+    print(f"bare Flask, same stack      {bare_rate:8.0f} pairs/s   ours/bare = "
+          f"{ours_rate / bare_rate:.2f} (aim >= 0.6)")
+    if moto_rate:
+        print(f"moto SageMaker create+desc  {moto_rate:8.0f} pairs/s   ours/moto = "
+              f"{ours_rate / moto_rate:.2f} (aim >= 2.5)")
+    else:
+        print("moto not installed: pip install -e '.[bench]'")
+    q = statistics.quantiles(lat, n=100)
+    print(f"GET jobs/{{name}} with 10,000 jobs: p50 {q[49] * 1e3:.2f} ms, p99 {q[98] * 1e3:.2f} ms")
+
+
+if __name__ == "__main__":
+    main()
