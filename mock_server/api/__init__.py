@@ -5,6 +5,7 @@ from mock_server.api import (
     data_transfer,
     jobs,
     notebooks,
+    openapi_doc,
     resources,
     service_auth,
     tensorboards,
@@ -18,4 +19,5 @@ BLUEPRINTS = [
     resources.bp,
     data_transfer.bp,
     build_image.bp,
+    openapi_doc.bp,
 ]
