@@ -1,5 +1,466 @@
-"""Placeholder until this API area is implemented."""
+"""Data transfer (DTS): connectors, transfer rules, their run history and event logs.
 
-from flask import Blueprint
+What the ``mls connector``/``mls transfer`` commands rely on: list endpoints answer JSON arrays,
+``…/try`` answers an object, a ``crontab`` has exactly five keys, body-less POSTs are accepted.
+Records live in ``dts_store``; runs are planned in ``dts_runs`` and read off the virtual clock.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, request
+
+from mock_server.api.dts_catalog import (
+    CONNECTOR_TYPES,
+    CUSTOM_TYPES,
+    SOURCE_NAMES,
+    parameters_schema,
+    public_parameters,
+)
+from mock_server.api.dts_runs import EVENT_CATEGORIES, EVENT_TYPES, Entry, Run, human_size
+from mock_server.api.dts_schedule import Schedule, iso
+from mock_server.api.dts_store import Connector, DtsStore, Transfer, user_uid
+from mock_server.api.dts_validation import (
+    check_enum,
+    check_uuid,
+    connector_body,
+    connector_update_body,
+    parse_when,
+    transfer_body,
+)
+from mock_server.errors import detail_error, json_response, validation_error, validation_errors
+from mock_server.params import json_body, query_bool, query_int
+from mock_server.state import state, workspace
+from mock_server.validation import Field, validate
 
 bp = Blueprint("data_transfer", __name__)
+
+DTS = "/data_transfer"
+CONNECTOR = f"{DTS}/v3/connectors/<connector_type>/<connector_id>"
+
+
+@dataclass
+class Ctx:
+    """One request's view: the store, the caller's workspace, virtual now."""
+
+    store: DtsStore
+    ws: Any
+    now: float
+
+    @property
+    def connectors(self) -> dict[str, Connector]:
+        return self.store.workspace_connectors(self.ws, self.now)
+
+    @property
+    def transfers(self) -> dict[str, Transfer]:
+        return self.store.workspace_transfers(self.ws.id)
+
+
+def dts_view(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``view(ctx, ...)`` under the stores' lock, after the workspace's due runs started."""
+
+    @functools.wraps(view)
+    def wrapper(**kwargs: Any) -> Any:
+        st = state()
+        with st.lock:
+            store = st.area("data_transfer", lambda: DtsStore(st.world.seed))
+            ctx = Ctx(store, workspace(), st.world.now_epoch())
+            ctx.store.sync(ctx.ws.id, ctx.now)
+            return view(ctx, **kwargs)
+
+    return wrapper
+
+
+def _ids() -> list[str]:
+    """The repeated ``ids`` query parameter (UUIDs), without duplicates."""
+    ids = request.args.getlist("ids")
+    if not ids:
+        raise validation_error(["query", "ids"], "Field required", "missing", input=None)
+    for i, value in enumerate(ids):
+        check_uuid(["query", "ids", i], value)
+    return list(dict.fromkeys(ids))
+
+
+# ---- connectors -------------------------------------------------------------------------------
+def connector_json(c: Connector) -> dict[str, Any]:
+    """``ConnectorViewModelV3``; secrets never leave the store."""
+    return {
+        "connector_id": c.connector_id,
+        "workspace_id": c.workspace_id if c.public or c.system else None,
+        "name": c.name,
+        "source_type": c.source_type,
+        "system": c.system,
+        "favorite": c.favorite,
+        "status": c.status,
+        "type_status": c.type_status,
+        "created": iso(c.created),
+        "modified": iso(c.modified),
+        "uid": c.uid,
+        "parameters": public_parameters(c.source_type, c.parameters),
+    }
+
+
+def _connector(ctx: Ctx, connector_type: str, connector_id: str, *, change: bool) -> Connector:
+    """The workspace's connector named by the path; 404 if absent or of another type, 403 when
+    ``change`` is asked of a system connector."""
+    check_uuid(["path", "id_"], connector_id)
+    check_enum(["path", "connector_type"], connector_type, CONNECTOR_TYPES)
+    conn = ctx.connectors.get(connector_id)
+    if conn is None or conn.source_type != connector_type:
+        raise detail_error(404, "Connector not found")
+    if change and conn.system:
+        raise detail_error(403, "System connectors can not be changed")
+    return conn
+
+
+@bp.get(f"{DTS}/v2/connectors/sources")
+def sources() -> Any:
+    return json_response(
+        [
+            {
+                "source_type": t,
+                "source_name": SOURCE_NAMES[t],
+                "source_icon": None,
+                "parameters_schema": parameters_schema(t),
+            }
+            for t in CUSTOM_TYPES
+        ]
+    )
+
+
+@bp.get(f"{DTS}/v3/connectors")
+@dts_view
+def list_connectors(ctx: Ctx) -> Any:
+    """System connectors first, then the workspace's own in creation order (``page_size`` 0 is
+    everything, the default)."""
+    size = query_int("page_size", 0, minimum=0)
+    page = query_int("page", 1, minimum=1)
+    items = [connector_json(c) for c in ctx.connectors.values()]
+    return json_response(items[(page - 1) * size : page * size] if size else items)
+
+
+@bp.post(f"{DTS}/v3/connectors")
+@dts_view
+def create_connector(ctx: Ctx) -> Any:
+    """Creation runs the connection test at once, as the platform does."""
+    body = json_body()
+    params = connector_body(body, ctx.ws.id)
+    conn = Connector(
+        connector_id=ctx.store.new_id(ctx.ws.id, "connector"),
+        workspace_id=ctx.ws.id,
+        name=body["name"],
+        source_type=body["source_type"],
+        parameters=params,
+        uid=user_uid(ctx.ws.owner_email),
+        created=ctx.now,
+        modified=ctx.now,
+        public=bool(body.get("workspace_id")),
+        favorite=bool(body.get("favorite")),
+    )
+    conn.test(ctx.now)
+    ctx.connectors[conn.connector_id] = conn
+    return json_response(connector_json(conn))
+
+
+@bp.get(CONNECTOR)
+@dts_view
+def get_connector(ctx: Ctx, connector_type: str, connector_id: str) -> Any:
+    return json_response(
+        connector_json(_connector(ctx, connector_type, connector_id, change=False))
+    )
+
+
+@bp.post(CONNECTOR)
+@dts_view
+def update_connector(ctx: Ctx, connector_type: str, connector_id: str) -> Any:
+    """New parameters are tested again; a ``null`` name or favorite keeps the old one."""
+    conn = _connector(ctx, connector_type, connector_id, change=True)
+    body = json_body()
+    params = connector_update_body(body, conn.source_type)
+    if body.get("name") is not None:
+        conn.name = body["name"]
+    if body.get("favorite") is not None:
+        conn.favorite = body["favorite"]
+    conn.modified = ctx.now
+    if params is not None:
+        conn.parameters = params
+        conn.test(ctx.now)
+    return json_response(connector_json(conn))
+
+
+@bp.post(f"{CONNECTOR}/try")
+@dts_view
+def try_connector(ctx: Ctx, connector_type: str, connector_id: str) -> Any:
+    conn = _connector(ctx, connector_type, connector_id, change=False)
+    conn.test(ctx.now)
+    return json_response(connector_json(conn))
+
+
+@bp.get(f"{CONNECTOR}/try/logs")
+@dts_view
+def try_logs(ctx: Ctx, connector_type: str, connector_id: str) -> Any:
+    conn = _connector(ctx, connector_type, connector_id, change=False)
+    return json_response({"status": conn.try_status, "logs": conn.try_logs})
+
+
+@bp.post(f"{CONNECTOR}/halt")
+@dts_view
+def halt_connector(ctx: Ctx, connector_type: str, connector_id: str) -> Any:
+    conn = _connector(ctx, connector_type, connector_id, change=True)
+    ctx.store.halt(ctx.ws.id, conn, ctx.now)
+    return json_response(connector_json(conn))
+
+
+@bp.delete(f"{DTS}/v2/connectors")
+@dts_view
+def delete_connectors(ctx: Ctx) -> Any:
+    """Deletes what exists and is not a system connector; answers the ids it deleted."""
+    conns = ctx.connectors
+    gone = [i for i in _ids() if i in conns and not conns[i].system]
+    for i in gone:
+        del conns[i]
+    return json_response(gone)
+
+
+# ---- transfer rules ---------------------------------------------------------------------------
+def transfer_json(t: Transfer) -> dict[str, Any]:
+    """``TransferViewModelV4``; ``execution_date`` is the latest run's, null before the first."""
+    b = t.body
+    return {
+        "transfer_id": t.transfer_id,
+        "uid": t.uid,
+        "cluster_name": b["cluster_name"],
+        "connector_id": b["connector_id"],
+        "destination_connector_id": b["destination_connector_id"],
+        "workspace_id": t.workspace_id,
+        "name": b["name"],
+        "description": b.get("description"),
+        "source_category": b["connector_type"],
+        "destination_source_category": b["destination_connector_type"],
+        "strategy": b["strategy"],
+        "crontab": t.schedule.to_json(),
+        "system": False,
+        "favorite": b["favorite"],
+        "query": b["query"],
+        "active": t.active,
+        "created": iso(t.created),
+        "modified": iso(t.modified),
+        "execution_date": iso(t.runs[-1].execution) if t.runs else None,
+    }
+
+
+def _transfer(ctx: Ctx, transfer_id: str, loc: list[Any]) -> Transfer:
+    check_uuid(loc, transfer_id)
+    found = ctx.transfers.get(transfer_id)
+    if found is None:
+        raise detail_error(404, "Transfer not found")
+    return found
+
+
+def _rule(ctx: Ctx, body: dict[str, Any]) -> tuple[dict[str, Any], Schedule]:
+    """A validated rule body (its connectors must exist here, with the types it names)."""
+    start_at = transfer_body(body, ctx.now)
+    for id_key, type_key in (
+        ("connector_id", "connector_type"),
+        ("destination_connector_id", "destination_connector_type"),
+    ):
+        conn = ctx.connectors.get(body[id_key])
+        if conn is None:
+            raise detail_error(404, f"Connector {body[id_key]} not found")
+        if conn.source_type != body[type_key]:
+            raise validation_errors(
+                [
+                    {
+                        "type": "value_error",
+                        "loc": ["body", type_key],
+                        "msg": f"Value error, connector {conn.connector_id} is of type "
+                        f"{conn.source_type}",
+                        "input": body[type_key],
+                    }
+                ]
+            )
+    rule = {k: v for k, v in body.items() if k != "crontab"}
+    return rule, Schedule.from_json(body.get("crontab"), start_at)
+
+
+@bp.post(f"{DTS}/v5/transfer")
+@dts_view
+def create_transfer(ctx: Ctx) -> Any:
+    """A periodic rule first runs at its schedule (never before ``start_at``), a one-shot rule
+    at once."""
+    rule, schedule = _rule(ctx, json_body())
+    t = Transfer(
+        transfer_id=ctx.store.new_id(ctx.ws.id, "transfer"),
+        workspace_id=ctx.ws.id,
+        uid=user_uid(ctx.ws.owner_email),
+        created=ctx.now,
+        modified=ctx.now,
+        body=rule,
+        schedule=schedule,
+        next_at=schedule.next_at(ctx.now) if schedule.periodic else int(ctx.now),
+    )
+    ctx.transfers[t.transfer_id] = t
+    ctx.store.sync(ctx.ws.id, ctx.now)
+    return json_response(transfer_json(t))
+
+
+@bp.post(f"{DTS}/v5/transfer/<transfer_id>")
+@dts_view
+def update_transfer(ctx: Ctx, transfer_id: str) -> Any:
+    """Replaces the rule; a periodic schedule restarts from now, a one-shot rule never reruns."""
+    t = _transfer(ctx, transfer_id, ["path", "id_"])
+    t.body, t.schedule = _rule(ctx, json_body())
+    t.modified = ctx.now
+    t.reschedule(ctx.now)
+    return json_response(transfer_json(t))
+
+
+@bp.get(f"{DTS}/v4/transfer")
+@dts_view
+def list_transfers(ctx: Ctx) -> Any:
+    return json_response([transfer_json(t) for t in ctx.transfers.values()])
+
+
+@bp.get(f"{DTS}/v4/transfer/<transfer_id>")
+@dts_view
+def get_transfer(ctx: Ctx, transfer_id: str) -> Any:
+    return json_response(transfer_json(_transfer(ctx, transfer_id, ["path", "transfer_id"])))
+
+
+@bp.post(f"{DTS}/v4/transfer/<transfer_id>/switch")
+@dts_view
+def switch_transfer(ctx: Ctx, transfer_id: str) -> Any:
+    """Deactivation stops new runs (a running one finishes); activation resumes the schedule
+    from now, without replaying what was missed."""
+    t = _transfer(ctx, transfer_id, ["path", "id_"])
+    body = json_body()
+    validate(body, {"active": Field("boolean", required=True)}, forbid_extra=False)
+    if body["active"] and not t.active:
+        t.reschedule(ctx.now)
+    t.active, t.modified = body["active"], ctx.now
+    return json_response(transfer_json(t))
+
+
+@bp.delete(f"{DTS}/v2/transfer")
+@dts_view
+def delete_transfers(ctx: Ctx) -> Any:
+    """Deletes the rules found (with their history); answers the ids it deleted."""
+    gone = [i for i in _ids() if i in ctx.transfers]
+    for i in gone:
+        del ctx.transfers[i]
+    return json_response(gone)
+
+
+# ---- runs: cancel, history, events ------------------------------------------------------------
+@bp.post(f"{DTS}/v2/history/cancel")
+@dts_view
+def cancel_run(ctx: Ctx) -> Any:
+    """Cancels what still runs of the run at ``execution_date``; answers ``cancelled``, or the
+    run's status when nothing was left to cancel."""
+    body = json_body()
+    validate(
+        body,
+        {
+            "transfer_id": Field("string", required=True),
+            "execution_date": Field("string", required=True),
+        },
+        forbid_extra=False,
+    )
+    when, errors = parse_when(["body", "execution_date"], body["execution_date"])
+    if errors:
+        raise validation_errors(errors)
+    t = _transfer(ctx, body["transfer_id"], ["body", "transfer_id"])
+    run = next((r for r in t.runs if r.execution == int(when or 0)), None)
+    if run is None:
+        raise detail_error(404, "Transfer history not found")
+    stopped = [e.cancel(ctx.now) for e in run.entries]
+    return json_response({"status": "cancelled" if any(stopped) else run.status(ctx.now)})
+
+
+def history_json(t: Transfer, run: Run, e: Entry, now: float) -> dict[str, Any]:
+    """``HistoryModelV3``: one source of one run; ``size`` is what was (or is being) copied."""
+    moved = 0 if e.error or e.skipped else e.size_bytes
+    return {
+        "date_from": iso(e.started),
+        "date_to": iso(e.date_to(now)),
+        "history_id": e.history_id,
+        "uid": t.uid,
+        "workspace_id": t.workspace_id,
+        "transfer_id": t.transfer_id,
+        "execution_date": iso(run.execution),
+        "transfer_name": t.body["name"],
+        "source_connector_name": run.source_connector_name,
+        "destination_connector_name": run.destination_connector_name,
+        "source": e.source,
+        "destination": run.destination,
+        "source_name": e.source_name,
+        "source_type": e.source_type,
+        "size": None if e.error else human_size(moved),
+        "size_bytes": moved,
+        "rows_count": None if e.error else e.rows_count,
+        "progress": e.progress(now),
+        "status": e.status(now),
+        "favorite": False,
+    }
+
+
+def _runs(ctx: Ctx, transfer_id: str | None) -> list[tuple[Transfer, Run, Entry]]:
+    rules = [ctx.transfers.get(transfer_id)] if transfer_id else ctx.transfers.values()
+    return [(t, r, e) for t in rules if t for r in t.runs for e in r.entries]
+
+
+def _optional_uuid(name: str) -> str | None:
+    value = request.args.get(name) or None
+    if value is not None:
+        check_uuid(["query", name], value)
+    return value
+
+
+@bp.get(f"{DTS}/v3/history")
+@dts_view
+def history(ctx: Ctx) -> Any:
+    """Newest first (``-date_from``), ``page`` from 1, ``page_size`` 100 by default."""
+    transfer_id = _optional_uuid("transfer_id")
+    source_name = request.args.get("source_name") or None
+    page = query_int("page", 1, minimum=1)
+    size = query_int("page_size", 100, minimum=1)
+    rows = [
+        history_json(t, r, e, ctx.now)
+        for t, r, e in _runs(ctx, transfer_id)
+        if source_name is None or e.source_name == source_name
+    ]
+    rows.sort(key=lambda row: row["date_from"], reverse=True)
+    return json_response({"data": rows[(page - 1) * size : page * size], "total_count": len(rows)})
+
+
+@bp.get(f"{DTS}/v2/events/list")
+@dts_view
+def events(ctx: Ctx) -> Any:
+    """Aggregated event logs of the runs of a rule or of one history entry, oldest first."""
+    offset = query_int("offset", 0, minimum=0)
+    limit = query_int("limit", 100, minimum=0)
+    transfer_id, history_id = _optional_uuid("transfer_id"), _optional_uuid("history_id")
+    if not transfer_id and not history_id:
+        raise validation_error(
+            ["query"],
+            "Value error, either transfer_id or history_id should be provided",
+            "value_error",
+        )
+    wanted = {k: query_int(k, 0) for k in ("event_type", "event_category") if request.args.get(k)}
+    resolve = query_bool("as_enum_resolved", False)
+    items = [
+        ev
+        for t, _, e in _runs(ctx, transfer_id)
+        if history_id is None or e.history_id == history_id
+        for ev in e.events(t.transfer_id, ctx.now)
+        if all(ev[k] == v for k, v in wanted.items())
+    ]
+    if resolve:
+        for ev in items:
+            ev["event_type"] = EVENT_TYPES[ev["event_type"]]
+            ev["event_category"] = EVENT_CATEGORIES[ev["event_category"]]
+    return json_response({"count": len(items), "items": items[offset : offset + limit]})

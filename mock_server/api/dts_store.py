@@ -1,0 +1,185 @@
+"""Connectors and transfer rules of every workspace, and the lazy catch-up of their runs.
+
+Everything is keyed by workspace: a lookup never crosses workspaces, so one workspace can neither
+see nor change another's records. Every workspace starts with two system connectors, its
+``s3mlspace`` bucket and its ``nfs`` home (the NFS one has the workspace id as its id, as
+``client_lib.copy_from_nfs`` shows on the platform).
+
+Runs are never driven by a thread. Each request first calls ``sync``, which starts every run that
+fell due since the last request, with the connectors as they are now; because every change also
+goes through a request, "now" is exactly the state those runs saw.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from mock_server.api.dts_catalog import check_connection
+from mock_server.api.dts_runs import Run, plan_entry
+from mock_server.api.dts_schedule import Schedule
+from mock_server.tenancy import stable_uuid
+from simulator.randomness import stream, uuid4_from
+
+LOOKBACK_S = 31 * 86_400  # missed runs older than this are skipped, not replayed
+MAX_CATCH_UP = 500  # at most this many missed runs are replayed per rule
+MAX_RUNS_KEPT = 1000  # the history keeps this many runs per rule, oldest dropped first
+ONLY_NEW = ("append_new", "sync_all")
+
+
+def user_uid(owner_email: str) -> str:
+    """The platform user id behind a workspace's keys."""
+    return stable_uuid("user", owner_email)
+
+
+@dataclass
+class Connector:
+    connector_id: str
+    workspace_id: str
+    name: str
+    source_type: str
+    parameters: dict[str, Any]
+    uid: str
+    created: float
+    modified: float
+    public: bool = False
+    system: bool = False
+    favorite: bool = False
+    status: str = "success"
+    type_status: str = "Test: success"
+    try_status: str = "success"
+    try_logs: list[str] = field(default_factory=list)
+
+    def test(self, now: float) -> None:
+        """Run the connection test; the connector is active only if it passes."""
+        ok, self.try_logs = check_connection(self.source_type, self.parameters)
+        self.try_status = self.status = "success" if ok else "failed"
+        self.type_status = f"Test: {self.status}"
+        self.modified = now
+
+
+@dataclass
+class Transfer:
+    transfer_id: str
+    workspace_id: str
+    uid: str
+    created: float
+    modified: float
+    body: dict[str, Any]  # the validated create/update body, minus ``crontab``
+    schedule: Schedule
+    active: bool = True
+    next_at: int | None = None
+    runs: list[Run] = field(default_factory=list)
+
+    def uses(self, connector_id: str) -> bool:
+        return connector_id in (self.body["connector_id"], self.body["destination_connector_id"])
+
+    @property
+    def sources(self) -> list[str]:
+        source = self.body["query"]["source"]
+        return [source] if isinstance(source, str) else list(source)
+
+    def reschedule(self, now: float) -> None:
+        """The next periodic run at or after ``now``; nothing more for a one-shot rule."""
+        self.next_at = self.schedule.next_at(now)
+
+
+def _system(ws: Any, kind: str, cid: str, where: str, now: float) -> Connector:
+    """A platform-made connector: the workspace bucket (s3mlspace) or NFS home (nfs)."""
+    params = {"bucket": where} if kind == "s3mlspace" else {"namespace": where}
+    return Connector(
+        cid, ws.id, kind, kind, params, user_uid(ws.owner_email), now, now, system=True
+    )
+
+
+def _unusable(role: str, cid: str, conn: Connector | None) -> str | None:
+    """Why a run cannot use this connector, or None."""
+    if conn is None:
+        return f"{role} connector {cid} not found"
+    if conn.status != "success":
+        return f"{role} connector '{conn.name}' is not active (status: {conn.status})"
+    return None
+
+
+def _copied(t: Transfer, source: str, when: int) -> bool:
+    """Whether an earlier run of the rule had copied ``source`` by ``when``."""
+    return any(
+        e.source == source and e.status(when) == "success" for r in t.runs for e in r.entries
+    )
+
+
+class DtsStore:
+    """All data-transfer records of one mock server (reset with the world)."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = seed
+        self.connectors: dict[str, dict[str, Connector]] = {}
+        self.transfers: dict[str, dict[str, Transfer]] = {}
+        self._counters: dict[tuple[str, str], int] = {}
+
+    def new_id(self, workspace_id: str, kind: str) -> str:
+        """Deterministic per (seed, workspace, kind, n): other workspaces never shift it."""
+        n = self._counters.get((workspace_id, kind), 0)
+        self._counters[workspace_id, kind] = n + 1
+        return str(uuid4_from(stream(self.seed, "dts", kind, workspace_id, n)))
+
+    # ---- connectors ---------------------------------------------------------------------------
+    def workspace_connectors(self, ws: Any, now: float) -> dict[str, Connector]:
+        """The workspace's connectors, system ones created on first use."""
+        found = self.connectors.get(ws.id)
+        if found is not None:
+            return found
+        s3 = _system(ws, "s3mlspace", stable_uuid(ws.id, "s3mlspace"), f"b-{ws.namespace}", now)
+        nfs = _system(ws, "nfs", ws.id, ws.namespace, now)
+        found = self.connectors[ws.id] = {s3.connector_id: s3, nfs.connector_id: nfs}
+        return found
+
+    def halt(self, ws_id: str, conn: Connector, now: float) -> None:
+        """Mark a connector inactive and deactivate every rule that reads or writes through it."""
+        conn.status, conn.type_status, conn.modified = "inactive", "Halt: success", now
+        for t in self.transfers.get(ws_id, {}).values():
+            if t.uses(conn.connector_id) and t.active:
+                t.active, t.modified = False, now
+
+    # ---- transfers ----------------------------------------------------------------------------
+    def workspace_transfers(self, ws_id: str) -> dict[str, Transfer]:
+        return self.transfers.setdefault(ws_id, {})
+
+    def sync(self, ws_id: str, now: float) -> None:
+        """Start every run of the workspace's rules that fell due by ``now``."""
+        conns = self.connectors.get(ws_id, {})
+        for t in self.transfers.get(ws_id, {}).values():
+            since = now - min(LOOKBACK_S, (MAX_CATCH_UP - 1) * t.schedule.min_gap_s)
+            if t.next_at is not None and t.next_at < since:
+                t.next_at = t.schedule.next_at(since)
+            for _ in range(MAX_CATCH_UP):
+                if not t.active or t.next_at is None or t.next_at > now:
+                    break
+                self._start_run(t, t.next_at, conns)
+                t.next_at = t.schedule.next_at(t.next_at + 1)
+
+    def _start_run(self, t: Transfer, execution: int, conns: dict[str, Connector]) -> None:
+        body = t.body
+        roles = (
+            ("Source", body["connector_id"]),
+            ("Destination", body["destination_connector_id"]),
+        )
+        found = [(role, cid, conns.get(cid)) for role, cid in roles]
+        errors = [_unusable(*f) for f in found]
+        error = next((e for e in errors if e), None)
+        only_new = body["strategy"] in ONLY_NEW
+        entries = [
+            plan_entry(
+                self.seed,
+                t.transfer_id,
+                execution,
+                source,
+                body["connector_type"],
+                already_copied=only_new and _copied(t, source, execution),
+                error=error,
+            )
+            for source in t.sources
+        ]
+        names = [c.name if c else "" for _, _, c in found]
+        t.runs.append(Run(execution, names[0], names[1], body["query"]["destination"], entries))
+        del t.runs[:-MAX_RUNS_KEPT]
