@@ -1,5 +1,332 @@
-"""Placeholder until this API area is implemented."""
+"""Allocations, queues, their instance types, workspaces, and a queue's pending-launch list.
 
-from flask import Blueprint
+Every workspace has one pay-as-you-go allocation with one default queue per catalog region
+(``mock_server.tenancy``). Only regions of the spec's region enum are listed as allocations
+(``region_key`` must be in that enum); the ids of the other regions (SR002-MT, CCE-MT) still
+resolve, so jobs submitted there have a queue whose instance types and pending list can be read.
+Availability is live: how many workers of a type fit right now on the free room of the pool that
+would run it, whichever workspace holds the rest.
+
+The ``configs`` and ``s3`` areas are mounted through this blueprint.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from contextlib import suppress
+from typing import Any
+
+from flask import Blueprint, request
+
+from mock_server.api import configs, s3
+from mock_server.errors import ApiError, json_response, validation_error
+from mock_server.params import query_datetime, query_int
+from mock_server.routing import AUTH_TOKEN, auth_level
+from mock_server.state import state, workspace
+from mock_server.tenancy import allocation_for, default_queue, stable_uuid
+from mock_server.validation import Field, validate
+from simulator.catalog import InstanceType, Region
+from simulator.jobs import Job
+from simulator.logs import format_ts
+from simulator.pools import Demand, Node
+from simulator.scheduler import PRIORITY_CLASSES
+from simulator.world import World
 
 bp = Blueprint("resources", __name__)
+bp.register_blueprint(configs.bp)
+bp.register_blueprint(s3.bp)
+
+STORAGE_PRESETS = (
+    {"key": "default", "size_gb": 200},
+    {"key": "small", "size_gb": 1250},
+    {"key": "medium", "size_gb": 2500},
+    {"key": "large", "size_gb": 3750},
+    {"key": "xlarge", "size_gb": 5000},
+)
+ORDER_BY = (
+    "",
+    "created_at asc",
+    "created_at desc",
+    "gpus asc, created_at asc",
+    "gpus desc, created_at asc",
+    "gpus asc, created_at desc",
+    "gpus desc, created_at desc",
+)
+AWAITING_QUERY = {
+    "priority": Field(
+        "string",
+        required=True,
+        enum=("shared-low", "shared-medium", "shared-cluster", "low", "medium", "high"),
+    ),
+    "type": Field("string", enum=("Job", "Notebook")),
+    "order_by": Field("string", enum=ORDER_BY),
+}
+
+
+class FreeRoom:
+    """Free capacity of every pool at one moment, from one consistent pools report."""
+
+    def __init__(self, world: World) -> None:
+        self._pools = list(world.engine.pools)
+        self._nodes = {p["name"]: [_free_part(n) for n in p["nodes"]] for p in world.pools_report()}
+
+    def workers(self, kind: str, region: str, itype: InstanceType) -> int:
+        """How many workers of ``itype`` fit right now in the pool that serves them."""
+        pool = next((p for p in self._pools if p.matches(kind, region, itype)), None)
+        if pool is None:
+            return 0
+        demand = Demand.of(itype)
+        return sum(node.capacity_for(demand) for node in self._nodes.get(pool.name, []))
+
+
+def _free_part(node: dict[str, Any]) -> Node:
+    """A node as big as the free part of ``node`` (a pools-report entry)."""
+
+    def free(key: str) -> float:
+        return node[key]["total"] - node[key]["used"]
+
+    return Node(
+        node["name"], int(free("gpus")), round(free("cpus") * 1000), round(free("memory_gi") * 1024)
+    )
+
+
+def _uuid_path(name: str, value: str) -> str:
+    """The canonical text of a UUID path parameter, or FastAPI's 422."""
+    try:
+        return str(uuid.UUID(value))
+    except ValueError as exc:
+        raise validation_error(
+            ["path", name], f"Input should be a valid UUID, {exc}", "uuid_parsing", input=value
+        ) from None
+
+
+def _regions(listed_only: bool = False) -> list[Region]:
+    regions = state().world.config.catalog.regions.values()
+    return [r for r in regions if r.in_spec_enum or not listed_only]
+
+
+def _region_where(ws_id: str, id_: str, of: Callable[[str, str], dict[str, Any]]) -> Region | None:
+    """The region whose allocation (or default queue) of ``ws_id`` has this id."""
+    return next((r for r in _regions() if of(ws_id, r.key)["id"] == id_), None)
+
+
+def _for_notebooks(region: Region) -> bool:
+    return any(t.jupyter for t in region.instance_types.values())
+
+
+def _allocation(ws_id: str, region: Region) -> dict[str, Any]:
+    alloc = allocation_for(ws_id, region.key)
+    return {
+        "id": alloc["id"],
+        "name": alloc["name"],
+        "node_type": "cpu" if region.cpu_only else "gpu",
+        "description": f"Pay-as-you-go allocation in {region.name}",
+        "region_key": region.key,
+        "config": {"included_in_shared_cluster_queue": False},
+        "org_structure_type": "workspace",
+        "default_for_job": True,
+        "default_for_notebook": _for_notebooks(region),
+    }
+
+
+def _named(record: dict[str, Any]) -> dict[str, Any]:
+    return {"id": record["id"], "name": record["name"]}
+
+
+def _instance_types(region: Region) -> list[dict[str, Any]]:
+    room = FreeRoom(state().world)
+    return [
+        {
+            "key": t.key,
+            "name": t.name,
+            "availability": room.workers("job", region.key, t),
+            "storage_presets": [dict(p) for p in STORAGE_PRESETS],
+        }
+        for t in region.instance_types.values()
+    ]
+
+
+@bp.get("/workspaces/v3/<workspace_id>/allocations")
+def list_allocations(workspace_id: str) -> Any:
+    """The caller's own allocations; another workspace's id lists nothing."""
+    ws_id = workspace().id
+    if _uuid_path("workspace_id", workspace_id) != ws_id.lower():
+        return json_response([])
+    return json_response([_allocation(ws_id, r) for r in _regions(listed_only=True)])
+
+
+@bp.get("/allocations/<allocation_id>/instance-types")
+def allocation_instance_types(allocation_id: str) -> Any:
+    region = _region_where(
+        workspace().id, _uuid_path("allocation_id", allocation_id), allocation_for
+    )
+    return json_response([] if region is None else _instance_types(region))
+
+
+@bp.get("/workspaces/v3/<workspace_id>/allocations/<allocation_id>/queues")
+def list_queues(workspace_id: str, allocation_id: str) -> Any:
+    ws_id = workspace().id
+    own = _uuid_path("workspace_id", workspace_id) == ws_id.lower()
+    region = _region_where(ws_id, _uuid_path("allocation_id", allocation_id), allocation_for)
+    if not own or region is None:
+        return json_response([])
+    queue = default_queue(ws_id, region.key)
+    return json_response(
+        [
+            {
+                "id": queue["id"],
+                "name": queue["name"],
+                "description": f"Default queue of {queue['allocation_name']}",
+                "allocation_id": queue["allocation_id"],
+                "active": True,
+                "type": "default",
+                "default_for_job": True,
+                "default_for_notebook": _for_notebooks(region),
+            }
+        ]
+    )
+
+
+@bp.get("/queues/<queue_id>/instance-types")
+def queue_instance_types(queue_id: str) -> Any:
+    region = _region_where(workspace().id, _uuid_path("queue_id", queue_id), default_queue)
+    return json_response([] if region is None else _instance_types(region))
+
+
+@bp.get("/workspaces/v3/")
+@auth_level(AUTH_TOKEN)
+def list_workspaces() -> Any:
+    """Every workspace the server knows (the mock does not tie key pairs to workspaces).
+
+    The SDK sends its workspace headers here too; when they authenticate, that workspace comes
+    into being first (permissive mode), so ``mls ws list`` shows it even as the first command.
+    ``customer_id`` is accepted and ignored: customers are not modelled.
+    """
+    st = state()
+    with suppress(ApiError):
+        st.auth.authenticate(request.headers)
+    regions = _regions(listed_only=True)
+    return json_response(
+        {
+            "workspaces": [
+                {
+                    "id": ws.id,
+                    "name": ws.name,
+                    "namespace": ws.namespace,
+                    "project_id": ws.project_id,
+                    "project_name": ws.project_name,
+                    "owner_email": ws.owner_email,
+                    "allocations": [
+                        {
+                            **_named(allocation_for(ws.id, r.key)),
+                            "cluster_key": r.key,
+                            "cluster_name": r.name,
+                        }
+                        for r in regions
+                    ],
+                }
+                for ws in list(st.auth.workspaces.values())
+            ]
+        }
+    )
+
+
+def _queue_id(ws_id: str, req: Any) -> str:
+    """The queue a pending job or server waits in: its named queue or the region default."""
+    params = req.spec.params if isinstance(req, Job) else req.extra
+    queue = default_queue(ws_id, req.region)
+    name = params.get("queue_name") or queue["name"]
+    return queue["id"] if name == queue["name"] else stable_uuid(ws_id, name)
+
+
+def _pod_group(req: Any, order: int, queue_id: str, room: FreeRoom) -> dict[str, Any]:
+    is_job = isinstance(req, Job)
+    kind = "job" if is_job else "notebook"
+    return {
+        "launch_order": order,
+        "name": req.name,
+        "type": kind,
+        "workspace_id": req.workspace,
+        "instance_type": req.itype.key,
+        "queue_id": queue_id,
+        "priority": req.priority_class if is_job else PRIORITY_CLASSES[req.priority_rank],
+        "author": req.author,
+        "status": "Pending",
+        "n_workers": req.n_workers,
+        "gpu_count": req.n_workers * req.itype.gpus,
+        "unschedulable_worker_count": max(
+            0, req.n_workers - room.workers(kind, req.region, req.itype)
+        ),
+        "created_at": format_ts(int(req.created_at)),
+    }
+
+
+def _required_int(name: str, **bounds: int) -> int:
+    if request.args.get(name) is None:
+        raise validation_error(["query", name], "Field required", "missing", input=None)
+    return query_int(name, 0, **bounds)
+
+
+def _matcher(priority: str) -> Callable[[dict[str, Any], float], bool]:
+    """The request's filters, parsed once, as a test of (pod group, created epoch)."""
+    args = request.args
+    kind = (args.get("type") or "").lower()
+    low, high = query_datetime("created_at_from"), query_datetime("created_at_to")
+    gpu_min = query_int("gpu_count_min", 0, minimum=0)
+    gpu_max = query_int("gpu_count_max", 1 << 62, minimum=0)
+    workspaces, authors = set(args.getlist("workspace_ids")), set(args.getlist("authors"))
+    search = args.get("search_by_name") or ""
+
+    def match(row: dict[str, Any], created: float) -> bool:
+        return (
+            row["priority"] == priority
+            and (not kind or row["type"] == kind)
+            and gpu_min <= row["gpu_count"] <= gpu_max
+            and (low is None or created >= low)
+            and (high is None or created <= high)
+            and (not workspaces or row["workspace_id"] in workspaces)
+            and (not authors or row["author"] in authors)
+            and search in row["name"]
+        )
+
+    return match
+
+
+def _sort(rows: list[dict[str, Any]], order_by: str) -> list[dict[str, Any]]:
+    """``order_by`` as the platform reads it; the empty default keeps launch order."""
+    if not order_by:
+        return rows
+    fields = [part.split() for part in order_by.split(",")]
+    for name, direction in reversed(fields):
+        key = "gpu_count" if name == "gpus" else name
+        rows = sorted(rows, key=lambda row: row[key], reverse=direction == "desc")
+    return rows
+
+
+@bp.get("/queues/<queue_id>/awaiting-launch-resources")
+def awaiting_launch(queue_id: str) -> Any:
+    """The caller's jobs and servers waiting in this queue, with their place in the pool's line."""
+    args = {k: request.args[k] for k in AWAITING_QUERY if k in request.args}
+    validate(args, AWAITING_QUERY, loc=("query",))
+    limit = _required_int("limit", minimum=1, maximum=200)
+    offset = _required_int("offset", minimum=0)
+    priority = args["priority"]
+    order_by = "created_at asc" if priority == "high" else args.get("order_by", "")
+    match = _matcher(priority)
+    ws_id = workspace().id
+    world = state().world
+    pending = world.pending()
+    room = FreeRoom(world)
+    places: Counter[str] = Counter()
+    rows = []
+    for req in pending:
+        pool = req.pool.pool.name
+        places[pool] += 1
+        if req.workspace == ws_id and _queue_id(ws_id, req) == queue_id:
+            row = _pod_group(req, places[pool], queue_id, room)
+            if match(row, req.created_at):
+                rows.append(row)
+    rows = _sort(rows, order_by)
+    return json_response({"items": rows[offset : offset + limit], "count": len(rows)})

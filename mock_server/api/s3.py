@@ -1,0 +1,62 @@
+"""The workspace's S3 credentials (``s3/credentials``), used by the public-API notebook.
+
+Not in the spec v2.8.1; the shape is the notebook's POST body. Until a workspace stores its own,
+it reads fake keys that stay the same for that workspace and world seed. Nothing ever checks
+them: the mock has no object storage behind the endpoint.
+"""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+from flask import Blueprint
+
+from mock_server.errors import json_response
+from mock_server.params import json_body
+from mock_server.state import state, workspace
+from mock_server.validation import Field, validate
+from simulator.randomness import stream
+
+bp = Blueprint("s3", __name__)
+
+S3_ENDPOINT = "https://s3.mlspace-sim.local"
+FIELDS = {
+    name: Field("string", required=True)
+    for name in ("s3_namespace", "s3_endpoint", "access_key_id", "security_key")
+}
+
+
+def _store() -> dict[str, dict[str, str]]:
+    return state().area("s3_credentials", dict)
+
+
+def _generated(ws: Any) -> dict[str, str]:
+    rng = stream(state().world.seed, "s3-credentials", ws.id)
+    return {
+        "s3_namespace": ws.namespace,
+        "s3_endpoint": S3_ENDPOINT,
+        "access_key_id": "".join(rng.choices(string.ascii_uppercase + string.digits, k=20)),
+        "security_key": "".join(rng.choices(string.ascii_letters + string.digits + "+/", k=40)),
+    }
+
+
+@bp.get("/s3/credentials")
+def get_credentials() -> Any:
+    ws = workspace()
+    st = state()
+    with st.lock:
+        stored = _store().get(ws.id)
+    return json_response(dict(stored) if stored else _generated(ws))
+
+
+@bp.post("/s3/credentials")
+def set_credentials() -> Any:
+    """Replace the workspace's credentials; unknown keys are ignored, as pydantic does."""
+    body = json_body()
+    validate(body, FIELDS, forbid_extra=False)
+    creds = {name: body[name] for name in FIELDS}
+    st = state()
+    with st.lock:
+        _store()[workspace().id] = creds
+    return json_response(dict(creds))
