@@ -1,0 +1,108 @@
+"""Every scenario replays end to end in-process and meets its expectations; three also through a
+live server on a loopback port (the ``--url`` path)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+import scenarios
+from mlspace_sim.cli import main
+from mock_server.testing import MockServer, running_server
+from scenarios.report import to_json, to_text
+from scenarios.runner import Report, run_in_process
+
+
+@pytest.fixture(scope="module")
+def reports() -> dict[str, Report]:
+    return {}
+
+
+def replay(reports: dict[str, Report], name: str) -> Report:
+    if name not in reports:
+        reports[name] = run_in_process(scenarios.load(name))
+    return reports[name]
+
+
+def statuses(report: Report, var: str) -> list[str]:
+    return [status for _, status in report.subjects[var].events]
+
+
+@pytest.mark.parametrize("name", scenarios.names())
+def test_scenario_meets_its_expectations_in_process(reports: dict[str, Report], name: str) -> None:
+    report = replay(reports, name)
+    assert report.failures == []
+    assert report.checked >= 5
+    assert "Result: PASS" in to_text(report)
+    timeline = to_json(report)["timeline"]
+    assert [row["at"] for row in timeline] == sorted(row["at"] for row in timeline)
+
+
+def test_tf2_run_takes_the_observed_five_and_a_half_minutes(reports: dict[str, Report]) -> None:
+    report = replay(reports, "job_launch_tf2")
+    data = to_json(report)["subjects"]["job"]
+    assert 330 <= data["log_span_s"] <= 344  # observed 336.9 s
+    assert data["statuses"] == ["Pending", "Running", "Completed"]
+
+
+def test_queued_job_waits_for_the_other_team_then_bills_only_its_run(
+    reports: dict[str, Report],
+) -> None:
+    report = replay(reports, "job_launch_pt")
+    (pending_at, _), (running_at, _), (done_at, _) = report.subjects["job"].events
+    assert running_at - pending_at > 600  # held back while the pool was full
+    assert done_at - running_at < 12
+    assert float(report.subjects["job"].bill) < 1
+    printed = [e.get("printed", "") for e in report.transcript]
+    assert any(p.endswith('in queue. Try later"') for p in printed)
+
+
+def test_jupyter_server_bills_idle_time_the_region_job_does_not(
+    reports: dict[str, Report],
+) -> None:
+    report = replay(reports, "notebooks_gpu")
+    nb, job = report.subjects["nb"], report.subjects["job"]
+    assert nb.billed_s > 3600 and job.billed_s < 30
+    assert nb.bill / job.bill > 100
+    refused = report.transcript[0]
+    assert refused["status"] == 400 and "v100.17gpu" in refused["returned"]
+    assert "ratio:" in to_text(report)
+
+
+def test_default_region_rejection_is_explained_then_fixed(reports: dict[str, Report]) -> None:
+    report = replay(reports, "pytorch_example")
+    errors = [e["error"] for e in report.transcript if e.get("error")]
+    assert (
+        errors == ["Can't find instance_type_key='a100.1gpu.80vG.12C.96G' for region=DGX2-MT"] * 2
+    )
+    assert statuses(report, "hvd_job")[-1] == statuses(report, "pt_job")[-1] == "Completed"
+
+
+@pytest.fixture(scope="module")
+def live() -> Iterator[MockServer]:
+    with running_server(settings={"log_follow_max_s": 0.0}) as srv:
+        scenarios.register_all(srv.world)
+        yield srv
+
+
+@pytest.mark.parametrize("name", ["job_launch_cpu", "job_launch_pt", "notebooks_gpu", "public_api"])
+def test_scenario_replays_against_a_live_server(
+    live: MockServer, name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["scenario", "run", name, "--url", live.api_url, "--json"])
+    report = json.loads(capsys.readouterr().out)
+    assert (code, report["failures"]) == (0, [])
+    assert report["mode"] == f"against {live.api_url}"
+    assert report["timeline"]
+
+
+def test_realtime_server_is_waited_for_within_the_wall_timeout(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with running_server(clock="realtime", speed=50, settings={"log_follow_max_s": 0.0}) as srv:
+        scenarios.register_all(srv.world)
+        code = main(["scenario", "run", "pytorch_elastic", "--url", srv.api_url, "--timeout", "20"])
+    assert code == 0
+    assert "Result: PASS" in capsys.readouterr().out
