@@ -5,6 +5,8 @@ COPY pyproject.toml README.md ./
 COPY simulator ./simulator
 COPY mock_server ./mock_server
 COPY mlspace_sim ./mlspace_sim
+COPY scenarios ./scenarios
+COPY client_lib ./client_lib
 RUN pip install --no-cache-dir .
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --retries=3 \

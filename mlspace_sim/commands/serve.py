@@ -64,6 +64,7 @@ def add_arguments(s: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from mock_server.app import create_app
     from mock_server.server import make_server
+    from scenarios import register_all
 
     app = create_app(
         config_path=args.config,
@@ -75,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
     )
     server = make_server(app, args.host, args.port, args.threads)
     world = app.extensions["mlspace_sim"].world
+    example_scripts = register_all(world)
     base = f"http://{args.host}:{server.effective_port}/public/v2"
     start = datetime.fromtimestamp(world.start_epoch, tz=timezone.utc).strftime(
         "%Y-%m-%dT%H:%M:%SZ"
@@ -85,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         f"tariff {world.config.tariff}"
     )
     print("admin API: " + base.replace("/public/v2", "/_mock"))
+    print(f"run-time models of the documented examples: {', '.join(example_scripts)}")
     print("\ncredentials (any non-empty pair works in the default permissive mode):")
     print(
         "  client_id=sim-key-id client_secret=sim-key-secret "

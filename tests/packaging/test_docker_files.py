@@ -41,3 +41,9 @@ def test_dockerfile_runs_the_same_server_as_compose() -> None:
     assert args.command == "serve" and args.port == 8080
     expose = next(line for line in lines if line.startswith("EXPOSE "))
     assert shlex.split(expose)[1] == str(args.port)
+
+
+def test_dockerfile_ships_every_package_the_project_installs() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    for package in ("simulator", "mock_server", "mlspace_sim", "scenarios", "client_lib"):
+        assert f"COPY {package} ./{package}" in text
