@@ -1,0 +1,552 @@
+"""What Jupyter Servers and TensorBoards share: the platform runs both as "servers".
+
+Both are engine notebooks (``kind`` tells them apart) that take capacity from the direct pool,
+wait while it is full, pause, resume and get deleted; the two API areas differ only in paths,
+nouns and a few body fields. Request validation, JSON shapes, errors and autoshutdown live here.
+
+Autoshutdown: ``by_timer`` is enforced (the server is paused ``shutdown_in`` virtual seconds after
+its running span started, or after the rule was set if later, ending ``paused_by_timer``);
+``by_load``, ``by_schedule`` and the create-time ``pause_at`` are stored and returned only.
+An armed timer cannot be withdrawn (the engine offers no cancel): changing or disabling
+``by_timer`` takes effect from the server's next running span, except that a shorter timer set
+on a running server fires at its own time.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from flask import request
+
+from mock_server.errors import ApiError, validation_error
+from mock_server.params import query_bool, query_int
+from mock_server.state import state, workspace
+from mock_server.tenancy import stable_uuid
+from mock_server.validation import Field, validate
+from simulator import notebooks as nb
+from simulator.errors import Rejected
+from simulator.notebooks import Notebook
+from simulator.world import World
+
+DEFAULT_REGION = "DGX2-MT"  # the spec's default for create and resume
+DEFAULT_RESUME_TYPE = "free.0gpu"
+TIMER_STATUS = "paused_by_timer"
+RULES_AREA = "notebooks.autoshutdown"
+IMAGE_SOURCES = ("datahub", "custom")
+ORDER_BY = ("name", "creationTimestamp")
+RULE_KEYS = ("by_timer", "by_load", "by_schedule")
+META_KEYS = (
+    "description",
+    "tmp_storage",
+    "allocation_name",
+    "queue_name",
+    "pause_at",
+    "postponed_pause_enabled",
+    "s3_buckets",
+    "s3_credentials",
+    "access_mode",
+    "user_ids",
+    "logdir",
+    "tensorboard_params",
+)
+
+
+@dataclass(frozen=True)
+class ServerKind:
+    """How one API area names and lists its servers."""
+
+    kind: str  # the engine's kind
+    noun: str  # "Notebook uuid=... does not found", "... status is 'Running'. Can't resume."
+    title: str  # "<title> with name '...' already exists in current workspace."
+    list_key: str  # the array key of the list response
+    workspace_rules: bool  # whether workspace autoshutdown rules apply to new servers
+
+
+NOTEBOOK = ServerKind("notebook", "Notebook", "Jupyter server", "notebooks", True)
+TENSORBOARD = ServerKind("tensorboard", "Tensorboard", "Tensorboard", "tensorboards", False)
+
+STR_NULL = Field("string", nullable=True)
+S3_BUCKET_FIELDS = {
+    "bucket_name": Field("string", required=True),
+    "access_rule": Field("string", required=True, enum=("ro", "rw")),
+}
+S3_CREDENTIALS_FIELDS = {
+    "s3_credentials_source": Field(
+        "string", nullable=True, enum=("secret-manager", "iam-product-sa", "not-enabled")
+    ),
+    "secret_manager_secret_id": STR_NULL,
+    "s3_tenant_id": STR_NULL,
+}
+RULE_FIELDS = {key: Field("object", nullable=True) for key in RULE_KEYS}
+RULE_PART_FIELDS = {
+    "by_timer": {
+        "shutdown_in": Field("integer", required=True),
+        "is_enabled": Field("boolean", required=True),
+    },
+    "by_load": {
+        "metric": Field("string", required=True, enum=("GPU", "CPU")),
+        "evaluation_period": Field("integer", required=True),
+        "threshold": Field("number", required=True),
+        "shutdown_delay": Field("integer", required=True),
+        "is_enabled": Field("boolean", required=True),
+    },
+    "by_schedule": {
+        "shutdown_at": Field("string", required=True),
+        "is_enabled": Field("boolean", required=True),
+    },
+}
+MODIFY_FIELDS = {
+    "autoshutdown_config": Field("object", nullable=True),
+    "description": STR_NULL,
+    "s3_credentials": Field("object", nullable=True),
+    "s3_buckets": Field("array"),
+}
+
+
+# ---- request parsing ------------------------------------------------------------------------
+def _regions() -> tuple[str, ...]:
+    return tuple(state().world.config.catalog.regions)
+
+
+def create_fields(kind: ServerKind) -> dict[str, Field]:
+    """``CreateNotebookPayload`` / ``CreateTensorboardPayloadV2``; both forbid extra keys."""
+    fields = {
+        "name": Field("string", required=True),
+        "image": Field("object", required=True),
+        "instance_type": Field("string", required=True),
+        "tmp_storage": STR_NULL,
+        "region": Field("string", enum=_regions()),
+        "allocation_name": STR_NULL,
+        "queue_name": STR_NULL,
+        "description": STR_NULL,
+        "pause_at": STR_NULL,
+        "postponed_pause_enabled": Field("boolean"),
+        "s3_buckets": Field("array"),
+        "s3_credentials": Field("object"),
+        "access_mode": Field("string", enum=("shared", "multiuser")),
+        "all-workspace-users": Field("boolean", nullable=True),
+        "user_ids": Field("array", nullable=True, items="string"),
+    }
+    if kind is TENSORBOARD:
+        fields["application"] = Field("string", nullable=True, enum=("tensorboard",))
+        fields["logdir"] = Field("array", required=True, items="string")
+        fields["tensorboard_params"] = Field("object", nullable=True)
+    return fields
+
+
+def _nested(body: dict[str, Any], key: str, fields: dict[str, Field]) -> None:
+    if isinstance(body.get(key), dict):
+        validate(body[key], fields, forbid_extra=False, loc=("body", key))
+
+
+def _buckets(body: dict[str, Any]) -> None:
+    for i, item in enumerate(body.get("s3_buckets") or []):
+        loc = ("body", "s3_buckets", i)
+        if not isinstance(item, dict):
+            raise validation_error(
+                list(loc), "Input should be a valid dictionary", "dict_type", input=item
+            )
+        validate(item, S3_BUCKET_FIELDS, forbid_extra=False, loc=loc)
+
+
+def validate_rule(config: dict[str, Any], loc: tuple[Any, ...]) -> None:
+    """An ``AutoShutdownV2Config``: each of by_timer/by_load/by_schedule optional or null."""
+    validate(config, RULE_FIELDS, forbid_extra=False, loc=loc)
+    for key, fields in RULE_PART_FIELDS.items():
+        if isinstance(config.get(key), dict):
+            validate(config[key], fields, forbid_extra=False, loc=(*loc, key))
+
+
+def validate_create(kind: ServerKind, body: dict[str, Any], image_sources: tuple[str, ...]) -> None:
+    validate(body, create_fields(kind))
+    image_fields = {
+        "name": Field("string", required=True),
+        "tag": Field("string", required=True),
+        "type": Field("string", required=True, enum=image_sources),
+    }
+    _nested(body, "image", image_fields)
+    _nested(body, "s3_credentials", S3_CREDENTIALS_FIELDS)
+    _buckets(body)
+    for key, value in (body.get("tensorboard_params") or {}).items():
+        if not isinstance(value, str):
+            raise validation_error(
+                ["body", "tensorboard_params", key],
+                "Input should be a valid string",
+                "string_type",
+                input=value,
+            )
+
+
+def validate_modify(body: dict[str, Any]) -> None:
+    """``ModifyNotebookV2Request`` / ``ModifyTensorboardRequest``."""
+    validate(body, MODIFY_FIELDS)
+    if isinstance(body.get("autoshutdown_config"), dict):
+        validate_rule(body["autoshutdown_config"], ("body", "autoshutdown_config"))
+    _nested(body, "s3_credentials", S3_CREDENTIALS_FIELDS)
+    _buckets(body)
+
+
+def validate_resume(body: dict[str, Any]) -> tuple[str, str]:
+    """``ResumeNotebookPayload``: region and instance type, both with the spec's defaults."""
+    fields = {"region": Field("string", enum=_regions()), "instance_type": Field("string")}
+    validate(body, fields, forbid_extra=False)
+    return body.get("region", DEFAULT_REGION), body.get("instance_type", DEFAULT_RESUME_TYPE)
+
+
+def parse_uuid(raw: str, param: str) -> str:
+    """A path UUID in canonical form, or FastAPI's 422 for anything else."""
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError:
+        raise validation_error(
+            ["path", param], "Input should be a valid UUID", "uuid_parsing", input=raw
+        ) from None
+
+
+def query_choice(name: str, choices: tuple[str, ...]) -> str | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if raw not in choices:
+        expected = " or ".join(f"'{c}'" for c in choices)
+        raise validation_error(
+            ["query", name],
+            f"Input should be {expected}",
+            "enum",
+            input=raw,
+            ctx={"expected": expected},
+        )
+    return raw
+
+
+def _comma_set(name: str) -> set[str] | None:
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    return {part.strip().lower() for part in raw.split(",") if part.strip()}
+
+
+# ---- errors ---------------------------------------------------------------------------------
+def rejected(kind: ServerKind, exc: Rejected) -> ApiError:
+    """The engine's refusal in the notebook module's shapes: 409 ``{code, detail, message}``,
+    404 ``{detail}``, anything else ``{details, status: "error"}`` (the spec's 400 bodies)."""
+    message = exc.message
+    if message.startswith("Notebook "):
+        message = kind.noun + message[len("Notebook") :]
+    if exc.http_status == 409:
+        return ApiError(409, {"code": exc.error_code, "detail": message, "message": message})
+    if exc.http_status == 404:
+        return ApiError(404, {"detail": message})
+    return ApiError(exc.http_status, {"details": message, "status": "error"})
+
+
+def check_namespace(namespace: str) -> None:
+    ws = workspace()
+    if namespace != ws.namespace:
+        raise ApiError(
+            400,
+            {
+                "details": f"Namespace={namespace} does not belong to workspace_id='{ws.id}'.",
+                "status": "error",
+            },
+        )
+
+
+def find(kind: ServerKind, raw_uuid: str, param: str) -> Notebook:
+    """The caller's server of this kind; another workspace's or kind's is 404 like a missing one."""
+    uid = parse_uuid(raw_uuid, param)
+    book = state().world.get_notebook(uid, workspace().id)
+    if book is None or book.kind != kind.kind:
+        raise ApiError(404, {"detail": f"{kind.noun} uuid='{raw_uuid}' does not found"})
+    return book
+
+
+# ---- JSON shapes ----------------------------------------------------------------------------
+def _iso(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _age(seconds: float) -> str:
+    """kubectl-style age: ``49s``, ``2h2m49s``, ``1d``."""
+    left = max(0, int(seconds))
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, left = divmod(left, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts) or "0s"
+
+
+def _short_image(image: str) -> str:
+    return image.rsplit("/", 1)[-1]
+
+
+def rule_view(config: dict[str, Any] | None) -> dict[str, Any]:
+    config = config or {}
+    return {key: config.get(key) for key in RULE_KEYS}
+
+
+def item(book: Notebook) -> dict[str, Any]:
+    """One server as the list, get, create and modify responses show it."""
+    st = state()
+    ext = book.extra
+    running = book.status == nb.RUNNING
+    access_mode = ext.get("access_mode") or "shared"
+    alloc, queue = ext.get("allocation_name"), ext.get("queue_name")
+    out: dict[str, Any] = {
+        "uid": book.uid,
+        "uuid": book.uid,
+        "name": book.name,
+        "status": book.status,
+        "author": book.author,
+        "image": book.image,
+        "short_image": _short_image(book.image),
+        "imageDisplayName": _short_image(book.image),
+        "instanceType": book.itype.key,
+        "region": book.region,
+        "url": None,
+        "portal_ref": "",
+        "description": ext.get("description"),
+        "s3_buckets": [
+            {
+                "bucket_name": b["bucket_name"],
+                "access_rule": b["access_rule"],
+                "mount_status": "MOUNTED" if running else "NOT_MOUNTED",
+            }
+            for b in ext.get("s3_buckets") or []
+        ],
+        "s3_credentials": ext.get("s3_credentials") or {"s3_credentials_source": "not-enabled"},
+        "pause_at": ext.get("pause_at"),
+        "postponed_pause_enabled": bool(ext.get("postponed_pause_enabled", False)),
+        "tmp_storage": ext.get("tmp_storage"),
+        "allocation_name": alloc,
+        "allocation_id": stable_uuid(book.workspace, alloc) if alloc else None,
+        "queue_name": queue,
+        "queue_id": stable_uuid(book.workspace, queue) if queue else None,
+        "creationTimestamp": book.created_at,
+        "ageSeconds": int(st.world.now_epoch() - book.created_at),
+        "deletionTimestamp": book.status_updated_at if book.status == nb.DELETING else None,
+        "status_updated_at": _iso(book.status_updated_at),
+        "updated_at": _iso(max(book.status_updated_at, ext.get("_modified_at", 0.0))),
+        "is_shared": access_mode == "shared",
+        "access_mode": access_mode,
+        "access_granted": True,
+        "autoshutdown_config": rule_view(ext.get("autoshutdown")),
+    }
+    if book.kind == TENSORBOARD.kind:
+        out["logdir"] = ext.get("logdir") or []
+        out["tensorboard_params"] = ext.get("tensorboard_params")
+    else:
+        out["notebookType"] = "Default"
+    return out
+
+
+def detail(book: Notebook) -> dict[str, Any]:
+    """``NotebookDetail`` / ``TensorboardDetail``: what pause and resume answer."""
+    age = state().world.now_epoch() - book.created_at
+    if book.status == nb.WAITING:
+        reason = "Waiting for free capacity in the pool"
+    else:
+        reason = book.status.replace("_", " ").capitalize()
+    return {
+        "uid": book.uid,
+        "uuid": book.uid,
+        "name": book.name,
+        "status": book.status,
+        "image": book.image,
+        "age": _age(age),
+        "ageSeconds": str(int(age)),
+        "author": book.author,
+        "cpu": f"{book.itype.cpu:g}",
+        "memory": f"{book.itype.memory_gi:g}Gi",
+        "namespace": workspace().namespace,
+        "reason": reason,
+    }
+
+
+def async_result(book: Notebook, action: str) -> dict[str, Any]:
+    """The platform's receipt for an asynchronous action (the vendor's CLI fixtures' shape)."""
+    return {
+        "process_id": stable_uuid(book.uid, action, str(book.status_updated_at)),
+        "status": "queued",
+    }
+
+
+# ---- autoshutdown ---------------------------------------------------------------------------
+def workspace_rules() -> dict[str, dict[str, Any]]:
+    """Workspace-level autoshutdown rules of this server, by workspace id."""
+    return state().area(RULES_AREA, dict)
+
+
+def merge_rule(current: dict[str, Any] | None, update: dict[str, Any]) -> dict[str, Any]:
+    """Keys present in ``update`` replace the stored ones; ``null`` removes one."""
+    merged = dict(current or {})
+    for key in RULE_KEYS:
+        if key in update:
+            if update[key] is None:
+                merged.pop(key, None)
+            else:
+                merged[key] = update[key]
+    return merged
+
+
+def _arm(world: World, book: Notebook) -> None:
+    timer = (book.extra.get("autoshutdown") or {}).get("by_timer")
+    line = book.line
+    if not timer or not timer.get("is_enabled") or line is None:
+        return
+    if book.extra.get("_timer_line") == line.line_id:
+        return
+    since = max(line.start, book.extra.get("_timer_since", 0.0))
+    delay = timer["shutdown_in"] - (world.now_epoch() - since)
+    world.schedule_notebook_pause(book.uid, max(0.0, delay), TIMER_STATUS)
+    book.extra["_timer_line"] = line.line_id
+
+
+def arm_timers(world: World) -> None:
+    """Schedule the ``by_timer`` pause of every server's current running span, once per span.
+
+    Runs on every server request (caller holds the stores lock): a pause or delete lets waiting
+    servers of any workspace start, and the engine tells nobody. A server started by an event
+    inside the engine (another server's timer) is armed at the next server request, with the
+    time it already ran deducted; if that request comes after its due time it pauses then.
+    """
+    for kind in (NOTEBOOK, TENSORBOARD):
+        for book in world.list_notebooks(None, kind.kind):
+            _arm(world, book)
+
+
+# ---- operations -----------------------------------------------------------------------------
+def create(kind: ServerKind, namespace: str, body: dict[str, Any]) -> Notebook:
+    """Start a server: 409 code 1 for a name in use, the engine's refusals mapped."""
+    st, ws = state(), workspace()
+    check_namespace(namespace)
+    image = f"{body['image']['name']}:{body['image']['tag']}"
+    meta = {key: body[key] for key in META_KEYS if body.get(key) is not None}
+    with st.lock:
+        if any(b.name == body["name"] for b in st.world.list_notebooks(ws.id, kind.kind)):
+            text = f"{kind.title} with name '{body['name']}' already exists in current workspace."
+            raise ApiError(409, {"code": 1, "detail": text, "message": text})
+        rule = workspace_rules().get(ws.id) if kind.workspace_rules else None
+        if rule:
+            meta["autoshutdown"] = dict(rule)
+        try:
+            book = st.world.create_notebook(
+                workspace=ws.id,
+                name=body["name"],
+                region=body.get("region", DEFAULT_REGION),
+                instance_type=body["instance_type"],
+                image=image,
+                author=ws.owner_email,
+                kind=kind.kind,
+                extra=meta,
+            )
+        except Rejected as exc:
+            raise rejected(kind, exc) from None
+        arm_timers(st.world)
+    return book
+
+
+def listing(kind: ServerKind, *, notebook_type: bool) -> dict[str, Any]:
+    """The list endpoint: filters, order and page from the query string."""
+    st = state()
+    wanted_type = query_choice("notebook_type", ("Spark", "Default")) if notebook_type else None
+    order_by = query_choice("order_by", ORDER_BY) or "creationTimestamp"
+    desc = query_bool("desc", False)
+    limit = query_int("limit", 0, minimum=1) or None
+    offset = query_int("offset", 0, minimum=0)
+    search = (request.args.get("search") or "").lower()
+    statuses, modes = _comma_set("status"), _comma_set("access_mode")
+    with st.lock:
+        arm_timers(st.world)
+        books = st.world.list_notebooks(workspace().id, kind.kind)
+        items = [
+            item(b)
+            for b in books
+            if search in b.name.lower()
+            and (statuses is None or b.status in statuses)
+            and (modes is None or (b.extra.get("access_mode") or "shared") in modes)
+            and (wanted_type in (None, "Default"))
+        ]
+    if order_by == "name":
+        items.sort(key=lambda i: (i["name"], i["creationTimestamp"]), reverse=desc)
+    else:
+        items.sort(key=lambda i: i["creationTimestamp"], reverse=desc)
+    page = items[offset : offset + limit] if limit else items[offset:]
+    return {kind.list_key: page, "total": len(items), "limit": limit, "offset": offset}
+
+
+def get(kind: ServerKind, raw_uuid: str, param: str) -> dict[str, Any]:
+    st = state()
+    with st.lock:
+        arm_timers(st.world)
+        return item(find(kind, raw_uuid, param))
+
+
+def pause(kind: ServerKind, raw_uuid: str, param: str) -> dict[str, Any]:
+    """Frees the capacity and stops the meter at once; ``pausing`` → ``paused`` shortly after."""
+    st = state()
+    with st.lock:
+        book = find(kind, raw_uuid, param)
+        try:
+            st.world.pause_notebook(book.uid)
+        except Rejected as exc:
+            raise rejected(kind, exc) from None
+        arm_timers(st.world)
+        return detail(book)
+
+
+def resume(
+    kind: ServerKind, namespace: str, raw_uuid: str, param: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    """409 code 3 unless paused; may move to another instance type; waits while the pool is full."""
+    st = state()
+    region, instance_type = validate_resume(body)
+    with st.lock:
+        book = find(kind, raw_uuid, param)
+        check_namespace(namespace)
+        try:
+            st.world.resume_notebook(book.uid, region, instance_type)
+        except Rejected as exc:
+            raise rejected(kind, exc) from None
+        arm_timers(st.world)
+        return detail(book)
+
+
+def modify(kind: ServerKind, raw_uuid: str, param: str, body: dict[str, Any]) -> dict[str, Any]:
+    """Description, S3 settings and the server's own autoshutdown rules (merged by key)."""
+    st = state()
+    validate_modify(body)
+    with st.lock:
+        book = find(kind, raw_uuid, param)
+        now = st.world.now_epoch()
+        for key in ("description", "s3_buckets", "s3_credentials"):
+            if key in body:
+                book.extra[key] = body[key]
+        config = body.get("autoshutdown_config")
+        if config is not None:
+            book.extra["autoshutdown"] = merge_rule(book.extra.get("autoshutdown"), config)
+            if "by_timer" in config:
+                book.extra["_timer_since"] = now
+                book.extra.pop("_timer_line", None)
+        book.extra["_modified_at"] = now
+        arm_timers(st.world)
+        return item(book)
+
+
+def delete(kind: ServerKind, raw_uuid: str, param: str) -> dict[str, Any]:
+    """Capacity and billing stop now; the server is gone a few seconds later."""
+    st = state()
+    with st.lock:
+        book = find(kind, raw_uuid, param)
+        try:
+            st.world.delete_notebook(book.uid)
+        except Rejected as exc:
+            raise rejected(kind, exc) from None
+        arm_timers(st.world)
+        return async_result(book, "delete")
