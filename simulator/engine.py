@@ -15,7 +15,6 @@ from typing import Any
 import simpy
 
 from simulator import logs
-from simulator import notebooks as nb
 from simulator.billing import Ledger
 from simulator.catalog import InstanceType
 from simulator.config import SimConfig
@@ -30,18 +29,19 @@ from simulator.jobs import (
     Job,
     JobSpec,
 )
-from simulator.notebooks import Notebook
+from simulator.logs import BANNER_TO_WAIT_S
+from simulator.notebooks import Notebook, Ticket
 from simulator.pools import Demand, Placement, Pool, build_pools
-from simulator.randomness import stream, unit_interval, uuid4_from, uuid4_str
+from simulator.randomness import derive_bits, stream, unit_interval, uuid4_str
 from simulator.runtime import RuntimeModel, RuntimeModels, check_overrides
 from simulator.scheduler import PRIORITY_RANK, PoolScheduler
+from simulator.server_lifecycle import ServerLifecycle
 
 DEFAULT_PRIORITY = "medium"
-BANNER_TO_WAIT_S = 0.08  # "is starting..." -> "Waiting for workers", observed 0.07-0.2 s
 UID_SALT = 0x5BD1E9955BD1E9955BD1E9955BD1E995  # job uid = name bits with this xor
 
 
-class Engine:
+class Engine(ServerLifecycle):
     """One simulated ML Space: build it, submit to it, and let ``env`` run."""
 
     def __init__(self, config: SimConfig, *, seed: int = 0, start_epoch: float = 0.0) -> None:
@@ -60,14 +60,15 @@ class Engine:
         self.runtime = RuntimeModels(config.runtime, float(t["bad_script_fail_s"]))
         self._pull = tuple(float(x) for x in t["image_pull_s"])
         self._worker_wait = float(t["worker_wait_s"])
+        self._rendezvous = float(t["elastic_rendezvous_s"])
         self._nb_start = tuple(float(x) for x in t["notebook_start_s"])
         self._nb_pause = float(t["notebook_pause_s"])
         self.max_job_gpus = int(config.limits["max_job_gpus"])
         self.max_notebook_gpus = int(config.limits["max_notebook_gpus"])
         self.jobs: dict[str, Job] = {}
         self.notebooks: dict[str, Notebook] = {}
-        self._names = stream(seed, "names", "jobs")
-        self._nb_ids = stream(seed, "names", "notebooks")
+        self._identical_at = -1.0
+        self._identical: dict[str, int] = {}  # requests alike at this instant, by content
         self._seq = 0
         self.rejected: list[tuple[float, str]] = []
         self._prices: dict[tuple[InstanceType, int], Decimal] = {}
@@ -78,6 +79,16 @@ class Engine:
 
     def _after(self, delay: float, step: Callable[[Any], None], target: Any) -> None:
         self.env.timeout(max(0.0, delay)).callbacks.append(lambda _ev: step(target))
+
+    def _entity_bits(self, *request: object) -> int:
+        """128 random bits for a new entity, from the seed and the request alone: its kind,
+        workspace, content, virtual time, and how many identical requests came at that time.
+        So no other request can change an entity's name, timings, run time or logs."""
+        if self.env.now != self._identical_at:
+            self._identical_at, self._identical = self.env.now, {}
+        key = repr(request)
+        self._identical[key] = nth = self._identical.get(key, 0) + 1
+        return derive_bits(self.seed, self.env.now, nth, key)
 
     def _next_seq(self) -> int:
         self._seq += 1
@@ -91,24 +102,22 @@ class Engine:
         what = "GPU" if itype.gpus else "CPU"
         raise Rejected(f"No {what} capacity serves {kind}s of {itype.key!r} in region={region}")
 
-    def _placed(self, req: Any, plan: Placement) -> None:
+    def _placed(self, req: Job | Ticket, plan: Placement) -> None:
         req.placement = plan
         if isinstance(req, Job):
             self._job_placed(req)
         else:
-            self._notebook_placed(req)
+            self._ticket_placed(req)
 
-    def _release(self, req: Job | Notebook) -> None:
-        """Give back ``req``'s capacity, or drop it from its queue, and let the queue move."""
-        sched = req.pool
-        if sched is None:
-            return
-        if req.placement is not None:
-            sched.pool.release(req.placement, req.demand)
-            req.placement = None
+    def _release(self, job: Job) -> None:
+        """Give back ``job``'s capacity, or drop it from its queue, and let the queue move."""
+        sched = job.pool
+        if job.placement is not None:
+            sched.pool.release(job.placement, job.demand)
+            job.placement = None
             sched.dispatch()
-        elif not req.cancelled:
-            sched.cancel(req)
+        elif not job.cancelled:
+            sched.cancel(job)
 
     # ---- jobs -------------------------------------------------------------------------------
     def register_runtime_model(self, script_name: str, model: RuntimeModel) -> None:
@@ -141,7 +150,18 @@ class Engine:
     def submit_job(self, spec: JobSpec, *, workspace: str, author: str = "") -> Job:
         """Accept a job (or raise :class:`Rejected`) and queue it; it may be placed at once."""
         itype, priority, sched = self._validate_job(spec)
-        bits = self._names.getrandbits(128)
+        bits = self._entity_bits(
+            "job",
+            workspace,
+            spec.script,
+            spec.base_image,
+            spec.instance_type,
+            spec.region,
+            spec.type,
+            spec.n_workers,
+            spec.priority_class,
+            tuple(spec.env_variables.items()),
+        )
         name = f"lm-mpi-job-{uuid4_str(bits)}"
         job = Job(
             name=name,
@@ -168,7 +188,15 @@ class Engine:
         job.placed_at = now
         pull = job.start_at
         job.start_at = now + pull
-        self._after(pull + BANNER_TO_WAIT_S + self._worker_wait, self._job_running, job)
+        job.ready_at = job.start_at + self._startup_s(job)
+        self._after(job.ready_at - now, self._job_running, job)
+
+    def _startup_s(self, job: Job) -> float:
+        """Containers started -> Running: the MPI launcher's banner and ~15 s worker wait, or the
+        torch elastic rendezvous (no banner, no worker wait) for ``pytorch_elastic``."""
+        if job.spec.type == "pytorch_elastic":
+            return self._rendezvous
+        return BANNER_TO_WAIT_S + self._worker_wait
 
     def _job_running(self, job: Job) -> None:
         if job.terminal:
@@ -237,174 +265,7 @@ class Engine:
 
     def job_log_lines(self, job: Job) -> list[tuple[float, str]]:
         """Every log line visible now, as (epoch, text), oldest first."""
-        return logs.render(job, self.now_epoch(), self.seed, self._worker_wait)
-
-    # ---- Jupyter Servers and TensorBoards ---------------------------------------------------
-    def _notebook_type(self, region: str, key: str) -> InstanceType:
-        itype = self.catalog.instance_type(region, key)
-        if itype.gpus > self.max_notebook_gpus:
-            raise Rejected(
-                f"A Jupyter Server may use at most {self.max_notebook_gpus} GPUs; "
-                f"{key} has {itype.gpus}"
-            )
-        if not itype.jupyter:
-            raise Rejected(
-                f"Instance type {key!r} is not available for Jupyter Servers in region={region}"
-            )
-        return itype
-
-    def create_notebook(
-        self,
-        *,
-        workspace: str,
-        name: str,
-        region: str,
-        instance_type: str,
-        image: str = "",
-        author: str = "",
-        kind: str = "notebook",
-        extra: dict[str, Any] | None = None,
-    ) -> Notebook:
-        """Start a server: it takes its GPUs from the direct pool, waiting if that is full."""
-        itype = self._notebook_type(region, instance_type)
-        uid = str(uuid4_from(self._nb_ids))
-        book = Notebook(
-            uid=uid,
-            seq=self._next_seq(),
-            name=name,
-            workspace=workspace,
-            author=author,
-            kind=kind,
-            region=region,
-            itype=itype,
-            image=image,
-            now=self.now_epoch(),
-            extra=dict(extra or {}),
-        )
-        self.notebooks[uid] = book
-        self._request_capacity(book, nb.CREATING)
-        return book
-
-    def _request_capacity(self, book: Notebook, starting_status: str) -> None:
-        book.cancelled = False
-        if book.itype.gpus == 0 and self.prices.worker_hour(book.itype) == 0:
-            book.pool = None
-            self._set_nb_status(book, starting_status)
-            self._notebook_started(book)
-            return
-        sched = self._scheduler_for("notebook", book.region, book.itype)
-        if not sched.pool.can_ever_fit(1, book.demand):
-            raise Rejected(f"{book.itype.key} can never fit in pool {sched.pool.name!r}")
-        book.pool = sched
-        self._set_nb_status(book, nb.WAITING)
-        book.extra["_starting_status"] = starting_status
-        sched.submit(book)
-
-    def _notebook_placed(self, book: Notebook) -> None:
-        self._set_nb_status(book, book.extra.pop("_starting_status", nb.CREATING))
-        self._notebook_started(book)
-
-    def _notebook_started(self, book: Notebook) -> None:
-        """Capacity is held from here: meter it and become running after the start-up time."""
-        book.line = self.ledger.open(
-            workspace=book.workspace,
-            kind=book.kind,
-            item=book.uid,
-            region=book.region,
-            instance_type=book.itype.key,
-            workers=1,
-            price_per_hour=self.prices.worker_hour(book.itype),
-            start=self.now_epoch(),
-        )
-        rng = stream(self.seed, "notebook", book.uid, book.seq, len(self.ledger.lines))
-        line = book.line
-        self._after(rng.uniform(*self._nb_start), self._notebook_ready, (book, line))
-
-    def _notebook_ready(self, arg: tuple[Notebook, Any]) -> None:
-        book, line = arg
-        if book.line is line and line.end is None and not book.deleted:
-            self._set_nb_status(book, nb.RUNNING)
-
-    def _set_nb_status(self, book: Notebook, status: str) -> None:
-        book.status, book.status_updated_at = status, self.now_epoch()
-
-    def _stop_notebook(self, book: Notebook) -> None:
-        self._release(book)
-        if book.line is not None:
-            self.ledger.close(book.line, self.now_epoch())
-            book.line = None
-
-    def schedule_notebook_pause(self, uid: str, delay_s: float, final_status: str) -> None:
-        """Pause the server ``delay_s`` from now (autoshutdown), ending in ``final_status``
-        (``paused_by_timer``, ``paused_by_schedule``, ...), if it still runs the same span."""
-        book = self._live_notebook(uid)
-        line = book.line
-
-        def fire(_: Any) -> None:
-            if not book.deleted and book.line is line and line is not None:
-                self.pause_notebook(uid, final_status)
-
-        self._after(delay_s, fire, None)
-
-    def pause_notebook(self, uid: str, final_status: str = nb.PAUSED) -> Notebook:
-        """Pause: frees the GPUs and stops billing at once; paused a few seconds later."""
-        book = self._live_notebook(uid)
-        if book.status == nb.PAUSING or book.status.startswith(nb.PAUSED):
-            return book
-        if book.status == nb.DELETING:
-            raise Rejected(
-                "Notebook deletion is already in progress.", error_code=2, http_status=409
-            )
-        self._stop_notebook(book)
-        self._set_nb_status(book, nb.PAUSING)
-        self._after(self._nb_pause, self._notebook_paused, (book, final_status))
-        return book
-
-    def _notebook_paused(self, arg: tuple[Notebook, str]) -> None:
-        book, final_status = arg
-        if book.status == nb.PAUSING:
-            self._set_nb_status(book, final_status)
-
-    def resume_notebook(self, uid: str, region: str, instance_type: str) -> Notebook:
-        """Resume a paused server, possibly on another instance type."""
-        book = self._live_notebook(uid)
-        if book.status != nb.PAUSING and not book.status.startswith(nb.PAUSED):
-            raise Rejected(
-                f"Notebook status is '{book.status.capitalize()}'. Can't resume.",
-                error_code=3,
-                http_status=409,
-            )
-        book.set_type(region, self._notebook_type(region, instance_type))
-        self._request_capacity(book, nb.RESUMING)
-        return book
-
-    def delete_notebook(self, uid: str) -> Notebook:
-        """Delete: capacity and billing stop now; the server disappears a moment later."""
-        book = self._live_notebook(uid)
-        if book.status == nb.DELETING:
-            raise Rejected(
-                "Notebook deletion is already in progress.", error_code=2, http_status=409
-            )
-        self._stop_notebook(book)
-        self._set_nb_status(book, nb.DELETING)
-        self._after(self._nb_pause, self._notebook_gone, book)
-        return book
-
-    def _notebook_gone(self, book: Notebook) -> None:
-        book.deleted = True
-
-    def _live_notebook(self, uid: str) -> Notebook:
-        book = self.notebooks.get(uid)
-        if book is None or book.deleted:
-            raise Rejected(f"Notebook uuid='{uid}' does not found", error_code=404, http_status=404)
-        return book
-
-    def notebook_cost(self, book: Notebook) -> Decimal:
-        now = self.now_epoch()
-        return sum(
-            (ln.cost(now, self.ledger.tariff) for ln in self.ledger.lines if ln.item == book.uid),
-            Decimal(0),
-        )
+        return logs.render(job, self.now_epoch(), self.seed)
 
     # ---- reports ----------------------------------------------------------------------------
     def pools_report(self) -> list[dict[str, Any]]:

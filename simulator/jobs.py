@@ -81,6 +81,7 @@ class Job:
         "pool",
         "priority_class",
         "priority_rank",
+        "ready_at",
         "restarted_from",
         "running_at",
         "seq",
@@ -116,7 +117,7 @@ class Job:
         self.status = PENDING
         self.created_at = self.pending_at = self.updated_at = now
         self.running_at = self.completed_at = 0.0
-        self.placed_at = self.start_at = 0.0
+        self.placed_at = self.start_at = self.ready_at = 0.0
         self.placement: Placement | None = None
         self.pool: Any = None
         self.plan: Any = None

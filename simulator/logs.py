@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import posixpath
+import random
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
@@ -19,20 +20,22 @@ if TYPE_CHECKING:
 
 Line = tuple[float, str]
 
-BANNER_TO_WAIT_S = 0.08
+BANNER_TO_WAIT_S = 0.08  # "is starting..." -> "Waiting for workers", observed 0.07-0.2 s
 DEVICE_NAMES = {
     "V100": "Tesla V100-SXM3-32GB",
     "A100-40GB": "A100-PCIE-40GB",
     "A100-80GB": "NVIDIA A100-SXM4-80GB",
     "H100": "NVIDIA H100 80GB HBM3",
 }
-UNTAGGED_TYPES = frozenset({"horovod", "cce"})
+UNTAGGED_TYPES = frozenset({"horovod", "cce", "pytorch_elastic"})
 
 
 def format_ts(epoch: float) -> str:
     """RFC 3339 UTC with nanoseconds, trailing zeros trimmed as Go's RFC3339Nano does."""
-    ns = round(epoch * 1e9)
-    secs, frac = divmod(ns, 1_000_000_000)
+    secs = math.floor(epoch)
+    frac = round((epoch - secs) * 1e9)  # separately: epoch * 1e9 overflows a double's precision
+    if frac == 1_000_000_000:
+        secs, frac = secs + 1, 0
     stamp = datetime.fromtimestamp(secs, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
     if frac:
         stamp += "." + f"{frac:09d}".rstrip("0")
@@ -47,20 +50,24 @@ def select(lines: list[Line], *, tail: int = 0, timestamps: bool = False) -> lis
     return [text for _, text in chosen]
 
 
-def render(job: Job, now: float, seed: int, worker_wait: float) -> list[Line]:
+def render(job: Job, now: float, seed: int) -> list[Line]:
     """All lines of ``job`` visible at epoch ``now``, oldest first."""
-    if not job.placed_at:
+    if not job.ready_at:  # never placed (start-up takes seconds, so this is never 0 once placed)
         return []
     until = min(now, job.completed_at) if job.completed_at else now
     if job.start_at > until:
         return []
     rng = stream(seed, "logs", job.name)
-    running_at = job.running_at or (job.start_at + BANNER_TO_WAIT_S + worker_wait)
+    running_at = job.running_at or job.ready_at
     if job.spec.type == "pytorch_elastic":
         lines = _elastic_banner(job, running_at)
     else:
         lines = _mpi_banner(job, running_at)
-    lines += _script_output(job, running_at, rng)
+    end = running_at + job.plan.runtime_s
+    lines += [
+        (min(max(t, running_at), end), text) for t, text in _script_output(job, running_at, rng)
+    ]
+    lines.sort(key=lambda line: line[0])  # stable: lines of one instant keep their order
     return [ln for ln in lines if ln[0] <= until]
 
 
@@ -116,13 +123,9 @@ def _elastic_banner(job: Job, running_at: float) -> list[Line]:
     ]
 
 
-def _script_output(job: Job, running_at: float, rng) -> list[Line]:  # type: ignore[no-untyped-def]
+def _script_output(job: Job, running_at: float, rng: random.Random) -> list[Line]:
     plan = job.plan
-    tag = (
-        ""
-        if job.spec.type in UNTAGGED_TYPES or job.spec.type == "pytorch_elastic"
-        else ("[1,0]<stdout>:")
-    )
+    tag = "" if job.spec.type in UNTAGGED_TYPES else "[1,0]<stdout>:"
     err = "[1,0]<stderr>:" if tag else ""
     end = running_at + plan.runtime_s
     t = running_at + min(1.2, plan.runtime_s / 4)
@@ -132,6 +135,11 @@ def _script_output(job: Job, running_at: float, rng) -> list[Line]:  # type: ign
             (t, f"{err}python: can't open file '{script}': [Errno 2] No such file or directory"),
             *_mpirun_failure(end, job),
         ]
+    if plan.output:
+        lines = [
+            (running_at + at, f"{tag}{text}") for at, text in plan.output if at <= plan.runtime_s
+        ]
+        return lines if plan.success else lines + _traceback(job, end, err)
     lines: list[Line] = [(t, f"{tag}Working dir: {posixpath.dirname(script) or '/home/jovyan'}")]
     if not job.cpu_only:
         device = DEVICE_NAMES.get(job.itype.gpu_model or "", job.itype.gpu_model or "GPU")
@@ -161,20 +169,26 @@ def _script_output(job: Job, running_at: float, rng) -> list[Line]:  # type: ign
             )
         )
         return lines
+    return lines + _traceback(job, end, err)
+
+
+def _traceback(job: Job, end: float, err: str) -> list[Line]:
+    """How a failed script's log ends: a Python traceback, then the launcher's verdict."""
+    script = job.spec.script
     oom = (
         "torch.cuda.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB"
-        if (not job.cpu_only)
+        if not job.cpu_only
         else "MemoryError: Unable to allocate 3.81 GiB for an array"
     )
-    lines += [
+    return [
         (end - 0.04, f"{err}Traceback (most recent call last):"),
         (end - 0.04, f'{err}  File "{script}", line 87, in <module>'),
         (end - 0.04, f"{err}    train(model, loader, optimizer)"),
         (end - 0.04, f'{err}  File "{script}", line 52, in train'),
         (end - 0.04, f"{err}    loss.backward()"),
         (end - 0.03, f"{err}{oom}"),
+        *_mpirun_failure(end, job),
     ]
-    return lines + _mpirun_failure(end, job)
 
 
 def _mpirun_failure(end: float, job: Job) -> list[Line]:

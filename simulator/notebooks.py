@@ -9,15 +9,29 @@ from simulator.pools import Demand, Placement
 
 CREATING, WAITING, RUNNING = "creating", "waiting", "running"
 PAUSING, PAUSED, RESUMING, DELETING = "pausing", "paused", "resuming", "deleting"
-HOLDING = frozenset({CREATING, RUNNING, RESUMING})  # states that hold capacity and are billed
+TIMER_PAUSED = "paused_by_timer"
+
+
+class Ticket:
+    """A server's place in a pool's queue: one per request for capacity, so a server that is
+    paused while waiting and resumed later can never be queued twice."""
+
+    __slots__ = ("book", "cancelled", "demand", "n_workers", "placement", "priority_rank")
+
+    def __init__(self, book: Notebook) -> None:
+        self.book = book
+        self.n_workers = 1
+        self.demand = book.demand
+        self.priority_rank = 1  # medium, the platform's default for notebooks
+        self.cancelled = False
+        self.placement: Placement | None = None
 
 
 class Notebook:
-    """One server: where it runs, its status, and the capacity and meter it holds."""
+    """One server: where it runs, its status, and the capacity, meter and timer it holds."""
 
     __slots__ = (
         "author",
-        "cancelled",
         "created_at",
         "deleted",
         "demand",
@@ -26,15 +40,18 @@ class Notebook:
         "itype",
         "kind",
         "line",
-        "n_workers",
         "name",
         "placement",
         "pool",
-        "priority_rank",
         "region",
         "seq",
+        "spans",
         "status",
         "status_updated_at",
+        "ticket",
+        "timer_s",
+        "timer_status",
+        "timer_token",
         "uid",
         "workspace",
     )
@@ -60,18 +77,29 @@ class Notebook:
         self.created_at = self.status_updated_at = now
         self.status = CREATING
         self.deleted = False
-        self.n_workers = 1
-        self.priority_rank = 1
-        self.cancelled = False
         self.pool: Any = None
+        self.ticket: Ticket | None = None
         self.placement: Placement | None = None
         self.line: Any = None
+        self.spans = 0
+        self.timer_s: float | None = None
+        self.timer_status = TIMER_PAUSED
+        self.timer_token = 0
         self.region = region
         self.itype = itype
         self.demand = Demand.of(itype)
 
     def set_type(self, region: str, itype: InstanceType) -> None:
         self.region, self.itype, self.demand = region, itype, Demand.of(itype)
+
+    @property
+    def noun(self) -> str:
+        """How the platform's messages name it: "Notebook" or "Tensorboard"."""
+        return "Tensorboard" if self.kind == "tensorboard" else "Notebook"
+
+    @property
+    def paused(self) -> bool:
+        return self.status == PAUSING or self.status.startswith(PAUSED)
 
     @property
     def gpus(self) -> int:

@@ -11,10 +11,15 @@ import random
 import uuid
 
 
+def derive_bits(seed: int, *parts: object, size: int = 16) -> int:
+    """``size`` bytes of bits that depend only on ``seed`` and ``parts``."""
+    text = "\x1f".join([str(seed), *map(str, parts)])
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=size).digest(), "big")
+
+
 def derive_seed(seed: int, *parts: object) -> int:
     """A 64-bit seed that depends only on ``seed`` and ``parts``."""
-    text = "\x1f".join([str(seed), *map(str, parts)])
-    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
+    return derive_bits(seed, *parts, size=8)
 
 
 def stream(seed: int, *parts: object) -> random.Random:

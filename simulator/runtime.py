@@ -31,6 +31,7 @@ class RunPlan:
     success: bool = True
     reason: str = ""
     source: str = "default"
+    output: tuple[tuple[float, str], ...] = ()  # the script's own lines: (s after Running, text)
 
 
 RuntimeModel = Callable[[Job, random.Random], RunPlan]

@@ -210,8 +210,11 @@ class World:
         return self.engine.resume_notebook(uid, region, instance_type)
 
     @synced
-    def schedule_notebook_pause(self, uid: str, delay_s: float, final_status: str) -> None:
-        self.engine.schedule_notebook_pause(uid, delay_s, final_status)
+    def set_notebook_timer(
+        self, uid: str, seconds: float | None, final_status: str = "paused_by_timer"
+    ) -> None:
+        """Autoshutdown by timer: pause ``seconds`` after each start; None withdraws it."""
+        self.engine.set_notebook_timer(uid, seconds, final_status)
 
     @synced
     def delete_notebook(self, uid: str) -> Notebook:

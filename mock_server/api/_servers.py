@@ -4,12 +4,10 @@ Both are engine notebooks (``kind`` tells them apart) that take capacity from th
 wait while it is full, pause, resume and get deleted; the two API areas differ only in paths,
 nouns and a few body fields. Request validation, JSON shapes, errors and autoshutdown live here.
 
-Autoshutdown: ``by_timer`` is enforced (the server is paused ``shutdown_in`` virtual seconds after
-its running span started, or after the rule was set if later, ending ``paused_by_timer``);
-``by_load``, ``by_schedule`` and the create-time ``pause_at`` are stored and returned only.
-An armed timer cannot be withdrawn (the engine offers no cancel): changing or disabling
-``by_timer`` takes effect from the server's next running span, except that a shorter timer set
-on a running server fires at its own time.
+Autoshutdown: ``by_timer`` is enforced by the engine (the server is paused ``shutdown_in``
+virtual seconds after each start, or after the rule was set on a running server, ending
+``paused_by_timer``; disabling it withdraws the pending pause); ``by_load``, ``by_schedule`` and
+the create-time ``pause_at`` are stored and returned only.
 """
 
 from __future__ import annotations
@@ -395,30 +393,11 @@ def merge_rule(current: dict[str, Any] | None, update: dict[str, Any]) -> dict[s
     return merged
 
 
-def _arm(world: World, book: Notebook) -> None:
+def apply_timer(world: World, book: Notebook) -> None:
+    """Hand the server's ``by_timer`` rule to the engine (or withdraw it when disabled)."""
     timer = (book.extra.get("autoshutdown") or {}).get("by_timer")
-    line = book.line
-    if not timer or not timer.get("is_enabled") or line is None:
-        return
-    if book.extra.get("_timer_line") == line.line_id:
-        return
-    since = max(line.start, book.extra.get("_timer_since", 0.0))
-    delay = timer["shutdown_in"] - (world.now_epoch() - since)
-    world.schedule_notebook_pause(book.uid, max(0.0, delay), TIMER_STATUS)
-    book.extra["_timer_line"] = line.line_id
-
-
-def arm_timers(world: World) -> None:
-    """Schedule the ``by_timer`` pause of every server's current running span, once per span.
-
-    Runs on every server request (caller holds the stores lock): a pause or delete lets waiting
-    servers of any workspace start, and the engine tells nobody. A server started by an event
-    inside the engine (another server's timer) is armed at the next server request, with the
-    time it already ran deducted; if that request comes after its due time it pauses then.
-    """
-    for kind in (NOTEBOOK, TENSORBOARD):
-        for book in world.list_notebooks(None, kind.kind):
-            _arm(world, book)
+    seconds = timer["shutdown_in"] if timer and timer.get("is_enabled") else None
+    world.set_notebook_timer(book.uid, seconds, TIMER_STATUS)
 
 
 # ---- operations -----------------------------------------------------------------------------
@@ -448,7 +427,8 @@ def create(kind: ServerKind, namespace: str, body: dict[str, Any]) -> Notebook:
             )
         except Rejected as exc:
             raise rejected(kind, exc) from None
-        arm_timers(st.world)
+        if rule:
+            apply_timer(st.world, book)
     return book
 
 
@@ -463,7 +443,6 @@ def listing(kind: ServerKind, *, notebook_type: bool) -> dict[str, Any]:
     search = (request.args.get("search") or "").lower()
     statuses, modes = _comma_set("status"), _comma_set("access_mode")
     with st.lock:
-        arm_timers(st.world)
         books = st.world.list_notebooks(workspace().id, kind.kind)
         items = [
             item(b)
@@ -484,7 +463,6 @@ def listing(kind: ServerKind, *, notebook_type: bool) -> dict[str, Any]:
 def get(kind: ServerKind, raw_uuid: str, param: str) -> dict[str, Any]:
     st = state()
     with st.lock:
-        arm_timers(st.world)
         return item(find(kind, raw_uuid, param))
 
 
@@ -497,7 +475,6 @@ def pause(kind: ServerKind, raw_uuid: str, param: str) -> dict[str, Any]:
             st.world.pause_notebook(book.uid)
         except Rejected as exc:
             raise rejected(kind, exc) from None
-        arm_timers(st.world)
         return detail(book)
 
 
@@ -514,7 +491,6 @@ def resume(
             st.world.resume_notebook(book.uid, region, instance_type)
         except Rejected as exc:
             raise rejected(kind, exc) from None
-        arm_timers(st.world)
         return detail(book)
 
 
@@ -532,10 +508,8 @@ def modify(kind: ServerKind, raw_uuid: str, param: str, body: dict[str, Any]) ->
         if config is not None:
             book.extra["autoshutdown"] = merge_rule(book.extra.get("autoshutdown"), config)
             if "by_timer" in config:
-                book.extra["_timer_since"] = now
-                book.extra.pop("_timer_line", None)
+                apply_timer(st.world, book)
         book.extra["_modified_at"] = now
-        arm_timers(st.world)
         return item(book)
 
 
@@ -548,5 +522,4 @@ def delete(kind: ServerKind, raw_uuid: str, param: str) -> dict[str, Any]:
             st.world.delete_notebook(book.uid)
         except Rejected as exc:
             raise rejected(kind, exc) from None
-        arm_timers(st.world)
         return async_result(book, "delete")

@@ -1,0 +1,239 @@
+"""The Jupyter Server (and TensorBoard) lifecycle, mixed into the engine.
+
+A server takes its GPUs from the pool that serves notebooks (the direct pool by default),
+waiting in its queue while it is full; it is metered from the moment it holds capacity until it
+is paused or deleted, idle or not. An autoshutdown timer pauses it a set time after each start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from simulator import notebooks as nb
+from simulator.catalog import InstanceType
+from simulator.errors import Rejected
+from simulator.notebooks import Notebook, Ticket
+from simulator.pools import Demand
+from simulator.randomness import stream, uuid4_str
+
+if TYPE_CHECKING:
+    from simulator.billing import Ledger
+    from simulator.catalog import Catalog
+    from simulator.prices import PriceBook
+    from simulator.scheduler import PoolScheduler
+
+
+class ServerLifecycle:
+    """Create, pause, resume, delete and meter servers (needs the engine's clock and pools)."""
+
+    seed: int
+    catalog: Catalog
+    prices: PriceBook
+    ledger: Ledger
+    notebooks: dict[str, Notebook]
+    max_notebook_gpus: int
+    _nb_start: tuple[float, float]
+    _nb_pause: float
+    _entity_bits: Callable[..., int]
+    now_epoch: Callable[[], float]
+    _after: Callable[[float, Callable[[Any], None], Any], None]
+    _next_seq: Callable[[], int]
+    _scheduler_for: Callable[[str, str, InstanceType], PoolScheduler]
+
+    def _notebook_type(self, region: str, key: str, noun: str = "Notebook") -> InstanceType:
+        itype = self.catalog.instance_type(region, key)
+        if itype.gpus > self.max_notebook_gpus:
+            raise Rejected(
+                f"A Jupyter Server may use at most {self.max_notebook_gpus} GPUs; "
+                f"{key} has {itype.gpus}"
+            )
+        if not itype.jupyter:
+            raise Rejected(f"Instance type {key!r} is not available for {noun}s in region={region}")
+        return itype
+
+    def _server_scheduler(self, region: str, itype: InstanceType) -> PoolScheduler | None:
+        """The queue a server of ``itype`` waits in; None when it needs no capacity."""
+        if itype.gpus == 0 and self.prices.worker_hour(itype) == 0:
+            return None
+        sched = self._scheduler_for("notebook", region, itype)
+        if not sched.pool.can_ever_fit(1, Demand.of(itype)):
+            raise Rejected(f"{itype.key} can never fit in pool {sched.pool.name!r}")
+        return sched
+
+    def create_notebook(
+        self,
+        *,
+        workspace: str,
+        name: str,
+        region: str,
+        instance_type: str,
+        image: str = "",
+        author: str = "",
+        kind: str = "notebook",
+        extra: dict[str, Any] | None = None,
+    ) -> Notebook:
+        """Start a server: it takes its GPUs from the direct pool, waiting if that is full."""
+        noun = "Tensorboard" if kind == "tensorboard" else "Notebook"
+        itype = self._notebook_type(region, instance_type, noun)
+        sched = self._server_scheduler(region, itype)
+        uid = uuid4_str(self._entity_bits(kind, workspace, name, region, instance_type))
+        book = Notebook(
+            uid=uid,
+            seq=self._next_seq(),
+            name=name,
+            workspace=workspace,
+            author=author,
+            kind=kind,
+            region=region,
+            itype=itype,
+            image=image,
+            now=self.now_epoch(),
+            extra=dict(extra or {}),
+        )
+        self.notebooks[uid] = book
+        self._start_server(book, sched, nb.CREATING)
+        return book
+
+    def _start_server(self, book: Notebook, sched: PoolScheduler | None, status: str) -> None:
+        book.pool = sched
+        if sched is None:
+            self._set_nb_status(book, status)
+            self._server_holding(book)
+            return
+        self._set_nb_status(book, nb.WAITING)
+        book.extra["_starting_status"] = status
+        book.ticket = Ticket(book)
+        sched.submit(book.ticket)
+
+    def _ticket_placed(self, ticket: Ticket) -> None:
+        book = ticket.book
+        book.ticket, book.placement = None, ticket.placement
+        self._set_nb_status(book, book.extra.pop("_starting_status", nb.CREATING))
+        self._server_holding(book)
+
+    def _server_holding(self, book: Notebook) -> None:
+        """Capacity is held from here: meter it, arm its timer, running after start-up."""
+        book.spans += 1
+        book.line = self.ledger.open(
+            workspace=book.workspace,
+            kind=book.kind,
+            item=book.uid,
+            region=book.region,
+            instance_type=book.itype.key,
+            workers=1,
+            price_per_hour=self.prices.worker_hour(book.itype),
+            start=self.now_epoch(),
+        )
+        if book.timer_s is not None:
+            self._arm_timer(book)
+        rng = stream(self.seed, "server", book.uid, book.spans)
+        self._after(rng.uniform(*self._nb_start), self._server_ready, (book, book.line))
+
+    def _server_ready(self, arg: tuple[Notebook, Any]) -> None:
+        book, line = arg
+        if book.line is line and line.end is None and not book.deleted:
+            self._set_nb_status(book, nb.RUNNING)
+
+    def _set_nb_status(self, book: Notebook, status: str) -> None:
+        book.status, book.status_updated_at = status, self.now_epoch()
+
+    def _stop_server(self, book: Notebook) -> None:
+        """Give back the capacity (or the place in the queue) and close the meter, now."""
+        sched = book.pool
+        if book.placement is not None and sched is not None:
+            sched.pool.release(book.placement, book.demand)
+            book.placement = None
+            sched.dispatch()
+        elif book.ticket is not None and sched is not None:
+            sched.cancel(book.ticket)
+            book.ticket = None
+        if book.line is not None:
+            self.ledger.close(book.line, self.now_epoch())
+            book.line = None
+
+    def set_notebook_timer(
+        self, uid: str, seconds: float | None, final_status: str = nb.TIMER_PAUSED
+    ) -> None:
+        """Autoshutdown by timer: pause ``seconds`` after each start (and, when the server is
+        running now, ``seconds`` from now); None withdraws it."""
+        book = self._live_notebook(uid)
+        book.timer_s, book.timer_status = seconds, final_status
+        book.timer_token += 1
+        if seconds is not None and book.line is not None:
+            self._arm_timer(book)
+
+    def _arm_timer(self, book: Notebook) -> None:
+        book.timer_token += 1
+        token, line = book.timer_token, book.line
+
+        def fire(_: Any) -> None:
+            if book.timer_token == token and book.line is line and not book.deleted:
+                self.pause_notebook(book.uid, book.timer_status)
+
+        self._after(book.timer_s or 0.0, fire, None)
+
+    def pause_notebook(self, uid: str, final_status: str = nb.PAUSED) -> Notebook:
+        """Pause: frees the GPUs and stops billing at once; paused a few seconds later."""
+        book = self._live_notebook(uid)
+        if book.paused:
+            return book
+        self._refuse_if_deleting(book)
+        self._stop_server(book)
+        self._set_nb_status(book, nb.PAUSING)
+        self._after(self._nb_pause, self._server_paused, (book, final_status))
+        return book
+
+    def _server_paused(self, arg: tuple[Notebook, str]) -> None:
+        book, final_status = arg
+        if book.status == nb.PAUSING:
+            self._set_nb_status(book, final_status)
+
+    def resume_notebook(self, uid: str, region: str, instance_type: str) -> Notebook:
+        """Resume a paused server, possibly on another type; a refusal changes nothing."""
+        book = self._live_notebook(uid)
+        if not book.paused:
+            raise Rejected(
+                f"{book.noun} status is '{book.status.capitalize()}'. Can't resume.",
+                error_code=3,
+                http_status=409,
+            )
+        itype = self._notebook_type(region, instance_type, book.noun)
+        sched = self._server_scheduler(region, itype)
+        book.set_type(region, itype)
+        self._start_server(book, sched, nb.RESUMING)
+        return book
+
+    def delete_notebook(self, uid: str) -> Notebook:
+        """Delete: capacity and billing stop now; the server disappears a moment later."""
+        book = self._live_notebook(uid)
+        self._refuse_if_deleting(book)
+        self._stop_server(book)
+        book.timer_token += 1
+        self._set_nb_status(book, nb.DELETING)
+        self._after(self._nb_pause, self._server_gone, book)
+        return book
+
+    @staticmethod
+    def _refuse_if_deleting(book: Notebook) -> None:
+        if book.status == nb.DELETING:
+            raise Rejected(
+                f"{book.noun} deletion is already in progress.", error_code=2, http_status=409
+            )
+
+    def _server_gone(self, book: Notebook) -> None:
+        book.deleted = True
+
+    def _live_notebook(self, uid: str) -> Notebook:
+        book = self.notebooks.get(uid)
+        if book is None or book.deleted:
+            raise Rejected(f"Notebook uuid='{uid}' does not found", error_code=404, http_status=404)
+        return book
+
+    def notebook_cost(self, book: Notebook) -> Decimal:
+        now = self.now_epoch()
+        return sum(
+            (ln.cost(now, self.ledger.tariff) for ln in self.ledger.lines if ln.item == book.uid),
+            Decimal(0),
+        )

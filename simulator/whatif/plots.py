@@ -1,0 +1,156 @@
+"""PNG plots of a what-if result (matplotlib, Agg backend: no display needed).
+
+Each plot has one line per configuration, drawn from that configuration's lowest seed: GPU
+utilisation and queue length over time, the CDF of queue waits, and cumulative cost; plus one bar
+per configuration of its cost split (jobs, active and idle Jupyter time, mean over seeds).
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+from simulator.whatif.report import duration
+from simulator.whatif.runner import WhatIfResult
+
+DAY = 86400.0
+MAX_POINTS = 150  # per line: enough to see a daily rhythm over a month
+
+
+def _first_runs(result: WhatIfResult) -> list[dict[str, Any]]:
+    return [min(result.runs_of(c.name), key=lambda r: r["seed"]) for c in result.configurations]
+
+
+def _coarse(run: dict[str, Any], values: list[float]) -> tuple[list[float], list[float]]:
+    """Bin centres in days and values, averaged in groups down to at most MAX_POINTS."""
+    edges = run["series"]["edges_s"]
+    group = max(1, -(-len(values) // MAX_POINTS))
+    xs, ys = [], []
+    for i in range(0, len(values), group):
+        chunk = values[i : i + group]
+        xs.append((edges[i] + edges[i + len(chunk)]) / 2 / DAY)
+        ys.append(sum(chunk) / len(chunk))
+    return xs, ys
+
+
+def _pools(result: WhatIfResult) -> list[str]:
+    """GPU pools that held anything in some run (region first: it is what jobs wait for)."""
+    used = {p for r in result.runs for p, ys in r["series"]["utilisation"].items() if any(ys)}
+    return sorted(used, key=lambda p: (p != "region", p)) or ["region"]
+
+
+def _utilisation(fig: Figure, result: WhatIfResult) -> None:
+    pools = _pools(result)
+    axes = fig.subplots(len(pools), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, pool in zip(axes, pools, strict=True):
+        for run in _first_runs(result):
+            ys = run["series"]["utilisation"].get(pool)
+            if ys is not None:
+                x, y = _coarse(run, [100 * v for v in ys])
+                ax.plot(x, y, lw=1, label=run["configuration"])
+        ax.set(ylabel="GPUs in use, %", title=f"GPU utilisation over time: pool {pool}")
+        ax.set_ylim(0, 105)
+    axes[-1].set_xlabel("day")
+
+
+def _queue(fig: Figure, result: WhatIfResult) -> None:
+    ax = fig.subplots()
+    for run in _first_runs(result):
+        ax.plot(*_coarse(run, run["series"]["queue"]), lw=1, label=run["configuration"])
+    ax.set_yscale("symlog", linthresh=1)
+    ax.set(xlabel="day", ylabel="requests waiting (symlog)", title="Queue length over time")
+
+
+def _wait_cdf(fig: Figure, result: WhatIfResult) -> None:
+    ax = fig.subplots()
+    for run in _first_runs(result):
+        q = run["series"]["wait_quantiles_s"]
+        if q:
+            probs = [i / (len(q) - 1) for i in range(len(q))]
+            ax.step([v / 60 for v in q], probs, where="post", label=run["configuration"])
+    ax.set_xscale("symlog", linthresh=1)
+    ax.set(xlabel="queue wait, minutes (symlog)", ylabel="share of jobs", title="Queue wait CDF")
+    ax.set_ylim(0, 1.02)
+
+
+def _cost(fig: Figure, result: WhatIfResult) -> None:
+    ax = fig.subplots()
+    for run in _first_runs(result):
+        edges = [e / DAY for e in run["series"]["edges_s"]]
+        ax.plot(edges, run["series"]["cost"], lw=1.2, label=run["configuration"])
+    cur = result.runs[0]["currency"] if result.runs else ""
+    ax.set(xlabel="day", ylabel=f"cost, {cur}", title="Cumulative cost")
+
+
+def _breakdown(fig: Figure, result: WhatIfResult) -> None:
+    """Stacked cost per configuration (mean over seeds), labelled with the p95 queue wait."""
+    ax = fig.subplots()
+    summary = result.summary()
+    names = [s["configuration"] for s in summary]
+    jobs = [s["mean"]["cost_jobs"] for s in summary]
+    idle = [s["mean"]["cost_idle_notebooks"] for s in summary]
+    active = [s["mean"]["cost_notebooks"] - i for s, i in zip(summary, idle, strict=True)]
+    x = range(len(names))
+    ax.bar(x, jobs, label="region jobs")
+    ax.bar(x, active, bottom=jobs, label="Jupyter Servers, active")
+    tops = [j + a for j, a in zip(jobs, active, strict=True)]
+    ax.bar(x, idle, bottom=tops, label="Jupyter Servers, idle")
+    for i, s in enumerate(summary):
+        wait = duration(s["mean"]["wait_p95_s"])
+        ax.annotate(
+            f"p95 wait\n{wait}", (i, tops[i] + idle[i]), ha="center", va="bottom", fontsize=8
+        )
+    ax.legend(loc="lower right", fontsize=8, framealpha=0.95)
+    ax.set_xticks(list(x), names, rotation=20, ha="right", fontsize=8)
+    ax.margins(y=0.15)
+    cur = summary[0]["currency"] if summary else ""
+    ax.set(ylabel=f"cost, {cur}", title="Cost per configuration (mean over seeds)")
+
+
+PLOTS: dict[str, Callable[[Figure, WhatIfResult], None]] = {
+    "utilisation": _utilisation,
+    "queue_length": _queue,
+    "wait_cdf": _wait_cdf,
+    "cumulative_cost": _cost,
+    "cost_breakdown": _breakdown,
+}
+
+
+def render(name: str, result: WhatIfResult, size: tuple[float, float] = (9, 5)) -> bytes:
+    """One plot as PNG bytes."""
+    fig = plt.figure(figsize=size, dpi=100)
+    try:
+        PLOTS[name](fig, result)
+        for ax in fig.axes:
+            ax.grid(alpha=0.3)
+        first = fig.axes[0] if fig.axes else None
+        if first and first.get_legend() is None and first.get_legend_handles_labels()[0]:
+            first.legend(fontsize=8)
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+        return buf.getvalue()
+    finally:
+        plt.close(fig)
+
+
+def render_all(result: WhatIfResult) -> dict[str, bytes]:
+    return {name: render(name, result) for name in PLOTS}
+
+
+def write_plots(images: dict[str, bytes], directory: str | Path) -> dict[str, Path]:
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name, png in images.items():
+        paths[name] = out / f"{name}.png"
+        paths[name].write_bytes(png)
+    return paths

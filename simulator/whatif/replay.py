@@ -1,0 +1,124 @@
+"""Replay of a workload on the engine: records become timed actions for ``World.run_batch``.
+
+Follow-up actions (a notebook session's delete, a user's kill) are queued when their request is
+accepted and merged into the arrival stream in time order, follow-ups first at equal times, so
+the stream is produced lazily and a million-record workload never exists twice in memory.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
+from typing import Any
+
+from simulator.engine import Engine
+from simulator.jobs import JobSpec
+from simulator.runtime import OUTCOME_ENV, RUNTIME_ENV
+from simulator.workload.model import (
+    DEFAULT_SCRIPT,
+    FAILURE,
+    KILLED,
+    NOTEBOOK,
+    SUCCESS,
+    WorkloadItem,
+)
+
+JOB_IMAGE = "cr.ai.cloud.ru/aicloud-base-images/cuda12.1-torch2-py39:0.0.36"
+NOTEBOOK_IMAGE = "cr.ai.cloud.ru/aicloud-jupyter/jupyter-server:0.0.95"
+MOVED_JOB_TYPE = "pytorch2"
+
+Action = Callable[[Engine], Any]
+
+
+def job_spec(item: WorkloadItem) -> JobSpec:
+    """The submission a job record stands for (run time and outcome as env overrides)."""
+    env: dict[str, Any] = {}
+    if item.run_s is not None:
+        env[RUNTIME_ENV] = item.run_s
+    if item.outcome in (SUCCESS, FAILURE):
+        env[OUTCOME_ENV] = item.outcome
+    spec = JobSpec(
+        script=item.script or DEFAULT_SCRIPT,
+        base_image=JOB_IMAGE,
+        instance_type=item.instance_type,
+        region=item.region,
+        n_workers=item.n_workers,
+        priority_class=item.priority or None,
+        job_desc=item.name or None,
+        env_variables=env,
+    )
+    if item.job_type:
+        spec.type = item.job_type
+    return spec
+
+
+def moved_spec(item: WorkloadItem) -> JobSpec:
+    """A notebook session's training as a region job: same GPUs, runs only the active time."""
+    return JobSpec(
+        script=DEFAULT_SCRIPT,
+        base_image=JOB_IMAGE,
+        instance_type=item.instance_type,
+        region=item.region,
+        type=MOVED_JOB_TYPE,
+        job_desc=item.name or None,
+        env_variables={RUNTIME_ENV: item.active_s, OUTCOME_ENV: SUCCESS},
+    )
+
+
+class Replay:
+    """One replay of ``items``; remembers which server or job each record became."""
+
+    def __init__(self, items: Iterable[WorkloadItem], jupyter_to_region: bool = False) -> None:
+        self.items = items
+        self.jupyter_to_region = jupyter_to_region
+        self.sessions: dict[str, WorkloadItem] = {}  # notebook uid -> its session record
+        self.moved: set[str] = set()  # names of jobs that were notebook sessions
+        self._later: list[tuple[float, int, Action]] = []
+        self._seq = 0
+
+    def arrivals(self) -> Iterator[tuple[float, Action]]:
+        """(seconds from start, action) in time order, for ``World.run_batch``."""
+        later = self._later
+        for item in self.items:
+            while later and later[0][0] <= item.submit_s:
+                t, _, action = heapq.heappop(later)
+                yield t, action
+            yield item.submit_s, partial(self._start, item)
+        while later:
+            t, _, action = heapq.heappop(later)
+            yield t, action
+
+    def _follow_up(self, t: float, action: Action) -> None:
+        self._seq += 1
+        heapq.heappush(self._later, (t, self._seq, action))
+
+    def _start(self, item: WorkloadItem, engine: Engine) -> None:
+        if item.kind != NOTEBOOK:
+            job = engine.submit_job(job_spec(item), workspace=item.workspace, author=item.author)
+            if item.outcome == KILLED and item.kill_s is not None:
+                self._follow_up(item.kill_s, partial(_kill, job.name))
+            return
+        gpus = engine.catalog.instance_type(item.region, item.instance_type).gpus
+        if self.jupyter_to_region and gpus:
+            job = engine.submit_job(moved_spec(item), workspace=item.workspace, author=item.author)
+            self.moved.add(job.name)
+            return
+        book = engine.create_notebook(
+            workspace=item.workspace,
+            name=item.name or "jupyter",
+            region=item.region,
+            instance_type=item.instance_type,
+            image=NOTEBOOK_IMAGE,
+            author=item.author,
+        )
+        self.sessions[book.uid] = item
+        self._follow_up(item.end_s, partial(_delete, book.uid))
+
+
+def _kill(name: str, engine: Engine) -> None:
+    engine.kill_job(name)
+
+
+def _delete(uid: str, engine: Engine) -> None:
+    engine.delete_notebook(uid)

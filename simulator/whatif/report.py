@@ -1,0 +1,183 @@
+"""The what-if result as a side-by-side terminal table, JSON, CSV and one self-contained HTML page.
+
+Rows are metrics, columns are configurations; with several seeds each cell is the mean over the
+seeds (JSON and CSV keep every run and the standard deviations).
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from simulator.whatif.runner import WhatIfResult
+
+
+def duration(seconds: float) -> str:
+    """A short human duration: 42 s, 12.5 min, 3.2 h, 4.1 d."""
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds / 60:.1f} min"
+    if seconds < 2 * 86400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:.1f} d"
+
+
+def money(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def percent(value: float) -> str:
+    return f"{100 * value:.1f} %"
+
+
+def count(value: float) -> str:
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+
+
+def hours(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+Row = tuple[str, str, Callable[[float], str]]
+
+
+def rows(result: WhatIfResult) -> list[Row]:
+    """(label, metric key, formatter) in table order; cost rows name the currency."""
+    cur = result.runs[0]["currency"] if result.runs else ""
+    pools = sorted({pool for r in result.runs for pool in r["series"]["utilisation"]})
+    out: list[Row] = [
+        (f"Total cost, {cur}", "cost_total", money),
+        (f"  jobs, {cur}", "cost_jobs", money),
+        (f"  Jupyter Servers, {cur}", "cost_notebooks", money),
+        (f"  of which idle Jupyter GPUs, {cur}", "cost_idle_notebooks", money),
+        ("GPU-hours used", "gpu_hours_used", hours),
+        ("GPU-hours billed", "gpu_hours_billed", hours),
+        ("Idle Jupyter GPU-hours", "gpu_hours_idle_notebooks", hours),
+        ("Queue wait p50", "wait_p50_s", duration),
+        ("Queue wait p95", "wait_p95_s", duration),
+        ("Queue wait p99", "wait_p99_s", duration),
+        ("Queue wait max", "wait_max_s", duration),
+        ("Job completion time, mean", "jct_mean_s", duration),
+        ("Job completion time, p95", "jct_p95_s", duration),
+        ("GPU utilisation (all GPU pools)", "utilisation", percent),
+    ]
+    out += [(f"  pool {p}", f"utilisation_{p}", percent) for p in pools]
+    out += [
+        ("Makespan", "makespan_s", duration),
+        ("Jobs run", "jobs", count),
+        ("  failed", "jobs_failed", count),
+        ("  killed", "jobs_killed", count),
+        ("Jupyter sessions", "notebooks", count),
+        ("  moved to region jobs", "notebooks_moved", count),
+        ("Rejected requests", "rejected", count),
+    ]
+    return out
+
+
+def table(result: WhatIfResult) -> str:
+    """The side-by-side plain-text table (means over seeds), with per-workspace costs."""
+    summary = result.summary()
+    body = [[label, *(fmt(s["mean"][key]) for s in summary)] for label, key, fmt in rows(result)]
+    workspaces = sorted({ws for s in summary for ws in s["cost_by_workspace"]})
+    body += [
+        [f"  workspace {ws}", *(money(s["cost_by_workspace"].get(ws, 0.0)) for s in summary)]
+        for ws in workspaces
+    ]
+    head = ["", *(s["configuration"] for s in summary)]
+    widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
+
+    def line(cells: list[str]) -> str:
+        first = cells[0].ljust(widths[0])
+        return "  ".join(
+            [first, *(c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True))]
+        ).rstrip()
+
+    rule = "-" * len(line(head))
+    seeds = f"mean of {len(result.seeds)} seeds" if len(result.seeds) > 1 else "1 seed"
+    return "\n".join([line(head), rule, *(line(r) for r in body), rule, f"({seeds})"])
+
+
+def to_json(result: WhatIfResult) -> dict[str, Any]:
+    return {
+        "workload": result.workload,
+        "seeds": result.seeds,
+        "executor": result.executor,
+        "configurations": [c.to_dict() for c in result.configurations],
+        "summary": result.summary(),
+        "runs": result.runs,
+    }
+
+
+def write_json(result: WhatIfResult, path: str | Path) -> None:
+    Path(path).write_text(json.dumps(to_json(result), indent=1) + "\n", encoding="utf-8")
+
+
+def write_csv(result: WhatIfResult, directory: str | Path) -> dict[str, Path]:
+    """``summary.csv`` (mean per configuration), ``runs.csv`` (per seed), ``workspaces.csv``."""
+    out = Path(directory)
+    keys = list(result.runs[0]["metrics"]) if result.runs else []
+    paths = {name: out / f"{name}.csv" for name in ("summary", "runs", "workspaces")}
+    with open(paths["summary"], "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["configuration", *keys, *(f"{k}_sd" for k in keys)])
+        for s in result.summary():
+            w.writerow(
+                [s["configuration"], *(s["mean"][k] for k in keys), *(s["sd"][k] for k in keys)]
+            )
+    with open(paths["runs"], "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["configuration", "seed", *keys])
+        for r in result.runs:
+            w.writerow([r["configuration"], r["seed"], *(r["metrics"][k] for k in keys)])
+    with open(paths["workspaces"], "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["configuration", "seed", "workspace", "cost"])
+        for r in result.runs:
+            for ws, cost in r["cost_by_workspace"].items():
+                w.writerow([r["configuration"], r["seed"], ws, cost])
+    return paths
+
+
+def html_report(result: WhatIfResult, images: dict[str, bytes], title: str = "") -> str:
+    """One self-contained HTML page: the table, the plots (base64 PNG) and the configurations."""
+    title = title or "mlspace-sim what-if"
+    summary = result.summary()
+    head = "".join(f"<th>{html.escape(s['configuration'])}</th>" for s in summary)
+    trs = [
+        f"<tr><td>{html.escape(label)}</td>"
+        + "".join(f"<td>{html.escape(fmt(s['mean'][key]))}</td>" for s in summary)
+        + "</tr>"
+        for label, key, fmt in rows(result)
+    ]
+    figs = "".join(
+        f'<figure><img alt="{html.escape(name)}" src="data:image/png;base64,'
+        f'{base64.b64encode(png).decode()}"><figcaption>{html.escape(name)}</figcaption></figure>'
+        for name, png in images.items()
+    )
+    confs = html.escape(json.dumps([c.to_dict() for c in result.configurations], indent=1))
+    workload = html.escape(json.dumps(result.workload, indent=1))
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2em; color: #222; }}
+table {{ border-collapse: collapse; }}
+th, td {{ padding: .3em .8em; border-bottom: 1px solid #ddd; }}
+td + td, th {{ text-align: right; }} img {{ max-width: 100%; }}
+pre {{ background: #f6f6f6; padding: 1em; }}
+figure {{ margin: 1.5em 0; }}
+</style></head><body>
+<h1>{html.escape(title)}</h1>
+<p>Seeds: {", ".join(map(str, result.seeds))} (each cell is the mean over the seeds).
+Prices are configuration; the packaged ones are illustrative, not Cloud.ru prices.</p>
+<table><thead><tr><th></th>{head}</tr></thead><tbody>{"".join(trs)}</tbody></table>
+{figs}
+<h2>Configurations</h2><pre>{confs}</pre>
+<h2>Workload</h2><pre>{workload}</pre>
+</body></html>
+"""

@@ -1,0 +1,158 @@
+"""Run one workload against configurations x seeds and gather the results.
+
+A task is (workload, configuration, seed): a generated workload is drawn afresh for each seed
+(same spec), a fixed one (a file, a trace, a journal) is the same for every seed and the seed
+only moves the engine's own randomness. Each task is a pure function of its inputs, so results
+do not depend on the executor or on the order runs finish in.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from tqdm import tqdm
+
+from simulator.engine import Engine
+from simulator.whatif.configs import Configuration, base_config, engine_config
+from simulator.whatif.executors import Executor, SerialExecutor, make_executor
+from simulator.whatif.metrics import measure
+from simulator.whatif.replay import Replay
+from simulator.workload.generate import GeneratorSpec, generate
+from simulator.workload.model import WorkloadItem
+from simulator.world import World
+
+START_EPOCH = 1_735_689_600.0  # 2025-01-01T00:00:00Z: virtual t=0 of every replay
+DEFAULT_BINS = 400
+
+Workload = Sequence[WorkloadItem] | GeneratorSpec
+
+
+@dataclass(frozen=True)
+class Task:
+    """One run: everything it needs travels with it (picklable)."""
+
+    workload: Workload = field(repr=False)
+    configuration: Configuration
+    seed: int
+    base_path: str | None = None
+    bins: int = DEFAULT_BINS
+
+
+def workload_for(workload: Workload, seed: int) -> Sequence[WorkloadItem]:
+    if isinstance(workload, GeneratorSpec):
+        return generate(replace(workload, seed=seed))
+    return workload
+
+
+def replay_task(task: Task) -> tuple[Engine, Replay]:
+    """Replay the task's workload on a fresh engine, run to the end."""
+    conf = task.configuration
+    config = engine_config(base_config(task.base_path), conf.engine)
+    world = World(config, seed=task.seed, start_epoch=START_EPOCH)
+    replay = Replay(workload_for(task.workload, task.seed), conf.jupyter_to_region)
+    return world.run_batch(replay.arrivals()), replay
+
+
+def run_task(task: Task) -> dict[str, Any]:
+    """One run's metrics and series (what every executor returns)."""
+    engine, replay = replay_task(task)
+    result = measure(engine, replay, task.bins)
+    return {"configuration": task.configuration.name, "seed": task.seed, **result}
+
+
+@dataclass
+class WhatIfResult:
+    """Every run, and per configuration the mean over seeds."""
+
+    configurations: list[Configuration]
+    seeds: list[int]
+    runs: list[dict[str, Any]]
+    workload: dict[str, Any]
+    executor: str
+
+    def runs_of(self, name: str) -> list[dict[str, Any]]:
+        return [r for r in self.runs if r["configuration"] == name]
+
+    def summary(self) -> list[dict[str, Any]]:
+        """Per configuration: mean (and standard deviation) of each metric over the seeds."""
+        out = []
+        for conf in self.configurations:
+            runs = self.runs_of(conf.name)
+            keys = runs[0]["metrics"].keys()
+            workspaces = sorted({ws for r in runs for ws in r["cost_by_workspace"]})
+            out.append(
+                {
+                    "configuration": conf.name,
+                    "mean": {k: statistics.fmean(r["metrics"][k] for r in runs) for k in keys},
+                    "sd": {k: _sd([r["metrics"][k] for r in runs]) for k in keys},
+                    "cost_by_workspace": {
+                        ws: statistics.fmean(r["cost_by_workspace"].get(ws, 0.0) for r in runs)
+                        for ws in workspaces
+                    },
+                    "currency": runs[0]["currency"],
+                }
+            )
+        return out
+
+
+def _sd(values: list[float]) -> float:
+    return statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def describe(workload: Workload) -> dict[str, Any]:
+    """What the report says about the workload."""
+    if isinstance(workload, GeneratorSpec):
+        return {"source": "generated", "spec": workload.to_dict()}
+    jobs = sum(1 for it in workload if it.kind == "job")
+    span = max((it.submit_s for it in workload), default=0.0)
+    return {
+        "source": "fixed",
+        "records": len(workload),
+        "jobs": jobs,
+        "notebooks": len(workload) - jobs,
+        "days": math.ceil(span / 86400) if span else 0,
+    }
+
+
+def run_whatif(
+    workload: Workload,
+    configurations: Sequence[Configuration],
+    seeds: Sequence[int] = (0,),
+    *,
+    base_path: str | None = None,
+    executor: Executor | str | None = None,
+    workers: int | None = None,
+    progress: bool = False,
+    bins: int = DEFAULT_BINS,
+) -> WhatIfResult:
+    """Run every configuration with every seed; results come back in (configuration, seed) order."""
+    if not configurations or not seeds:
+        raise ValueError("need at least one configuration and one seed")
+    if len({c.name for c in configurations}) != len(configurations):
+        raise ValueError("configuration names must be unique")
+    if not isinstance(workload, GeneratorSpec):
+        workload = list(workload)
+    tasks = [
+        Task(workload, conf, int(seed), base_path, bins)
+        for conf in configurations
+        for seed in seeds
+    ]
+    if isinstance(executor, str) or executor is None:
+        executor = SerialExecutor() if len(tasks) == 1 else make_executor(executor, workers)
+    results: list[dict[str, Any] | None] = [None] * len(tasks)
+    bar = tqdm(total=len(tasks), desc="what-if runs", unit="run", disable=not progress)
+    with bar:
+        for i, res in executor.run(run_task, tasks):
+            results[i] = res
+            bar.update()
+    return WhatIfResult(
+        configurations=list(configurations),
+        seeds=[int(s) for s in seeds],
+        runs=[r for r in results if r is not None],
+        workload=describe(workload),
+        executor=executor.name,
+    )
