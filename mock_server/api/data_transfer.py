@@ -3,17 +3,16 @@
 What the ``mls connector``/``mls transfer`` commands rely on: list endpoints answer JSON arrays,
 ``…/try`` answers an object, a ``crontab`` has exactly five keys, body-less POSTs are accepted.
 Records live in ``dts_store``; runs are planned in ``dts_runs`` and read off the virtual clock.
+The deprecated routes the in-Jupyter ``client_lib`` calls live in ``dts_legacy``, on this blueprint.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, request
 
+from mock_server.api import dts_legacy
 from mock_server.api.dts_catalog import (
     CONNECTOR_TYPES,
     CUSTOM_TYPES,
@@ -21,9 +20,10 @@ from mock_server.api.dts_catalog import (
     parameters_schema,
     public_parameters,
 )
+from mock_server.api.dts_context import DTS, Ctx, dts_view, find_transfer
 from mock_server.api.dts_runs import EVENT_CATEGORIES, EVENT_TYPES, Entry, Run, human_size
 from mock_server.api.dts_schedule import Schedule, iso
-from mock_server.api.dts_store import Connector, DtsStore, Transfer, user_uid
+from mock_server.api.dts_store import Connector, Transfer, user_uid
 from mock_server.api.dts_validation import (
     check_enum,
     check_uuid,
@@ -34,45 +34,11 @@ from mock_server.api.dts_validation import (
 )
 from mock_server.errors import detail_error, json_response, validation_error, validation_errors
 from mock_server.params import json_body, query_bool, query_int
-from mock_server.state import state, workspace
 from mock_server.validation import Field, validate
 
 bp = Blueprint("data_transfer", __name__)
 
-DTS = "/data_transfer"
 CONNECTOR = f"{DTS}/v3/connectors/<connector_type>/<connector_id>"
-
-
-@dataclass
-class Ctx:
-    """One request's view: the store, the caller's workspace, virtual now."""
-
-    store: DtsStore
-    ws: Any
-    now: float
-
-    @property
-    def connectors(self) -> dict[str, Connector]:
-        return self.store.workspace_connectors(self.ws, self.now)
-
-    @property
-    def transfers(self) -> dict[str, Transfer]:
-        return self.store.workspace_transfers(self.ws.id)
-
-
-def dts_view(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Run ``view(ctx, ...)`` under the stores' lock, after the workspace's due runs started."""
-
-    @functools.wraps(view)
-    def wrapper(**kwargs: Any) -> Any:
-        st = state()
-        with st.lock:
-            store = st.area("data_transfer", lambda: DtsStore(st.world.seed))
-            ctx = Ctx(store, workspace(), st.world.now_epoch())
-            ctx.store.sync(ctx.ws.id, ctx.now)
-            return view(ctx, **kwargs)
-
-    return wrapper
 
 
 def _ids() -> list[str]:
@@ -253,14 +219,6 @@ def transfer_json(t: Transfer) -> dict[str, Any]:
     }
 
 
-def _transfer(ctx: Ctx, transfer_id: str, loc: list[Any]) -> Transfer:
-    check_uuid(loc, transfer_id)
-    found = ctx.transfers.get(transfer_id)
-    if found is None:
-        raise detail_error(404, "Transfer not found")
-    return found
-
-
 def _rule(ctx: Ctx, body: dict[str, Any]) -> tuple[dict[str, Any], Schedule]:
     """A validated rule body (its connectors must exist here, with the types it names)."""
     start_at = transfer_body(body, ctx.now)
@@ -312,7 +270,7 @@ def create_transfer(ctx: Ctx) -> Any:
 @dts_view
 def update_transfer(ctx: Ctx, transfer_id: str) -> Any:
     """Replaces the rule; a periodic schedule restarts from now, a one-shot rule never reruns."""
-    t = _transfer(ctx, transfer_id, ["path", "id_"])
+    t = find_transfer(ctx, transfer_id, ["path", "id_"])
     t.body, t.schedule = _rule(ctx, json_body())
     t.modified = ctx.now
     t.reschedule(ctx.now)
@@ -328,7 +286,7 @@ def list_transfers(ctx: Ctx) -> Any:
 @bp.get(f"{DTS}/v4/transfer/<transfer_id>")
 @dts_view
 def get_transfer(ctx: Ctx, transfer_id: str) -> Any:
-    return json_response(transfer_json(_transfer(ctx, transfer_id, ["path", "transfer_id"])))
+    return json_response(transfer_json(find_transfer(ctx, transfer_id, ["path", "transfer_id"])))
 
 
 @bp.post(f"{DTS}/v4/transfer/<transfer_id>/switch")
@@ -336,7 +294,7 @@ def get_transfer(ctx: Ctx, transfer_id: str) -> Any:
 def switch_transfer(ctx: Ctx, transfer_id: str) -> Any:
     """Deactivation stops new runs (a running one finishes); activation resumes the schedule
     from now, without replaying what was missed."""
-    t = _transfer(ctx, transfer_id, ["path", "id_"])
+    t = find_transfer(ctx, transfer_id, ["path", "id_"])
     body = json_body()
     validate(body, {"active": Field("boolean", required=True)}, forbid_extra=False)
     if body["active"] and not t.active:
@@ -373,7 +331,7 @@ def cancel_run(ctx: Ctx) -> Any:
     when, errors = parse_when(["body", "execution_date"], body["execution_date"])
     if errors:
         raise validation_errors(errors)
-    t = _transfer(ctx, body["transfer_id"], ["body", "transfer_id"])
+    t = find_transfer(ctx, body["transfer_id"], ["body", "transfer_id"])
     run = next((r for r in t.runs if r.execution == int(when or 0)), None)
     if run is None:
         raise detail_error(404, "Transfer history not found")
@@ -464,3 +422,6 @@ def events(ctx: Ctx) -> Any:
             ev["event_type"] = EVENT_TYPES[ev["event_type"]]
             ev["event_category"] = EVENT_CATEGORIES[ev["event_category"]]
     return json_response({"count": len(items), "items": items[offset : offset + limit]})
+
+
+dts_legacy.register(bp)

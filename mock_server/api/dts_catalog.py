@@ -45,6 +45,28 @@ CLUSTERS = (
     "sr008.nfs3",
     "sr009",
 )
+# The deprecated NFS<->S3 copy routes name an NFS by region; the rule they create names its
+# cluster. The spec's NFS region enum comes first, then legacy keys client_lib and the public-API
+# notebook send. Only SR002-MT -> pd11 was observed (2024 copy_from_nfs output); the others pair
+# each NFS with the cluster name that looks like its own, CCE (SR.01, "CPU, V100") with the V100
+# site, and ONEAPI, which has no look-alike, with SR003's.
+NFS_CLUSTERS = {
+    "V100": "christofari-1",
+    "A100": "christofari-2",
+    "ONEAPI": "pd30",
+    "SR003": "pd30",
+    "SR003.NFS2": "pd30.nfs2",
+    "SR004": "pd42",
+    "SR004.NFS2": "pd42.nfs2",
+    "SR005": "sr005",
+    "SR006": "sr006",
+    "SR008": "sr008",
+    "SR002-MT": "pd11",
+    "CCE": "christofari-1",
+    "CCE-MT": "christofari-1",
+    "DGX2-MT": "christofari-1",
+    "A100-MT": "christofari-2",
+}
 
 # parameter name -> (title, secret); secrets are accepted but never shown back
 S3_PARAMS = {

@@ -35,6 +35,13 @@ EVENT_CATEGORIES = {1: "Success", 2: "Error", 3: "Info"}
 MIB = 1 << 20
 MAX_DURATION_S = 900.0
 EXTENSIONS = (".parquet", ".jpg", ".csv", ".json", ".tar")
+# What a Keras ModelCheckpoint folder holds, as the NFS lists it, with log2 of each file's size;
+# any folder on a ``checkpoint*`` path is taken to be one.
+CHECKPOINT_FILES = (
+    ("checkpoint.ckpt.data-00000-of-00001", 21.0, 24.0),
+    ("checkpoint.ckpt.index", 10.0, 12.0),
+    ("checkpoint", 7.0, 8.0),
+)
 
 
 def human_size(n: int) -> str:
@@ -55,13 +62,17 @@ class Entry:
     source: str
     source_name: str
     source_type: str
-    objects: tuple[str, ...]
-    size_bytes: int
+    objects: tuple[str, ...]  # as listed at the source
+    object_sizes: tuple[int, ...]
     rows_count: int | None
     duration: float
     skipped: bool = False  # nothing new since an earlier successful run
     error: str | None = None
     cancelled_at: float | None = None
+
+    @property
+    def size_bytes(self) -> int:
+        return sum(self.object_sizes)
 
     @property
     def end(self) -> float:
@@ -91,6 +102,16 @@ class Entry:
     def date_to(self, now: float) -> float | None:
         return None if self.status(now) == "in_progress" else self._stop(now)
 
+    def copied(self, now: float) -> tuple[str, ...]:
+        """The objects copied by ``now``, in the order they finished: smallest first, as parallel
+        copies of one folder finish."""
+        if self.error or self.skipped:
+            return ()
+        n = len(self.objects)
+        done = n if self.status(now) == "success" else int(n * self._fraction(now))
+        order = sorted(range(n), key=lambda i: self.object_sizes[i])
+        return tuple(self.objects[i] for i in order[:done])
+
     def cancel(self, now: float) -> bool:
         """Stop the entry at ``now`` if it is still running; whether it was."""
         if self.status(now) != "in_progress":
@@ -109,10 +130,8 @@ class Entry:
             if status == "success":
                 rows.append((200, 3, n, self.objects[-1], "Object already exists, skipped"))
                 rows.append((305, 2, 1, self.source, "there was nothing to transfer"))
-        else:
-            done = n if status == "success" else int(n * self._fraction(now))
-            if done:
-                rows.append((100, 1, done, self.objects[done - 1], "File transfer success"))
+        elif done := self.copied(now):
+            rows.append((100, 1, len(done), done[-1], "File transfer success"))
         if status == "cancelled":
             rows.append((400, 3, 1, self.source, "Transfer cancelled by user"))
         return [self._event(transfer_id, *row) for row in rows]
@@ -151,18 +170,18 @@ class Run:
         return "success"
 
 
-def _objects(rng: Any, source: str, is_query: bool) -> tuple[str, str, tuple[str, ...]]:
-    """(source_name, source_type, object names) of one source."""
-    if is_query:
-        return source[:100], "query", ("query_result.csv",)
+def _objects(rng: Any, source: str) -> tuple[str, str, tuple[tuple[str, float, float], ...]]:
+    """(source_name, source_type, (path, log2 of the size range) per object) of a path source."""
     path = source.rstrip("/") or "/"
     name = posixpath.basename(path) or "/"
     if not source.endswith("/") and posixpath.splitext(name)[1]:
-        return name, "file", (path,)
+        return name, "file", ((path, 14, 31),)
+    prefix = "" if path == "/" else path + "/"
+    if any(part.lower().startswith("checkpoint") for part in path.split("/")):
+        return name, "folder", tuple((prefix + f, lo, hi) for f, lo, hi in CHECKPOINT_FILES)
     ext = rng.choice(EXTENSIONS)
     count = rng.randint(1, 120)
-    prefix = "" if path == "/" else path + "/"
-    return name, "folder", tuple(f"{prefix}part-{i:05d}{ext}" for i in range(count))
+    return name, "folder", tuple((f"{prefix}part-{i:05d}{ext}", 16, 28) for i in range(count))
 
 
 def plan_entry(
@@ -178,15 +197,16 @@ def plan_entry(
     """An entry of a run that falls due at ``execution``; ``already_copied`` means the strategy
     only adds new objects and an earlier run copied this source."""
     data = stream(seed, "dts-source", transfer_id, source)
-    is_query = source_category in SQL_TYPES
-    name, kind, objects = _objects(data, source, is_query)
-    rows = data.randint(1_000, 5_000_000) if is_query else None
-    if rows is not None:
-        size = rows * data.randint(60, 400)
-    elif kind == "file":
-        size = int(2 ** data.uniform(14, 31))
+    rows = None
+    if source_category in SQL_TYPES:
+        name, kind, objects = source[:100], "query", ("query_result.csv",)
+        rows = data.randint(1_000, 5_000_000)
+        sizes: tuple[int, ...] = (rows * data.randint(60, 400),)
     else:
-        size = sum(int(2 ** data.uniform(16, 28)) for _ in objects)
+        name, kind, listed = _objects(data, source)
+        objects = tuple(path for path, _, _ in listed)
+        sizes = tuple(int(2 ** data.uniform(lo, hi)) for _, lo, hi in listed)
+    size = sum(sizes)
     run = stream(seed, "dts-run", transfer_id, execution, source)
     throughput = run.uniform(40, 200) * MIB
     startup = run.uniform(2, 8)
@@ -201,7 +221,7 @@ def plan_entry(
         source_name=name,
         source_type=kind,
         objects=objects,
-        size_bytes=size,
+        object_sizes=sizes,
         rows_count=rows,
         duration=round(duration, 3),
         skipped=already_copied,

@@ -15,6 +15,7 @@ from mock_server.api.dts_catalog import (
     CLUSTERS,
     CONNECTOR_TYPES,
     CUSTOM_TYPES,
+    NFS_CLUSTERS,
     STRATEGIES,
     TARGET_TYPES,
     param_spec,
@@ -52,6 +53,10 @@ CONNECTOR_FIELDS = {
     "workspace_id": Field("string", nullable=True),
     "favorite": Field("boolean"),
     "parameters": Field("object", required=True),
+}
+S3_CREDENTIALS_FIELDS = {
+    name: Field("string", required=True)
+    for name in ("endpoint", "bucket", "access_key_id", "security_key")
 }
 CONNECTOR_UPDATE_FIELDS = {
     "name": Field("string", required=True, nullable=True),
@@ -259,3 +264,20 @@ def connector_update_body(body: dict[str, Any], source_type: str) -> dict[str, A
     if body.get("parameters") is None:
         return None
     return connector_parameters(source_type, body["parameters"])
+
+
+def legacy_copy_body(body: dict[str, Any], region_key: str) -> None:
+    """Validate a ``CopyFromNFSToS3Payload`` (``region_key`` ``from_region``) or a
+    ``CopyFromS3ToNFSPayload`` (``to_region``); extra keys are ignored, as pydantic does."""
+    fields = {
+        "source_path": Field("string", required=True),
+        "destination_path": Field("string", required=True),
+        "strategy": Field("string", enum=STRATEGIES),
+        region_key: Field("string", required=True, enum=tuple(NFS_CLUSTERS)),
+        "s3_credentials": Field("object", required=True),
+    }
+    errors = _errors(body, fields, ("body",), False)
+    creds = body.get("s3_credentials")
+    if isinstance(creds, dict):
+        errors += _errors(creds, S3_CREDENTIALS_FIELDS, ("body", "s3_credentials"), False)
+    _raise_if(errors)

@@ -121,9 +121,8 @@ def transfer_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[dict[str, 
             ]
         )
 
-    prefix = "/public/v2/data_transfer"
-    app.add_url_rule(f"{prefix}/v1/transfers/nfs_to_s3", view_func=nfs_to_s3, methods=["POST"])
-    app.add_url_rule(f"{prefix}/v2/transfer/aicloud-logs/<transfer_id>", view_func=aicloud_logs)
+    app.view_functions["data_transfer.nfs_to_s3"] = nfs_to_s3
+    app.view_functions["data_transfer.aicloud_logs"] = aicloud_logs
     bg = BackgroundServer(app).start()
     monkeypatch.setenv("MLSPACE_SIM_URL", f"http://127.0.0.1:{bg.port}/public/v2")
     try:

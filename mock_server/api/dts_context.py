@@ -1,0 +1,60 @@
+"""What every data-transfer view shares: the request's view of the store, and rule lookup.
+
+Kept apart from the route modules so the current and the legacy (client_lib) routes can both use
+it without importing each other.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from mock_server.api.dts_store import Connector, DtsStore, Transfer
+from mock_server.api.dts_validation import check_uuid
+from mock_server.errors import detail_error
+from mock_server.state import state, workspace
+
+DTS = "/data_transfer"
+
+
+@dataclass
+class Ctx:
+    """One request's view: the store, the caller's workspace, virtual now."""
+
+    store: DtsStore
+    ws: Any
+    now: float
+
+    @property
+    def connectors(self) -> dict[str, Connector]:
+        return self.store.workspace_connectors(self.ws, self.now)
+
+    @property
+    def transfers(self) -> dict[str, Transfer]:
+        return self.store.workspace_transfers(self.ws.id)
+
+
+def dts_view(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``view(ctx, ...)`` under the stores' lock, after the workspace's due runs started."""
+
+    @functools.wraps(view)
+    def wrapper(**kwargs: Any) -> Any:
+        st = state()
+        with st.lock:
+            store = st.area("data_transfer", lambda: DtsStore(st.world.seed))
+            ctx = Ctx(store, workspace(), st.world.now_epoch())
+            ctx.store.sync(ctx.ws.id, ctx.now)
+            return view(ctx, **kwargs)
+
+    return wrapper
+
+
+def find_transfer(ctx: Ctx, transfer_id: str, loc: list[Any]) -> Transfer:
+    """The workspace's rule ``transfer_id`` (422 if not a UUID, 404 if absent here)."""
+    check_uuid(loc, transfer_id)
+    found = ctx.transfers.get(transfer_id)
+    if found is None:
+        raise detail_error(404, "Transfer not found")
+    return found
