@@ -7,7 +7,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-COMMANDS = ("serve",)
+COMMANDS = ("serve", "workload", "whatif", "scenario")
 
 
 def parser() -> argparse.ArgumentParser:

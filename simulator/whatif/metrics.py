@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from simulator.billing import LedgerLine
+from simulator.catalog import InstanceType
 from simulator.engine import Engine
 from simulator.jobs import COMPLETED, DELETED, FAILED, SUCCEEDED
 from simulator.whatif.replay import Replay
@@ -84,6 +85,7 @@ class _Run:
         self.end = self.t0
         self.served_at: dict[str, float] = {}  # notebook uid -> when its server got capacity
         self._gpus: dict[tuple[str, str], int] = {}
+        self._pools: dict[tuple[str, str, str], str | None] = {}
         self.waits, self.turnaround = array("d"), array("d")
         self.counts = {"completed": 0, "failed": 0, "killed": 0}
         for line in engine.ledger.lines:
@@ -96,6 +98,14 @@ class _Run:
         if key not in self._gpus:
             self._gpus[key] = self.engine.catalog.instance_type(*key).gpus
         return self._gpus[key] * line.workers
+
+    def _pool_of(self, kind: str, region: str, itype: InstanceType) -> str | None:
+        """The pool serving such requests (the engine's rule: the first that matches)."""
+        key = (kind, region, itype.key)
+        if key not in self._pools:
+            match = (p.name for p in self.engine.pools if p.matches(kind, region, itype))
+            self._pools[key] = next(match, None)
+        return self._pools[key]
 
     def _line(self, line: LedgerLine) -> None:
         tariff, t0 = self.engine.ledger.tariff, self.t0
@@ -113,9 +123,10 @@ class _Run:
         if session is None:
             return
         self.served_at.setdefault(line.item, line.start)
-        sched = self.engine.notebooks[line.item].pool
-        if sched is not None and sched.pool.name in self.busy:
-            self.busy[sched.pool.name].add(line.start - t0, stop - t0, gpus)
+        itype = self.engine.catalog.instance_type(line.region, line.instance_type)
+        pool = self._pool_of("notebook", line.region, itype)
+        if pool in self.busy:
+            self.busy[pool].add(line.start - t0, stop - t0, gpus)
         idle = max(0.0, stop - max(line.start, t0 + session.submit_s + session.active_s))
         self.hours["idle"] += gpus * idle / 3600
         self.idle_cost += idle * rate
@@ -128,7 +139,7 @@ class _Run:
             self.waiting.add(job.created_at - t0, (job.placed_at or stop) - t0, 1.0)
             if job.placed_at:
                 self.waits.append(job.placed_at - job.created_at)
-                pool = job.pool.pool.name
+                pool = self._pool_of("job", job.region, job.itype)
                 if pool in self.busy:
                     self.busy[pool].add(job.placed_at - t0, stop - t0, float(job.gpu_count))
             if job.status in (COMPLETED, SUCCEEDED):

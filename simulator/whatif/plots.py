@@ -17,12 +17,14 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
 from simulator.whatif.report import duration
 from simulator.whatif.runner import WhatIfResult
 
 DAY = 86400.0
 MAX_POINTS = 150  # per line: enough to see a daily rhythm over a month
+THOUSANDS = FuncFormatter(lambda value, _pos: f"{value:,.0f}")
 
 
 def _first_runs(result: WhatIfResult) -> list[dict[str, Any]]:
@@ -88,6 +90,7 @@ def _cost(fig: Figure, result: WhatIfResult) -> None:
         ax.plot(edges, run["series"]["cost"], lw=1.2, label=run["configuration"])
     cur = result.runs[0]["currency"] if result.runs else ""
     ax.set(xlabel="day", ylabel=f"cost, {cur}", title="Cumulative cost")
+    ax.yaxis.set_major_formatter(THOUSANDS)
 
 
 def _breakdown(fig: Figure, result: WhatIfResult) -> None:
@@ -113,6 +116,7 @@ def _breakdown(fig: Figure, result: WhatIfResult) -> None:
     ax.margins(y=0.15)
     cur = summary[0]["currency"] if summary else ""
     ax.set(ylabel=f"cost, {cur}", title="Cost per configuration (mean over seeds)")
+    ax.yaxis.set_major_formatter(THOUSANDS)
 
 
 PLOTS: dict[str, Callable[[Figure, WhatIfResult], None]] = {

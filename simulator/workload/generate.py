@@ -4,7 +4,9 @@ Arrivals form a non-homogeneous Poisson process whose rate is constant within ea
 count in hour ``h`` of day ``d`` is Poisson with mean ``per_day x weekly[d] / mean(weekly) x
 daily[h] / sum(daily)``, and the arrivals inside the hour are uniform. So ``jobs_per_day`` is the
 mean over a whole week, busier on working days and working hours. Jobs and Jupyter sessions draw
-from separate streams: changing one mix never moves the other's records.
+from separate streams: changing one mix never moves the other's records. Names (workspaces,
+authors, job descriptions) come from Faker seeded by ``people_seed`` alone, so workloads drawn
+with different seeds belong to the same team and their per-workspace costs compare.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ class GeneratorSpec:
     """Everything that shapes a synthetic workload; same spec and seed, same records."""
 
     seed: int = 0
+    people_seed: int = 0  # workspaces, authors, descriptions: the same team whatever ``seed``
     days: float = 30.0
     jobs_per_day: float = 200.0
     notebooks_per_day: float = 3.0
@@ -118,7 +121,7 @@ class _People:
 
     def __init__(self, spec: GeneratorSpec) -> None:
         fake = Faker("en_US")
-        fake.seed_instance(spec.seed)
+        fake.seed_instance(spec.people_seed)
         self.workspaces = [
             f"{fake.unique.word()}-{fake.unique.word()}" for _ in range(max(1, spec.workspaces))
         ]

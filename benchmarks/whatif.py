@@ -1,0 +1,166 @@
+"""What-if throughput: a simulated year at 200 jobs/day on 1000 GPUs, and a million jobs.
+
+Each case runs in a fresh process (so its peak memory, ru_maxrss, is its own): generate the
+workload, replay it on the engine in batch mode, measure it (metrics and series). Then a bare
+SimPy loop with the same arrivals (Container get / timeout(hold) / put per job) runs in another
+fresh process, as the floor of what SimPy itself costs per job.
+
+    python benchmarks/whatif.py                    # both cases
+    python benchmarks/whatif.py --case year
+    python benchmarks/whatif.py --case year --profile   # cProfile of the replay, top entries
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import multiprocessing as mp
+import pstats
+import resource
+import time
+from typing import Any
+
+# Aims from the issue: the year in under 5 s; a million jobs in under 60 s and under 2 GB.
+CASES: dict[str, dict[str, Any]] = {
+    "year": {"days": 365, "jobs_per_day": 200, "aim_s": 5.0},
+    "million": {"days": 365, "jobs_per_day": 1_000_000 / 365, "aim_s": 60.0, "aim_mb": 2048},
+}
+
+
+def _spec(case: str) -> Any:
+    from simulator.workload import GeneratorSpec
+
+    c = CASES[case]
+    return GeneratorSpec(
+        seed=1, days=c["days"], jobs_per_day=c["jobs_per_day"], notebooks_per_day=0
+    )
+
+
+def _maxrss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_whatif_case(case: str) -> dict[str, float]:
+    """Generate, replay and measure on the default config (region pool of 1000 GPUs)."""
+    from simulator.whatif import Configuration, Task
+    from simulator.whatif.metrics import measure
+    from simulator.whatif.runner import replay_task
+    from simulator.workload import generate
+
+    t0 = time.perf_counter()
+    items = generate(_spec(case))
+    t1 = time.perf_counter()
+    engine, replay = replay_task(Task(items, Configuration("default"), seed=1))
+    t2 = time.perf_counter()
+    result = measure(engine, replay)
+    t3 = time.perf_counter()
+    return {
+        "jobs": float(len(engine.jobs)),
+        "generate_s": t1 - t0,
+        "replay_s": t2 - t1,
+        "measure_s": t3 - t2,
+        "rejected": float(result["metrics"]["rejected"]),
+        "maxrss_mb": _maxrss_mb(),
+    }
+
+
+def run_bare_case(case: str) -> dict[str, float]:
+    """The same arrivals and hold times through a bare SimPy Container of 1000 GPUs."""
+    import simpy
+
+    from simulator.whatif.configs import base_config
+    from simulator.workload import generate
+
+    config = base_config()
+    timings = config.timings
+    startup = sum(timings["image_pull_s"]) / 2 + float(timings["worker_wait_s"])
+    catalog = config.catalog
+    jobs = [
+        (
+            it.submit_s,
+            catalog.instance_type(it.region, it.instance_type).gpus * it.n_workers,
+            it.run_s,
+        )
+        for it in generate(_spec(case))
+    ]
+    env = simpy.Environment()
+    gpus = simpy.Container(env, capacity=1000, init=1000)
+
+    def job(need: int, hold: float):
+        yield gpus.get(need)
+        yield env.timeout(hold)
+        yield gpus.put(need)
+
+    def source():
+        for t, need, run_s in jobs:
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            env.process(job(need, startup + run_s))
+
+    env.process(source())
+    t0 = time.perf_counter()
+    env.run()
+    return {"jobs": float(len(jobs)), "run_s": time.perf_counter() - t0, "maxrss_mb": _maxrss_mb()}
+
+
+def _in_child(fn: str, case: str) -> dict[str, float]:
+    with mp.get_context("spawn").Pool(1) as pool:
+        return pool.apply(globals()[fn], (case,))
+
+
+def report(case: str) -> None:
+    w = _in_child("run_whatif_case", case)
+    b = _in_child("run_bare_case", case)
+    total = w["generate_s"] + w["replay_s"] + w["measure_s"]
+    aim = CASES[case]
+    print(f"== {case}: {w['jobs']:,.0f} jobs on 1000 GPUs ({w['rejected']:.0f} rejected)")
+    print(
+        f"  what-if   {total:7.2f} s wall (generate {w['generate_s']:.2f} + replay "
+        f"{w['replay_s']:.2f} + measure {w['measure_s']:.2f})  "
+        f"{w['jobs'] / total:>8,.0f} jobs/s  peak RSS {w['maxrss_mb']:,.0f} MB"
+    )
+    print(
+        f"  bare SimPy{b['run_s']:7.2f} s wall  {b['jobs'] / b['run_s']:>33,.0f} jobs/s  "
+        f"peak RSS {b['maxrss_mb']:,.0f} MB"
+    )
+    print(
+        f"  ratio what-if / bare wall time: {total / b['run_s']:.1f}x "
+        f"(replay alone {w['replay_s'] / b['run_s']:.1f}x)"
+    )
+    verdict = "met" if total < aim["aim_s"] else "NOT met"
+    line = f"  aim: under {aim['aim_s']:.0f} s -> {verdict}"
+    if "aim_mb" in aim:
+        fits = "met" if w["maxrss_mb"] < aim["aim_mb"] else "NOT met"
+        line += f"; under {aim['aim_mb']:,} MB -> {fits}"
+    print(line, flush=True)
+
+
+def profile(case: str, top: int) -> None:
+    from simulator.whatif import Configuration, Task
+    from simulator.whatif.runner import replay_task
+    from simulator.workload import generate
+
+    items = generate(_spec(case))
+    prof = cProfile.Profile()
+    prof.enable()
+    replay_task(Task(items, Configuration("default"), seed=1))
+    prof.disable()
+    pstats.Stats(prof).sort_stats("tottime").print_stats(top)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--case", choices=[*CASES, "all"], default="all")
+    p.add_argument("--profile", action="store_true", help="cProfile the replay instead")
+    p.add_argument("--top", type=int, default=20, help="profile entries to print")
+    args = p.parse_args()
+    cases = list(CASES) if args.case == "all" else [args.case]
+    for case in cases:
+        if args.profile:
+            profile(case, args.top)
+        else:
+            report(case)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""``mlspace-sim whatif``: replay one workload against several configurations and seeds.
+
+The workload is a file (``--workload``, CSV or JSON, see ``mlspace-sim workload``) or generated
+from the synthetic options below, afresh for each seed. Configurations are every combination of
+``--gpus``, ``--tariff``, ``--policy``, ``--placement`` and ``--jupyter-to-region``, or the list in
+``--configs FILE.yaml``. Prints the side-by-side table and writes JSON, CSV, PNG plots and a
+self-contained HTML report to ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from mlspace_sim.commands.workload import add_generator_arguments, spec_from_args
+
+HELP = "cost and queueing what-if: one workload, several configurations"
+YES_NO = {"no": False, "yes": True, "false": False, "true": True, "0": False, "1": True}
+
+
+def _list(kind: type) -> object:
+    def parse(text: str) -> list:
+        try:
+            return [kind(x.strip()) for x in text.split(",") if x.strip()]
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a comma-separated list: {text!r}") from None
+
+    return parse
+
+
+def _flags(text: str) -> list[bool]:
+    try:
+        return [YES_NO[x.strip().lower()] for x in text.split(",")]
+    except KeyError:
+        raise argparse.ArgumentTypeError(f"expected no,yes: {text!r}") from None
+
+
+def _seeds(text: str) -> list[int]:
+    """``3`` -> seeds 0, 1, 2; ``4,7`` -> seeds 4 and 7."""
+    values = _list(int)(text)
+    return list(range(values[0])) if len(values) == 1 and "," not in text else values
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--workload", metavar="FILE", help="workload file (.csv/.json); else generated")
+    p.add_argument("--configs", metavar="FILE", help="YAML list of configurations")
+    p.add_argument("--engine-config", metavar="FILE", help="base engine config (--config of serve)")
+    sweep = p.add_argument_group("configuration axes (every combination is run)")
+    sweep.add_argument(
+        "--gpus", type=_list(int), default=[None], metavar="N,...", help="region pool GPUs"
+    )
+    sweep.add_argument(
+        "--node-gpus", type=int, default=8, help="GPUs per node of a resized pool (default 8)"
+    )
+    sweep.add_argument(
+        "--tariff",
+        type=_list(str),
+        default=[None],
+        metavar="T,...",
+        help="per_second,per_minute_ceil",
+    )
+    sweep.add_argument(
+        "--policy", type=_list(str), default=[None], metavar="P,...", help="fifo,backfill"
+    )
+    sweep.add_argument(
+        "--placement", type=_list(str), default=[None], metavar="P,...", help="best_fit,count"
+    )
+    sweep.add_argument(
+        "--jupyter-to-region",
+        type=_flags,
+        default=[False],
+        metavar="no,yes",
+        help="run Jupyter training as region jobs (idle time then costs nothing)",
+    )
+    run_g = p.add_argument_group("running")
+    run_g.add_argument("--seeds", type=_seeds, default=[0], help="N (0..N-1) or a list (default 1)")
+    run_g.add_argument(
+        "--executor",
+        default="processes",
+        help="processes (default), serial, or dask://HOST:PORT (extra 'distributed')",
+    )
+    run_g.add_argument(
+        "--processes", type=int, default=None, help="local processes (default: CPUs)"
+    )
+    run_g.add_argument("--out", default="out/whatif", help="output directory (default out/whatif)")
+    run_g.add_argument("--bins", type=int, default=400, help="time bins of the plotted series")
+    run_g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run_g.add_argument("--no-plots", action="store_true", help="skip PNG plots and HTML")
+    add_generator_arguments(p)
+
+
+def run(args: argparse.Namespace) -> int:
+    from simulator.whatif import Axes, configurations, read_configurations, run_whatif
+    from simulator.whatif.configs import ConfigError, base_config
+    from simulator.whatif.report import table, write_csv, write_json
+    from simulator.workload import WorkloadError, read_workload
+
+    try:
+        base = base_config(args.engine_config)
+        if args.configs:
+            confs = read_configurations(args.configs, base)
+        else:
+            axes = Axes(
+                gpus=args.gpus,
+                tariffs=args.tariff,
+                policies=args.policy,
+                placements=args.placement,
+                moves=args.jupyter_to_region,
+                node_gpus=args.node_gpus,
+            )
+            confs = configurations(axes, base)
+        workload = read_workload(args.workload) if args.workload else spec_from_args(args)
+        result = run_whatif(
+            workload,
+            confs,
+            args.seeds,
+            base_path=args.engine_config,
+            executor=args.executor,
+            workers=args.processes,
+            progress=not args.no_progress,
+            bins=args.bins,
+        )
+    except (ConfigError, WorkloadError, ValueError, OSError) as exc:
+        print(f"mlspace-sim whatif: {exc}", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    print(table(result))
+    write_json(result, out / "report.json")
+    write_csv(result, out)
+    if not args.no_plots:
+        from simulator.whatif.plots import render_all, write_plots
+        from simulator.whatif.report import html_report
+
+        images = render_all(result)
+        write_plots(images, out)
+        (out / "report.html").write_text(html_report(result, images), encoding="utf-8")
+    print(f"\nreport: {out}/ (report.html, report.json, summary.csv, runs.csv, *.png)")
+    return 0

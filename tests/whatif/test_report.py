@@ -1,0 +1,143 @@
+"""What a user gets from ``mlspace-sim workload`` and ``mlspace-sim whatif``."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+
+import pytest
+
+from mlspace_sim.cli import main
+from simulator.whatif import run_whatif
+from simulator.whatif.configs import ConfigError, base_config, read_configurations
+from simulator.whatif.report import duration, table
+from simulator.workload import read_workload
+from tests.whatif.helpers import config, job, notebook
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def test_table_puts_configurations_side_by_side():
+    items = [
+        job(0.0, 600.0, workspace="vision"),
+        job(0.0, 600.0, workspace="nlp"),
+        notebook(0.0, 60, 60),
+    ]
+    result = run_whatif(items, [config("one GPU", [1]), config("two GPUs", [2])], executor="serial")
+    text = table(result)
+    cells = [re.split(r"\s{2,}", line.strip()) for line in text.splitlines()]
+    assert cells[0] == ["one GPU", "two GPUs"]
+    rows = {row[0]: row[1:] for row in cells[2:-2]}
+    assert rows["Queue wait max"] == ["10.0 min", "0 s"]
+    assert rows["Total cost, RUB"] == ["110", "110"]  # 2 x 600 s + 2 min of one A100-80GB
+    assert rows["workspace vision"] == ["50", "50"]
+    assert rows["of which idle Jupyter GPUs, RUB"] == ["5", "5"]
+    assert text.endswith("(1 seed)")
+
+
+def test_durations_read_naturally():
+    assert [duration(s) for s in (42, 750, 3 * 3600, 5 * 86400)] == [
+        "42 s",
+        "12.5 min",
+        "3.0 h",
+        "5.0 d",
+    ]
+
+
+def test_whatif_command_writes_every_report(tmp_path, capsys):
+    out = tmp_path / "report"
+    code = main(
+        [
+            "whatif",
+            "--days", "2",
+            "--jobs-per-day", "60",
+            "--notebooks-per-day", "3",
+            "--gpus", "16,64",
+            "--jupyter-to-region", "no,yes",
+            "--seeds", "2",
+            "--executor", "serial",
+            "--no-progress",
+            "--bins", "50",
+            "--out", str(out),
+        ]
+    )  # fmt: skip
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "16 GPUs, jupyter->jobs" in printed and "(mean of 2 seeds)" in printed
+    report = json.loads((out / "report.json").read_text())
+    assert [s["configuration"] for s in report["summary"]] == [
+        "16 GPUs, jupyter",
+        "16 GPUs, jupyter->jobs",
+        "64 GPUs, jupyter",
+        "64 GPUs, jupyter->jobs",
+    ]
+    assert len(report["runs"]) == 8 and report["seeds"] == [0, 1]
+    with open(out / "summary.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 4 and float(rows[0]["cost_total"]) > 0 and "wait_p95_s_sd" in rows[0]
+    with open(out / "runs.csv", newline="") as fh:
+        assert len(list(csv.DictReader(fh))) == 8
+    for name in ("utilisation", "queue_length", "wait_cdf", "cumulative_cost", "cost_breakdown"):
+        assert (out / f"{name}.png").read_bytes().startswith(PNG)
+    page = (out / "report.html").read_text()
+    assert len(re.findall(r'src="data:image/png;base64,', page)) == 5
+    assert 'src="http' not in page and "<link" not in page  # self-contained
+
+
+def test_workload_commands_feed_whatif(tmp_path, capsys):
+    wl = tmp_path / "month.json"
+    assert main(["workload", "generate", "-o", str(wl), "--days", "1", "--jobs-per-day", "40"]) == 0
+    assert "jobs" in capsys.readouterr().out
+    items = read_workload(wl)
+    assert items and {it.kind for it in items} <= {"job", "notebook"}
+    confs = tmp_path / "configs.yaml"
+    confs.write_text(
+        "configurations:\n"
+        "  - {name: small, region_gpus: 16, tariff: per_minute_ceil}\n"
+        "  - {name: cheap A100, region_gpus: 16, prices: {gpu_hour: {A100-80GB: '150'}}}\n"
+        "  - {name: backfill, region_gpus: 16, policy: backfill, jupyter_to_region: true}\n"
+    )
+    out = tmp_path / "r"
+    args = ["whatif", "--workload", str(wl), "--configs", str(confs), "--executor", "serial"]
+    assert main([*args, "--no-progress", "--no-plots", "--out", str(out)]) == 0
+    summary = {
+        s["configuration"]: s["mean"]
+        for s in json.loads((out / "report.json").read_text())["summary"]
+    }
+    assert summary["cheap A100"]["cost_jobs"] == pytest.approx(
+        summary["backfill"]["cost_jobs"] / 2, rel=0.2
+    )
+    assert summary["small"]["cost_total"] >= summary["backfill"]["cost_total"]
+    assert not (out / "report.html").exists()
+
+
+def test_trace_and_journal_commands(tmp_path, capsys):
+    trace = tmp_path / "trace.csv"
+    trace.write_text("job_id,user,vc,gpu_num,state,submit_time,duration\n1,u,v,2,COMPLETED,0,60\n")
+    assert main(["workload", "import-trace", str(trace), "-o", str(tmp_path / "t.csv")]) == 0
+    assert read_workload(tmp_path / "t.csv")[0].instance_type == "a100.2gpu"
+    journal = tmp_path / "journal.json"
+    body = {"instance_type": "a100.1gpu", "region": "A100-MT", "script": "/home/jovyan/x.py"}
+    record = {"t": 1, "epoch": 2, "workspace": "w", "author": "a", "kind": "job"}
+    record |= {"action": "submit", "ref": "j", "params": body}
+    journal.write_text(json.dumps({"records": [record]}))
+    assert (
+        main(["workload", "from-journal", "--file", str(journal), "-o", str(tmp_path / "j.json")])
+        == 0
+    )
+    assert read_workload(tmp_path / "j.json")[0].submit_s == 1.0
+    assert "1 jobs, 0 Jupyter sessions" in capsys.readouterr().out
+
+
+def test_bad_input_is_reported_not_raised(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("configurations:\n  - {name: x, region_gpus: 8, colour: blue}\n")
+    assert main(["whatif", "--configs", str(bad), "--days", "1", "--executor", "serial"]) == 2
+    assert "unknown keys ['colour']" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match="tariff"):
+        bad.write_text("configurations:\n  - {name: x, tariff: per_hour}\n")
+        read_configurations(bad, base_config())
+    assert (
+        main(["whatif", "--workload", str(tmp_path / "missing.csv"), "--executor", "serial"]) == 2
+    )
