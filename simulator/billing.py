@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 SECONDS_PER_HOUR = Decimal(3600)
@@ -131,7 +131,7 @@ class Ledger:
             "currency": self.currency,
             "illustrative_prices": self.illustrative,
             "total": str(total),
-            "total_rounded": str(total.quantize(CENT)),
+            "total_rounded": str(total.quantize(CENT, rounding=ROUND_HALF_UP)),
             "workspaces": {ws: str(v) for ws, v in sorted(per_ws.items())},
             "lines": rendered,
         }

@@ -84,11 +84,12 @@ class Engine(ServerLifecycle):
         """128 random bits for a new entity, from the seed and the request alone: its kind,
         workspace, content, virtual time, and how many identical requests came at that time.
         So no other request can change an entity's name, timings, run time or logs."""
-        if self.env.now != self._identical_at:
-            self._identical_at, self._identical = self.env.now, {}
+        now = round(self.env.now, 6)  # the same instant however the clock got there
+        if now != self._identical_at:
+            self._identical_at, self._identical = now, {}
         key = repr(request)
         self._identical[key] = nth = self._identical.get(key, 0) + 1
-        return derive_bits(self.seed, self.env.now, nth, key)
+        return derive_bits(self.seed, now, nth, key)
 
     def _next_seq(self) -> int:
         self._seq += 1
@@ -278,7 +279,11 @@ class Engine(ServerLifecycle):
 
     def pending(self) -> list[Any]:
         """Every request waiting for capacity (jobs and servers), pool by pool, in launch order."""
-        return [req for sched in self.schedulers.values() for req in sched.pending()]
+        return [
+            getattr(req, "book", req)  # a server waits through its ticket
+            for sched in self.schedulers.values()
+            for req in sched.pending()
+        ]
 
     def billing_report(self, workspace: str | None = None) -> dict[str, Any]:
         return self.ledger.report(self.now_epoch(), workspace)

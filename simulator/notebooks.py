@@ -22,13 +22,16 @@ class Ticket:
         self.book = book
         self.n_workers = 1
         self.demand = book.demand
-        self.priority_rank = 1  # medium, the platform's default for notebooks
+        self.priority_rank = book.priority_rank
         self.cancelled = False
         self.placement: Placement | None = None
 
 
 class Notebook:
     """One server: where it runs, its status, and the capacity, meter and timer it holds."""
+
+    n_workers = 1  # a server is one worker
+    priority_rank = 1  # medium, the platform's default for notebooks
 
     __slots__ = (
         "author",
