@@ -13,8 +13,11 @@ from mock_server.state import state
 
 bp = Blueprint("admin", __name__)
 
+LAST_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z: the last moment the API can show as a date
+
 
 def _number(body: dict[str, Any], name: str, *, required: bool) -> float | None:
+    """A number of seconds >= 0 that keeps the virtual clock at or before ``LAST_EPOCH``."""
     value = body.get(name)
     if value is None:
         if required:
@@ -30,6 +33,14 @@ def _number(body: dict[str, Any], name: str, *, required: bool) -> float | None:
             ["body", name],
             "Input should be a finite number >= 0",
             "greater_than_equal",
+            input=value,
+        )
+    room = LAST_EPOCH - state().world.now_epoch()
+    if value > room:
+        raise validation_error(
+            ["body", name],
+            f"Input should be less than or equal to {room} (the clock stops at year 9999)",
+            "less_than_equal",
             input=value,
         )
     return float(value)
@@ -65,6 +76,8 @@ def advance() -> Any:
 def run_until_idle() -> Any:
     limit = _number(json_body(required=False), "max_seconds", required=False)
     world = state().world
+    if limit is None:  # a job may be scheduled to end beyond any date the API can show
+        limit = LAST_EPOCH - world.now_epoch()
     world.run_until_idle(limit)
     return json_response(world.clock_info())
 

@@ -67,7 +67,8 @@ class AuthRegistry:
         config = config or {}
         self.strict = config.get("mode", "permissive") == "strict"
         self.ttl = int(config.get("token_ttl_s", TOKEN_TTL_S))
-        self._keys = {k["client_id"]: str(k["client_secret"]) for k in config.get("keys", [])}
+        # YAML reads an unquoted numeric id or secret as a number; the SDK always sends strings
+        self._keys = {str(k["client_id"]): str(k["client_secret"]) for k in config.get("keys", [])}
         self._now = now
         self._lock = threading.Lock()
         self._tokens: dict[str, Token] = {}

@@ -11,8 +11,13 @@ JSON = "application/json"
 
 
 def json_response(body: Any, status: int = 200) -> Response:
-    """JSON with the exact content type the SDK compares against (no charset parameter)."""
-    return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype=JSON)
+    """JSON with the exact content type the SDK compares against (no charset parameter).
+
+    A lone surrogate (legal in JSON as ``"\\udfff"``, so a client can send one) cannot be
+    UTF-8 encoded; it goes back as that same escape instead of failing the response.
+    """
+    text = json.dumps(body, ensure_ascii=False)
+    return Response(text.encode("utf-8", "backslashreplace"), status=status, mimetype=JSON)
 
 
 class ApiError(Exception):

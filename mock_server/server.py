@@ -11,14 +11,13 @@ THREADS = 16  # log streams hold a thread each while they follow a running job
 
 
 def make_server(app: Any, host: str = "127.0.0.1", port: int = 8080, threads: int = THREADS) -> Any:
-    """A waitress server; ``send_bytes=1`` flushes every chunk at once so log lines stream live,
+    """A waitress server (it flushes every chunk at once, so log lines stream live);
     ``port=0`` picks a free port (read it back from ``server.effective_port``)."""
     return create_server(
         app,
         host=host,
         port=port,
         threads=threads,
-        send_bytes=1,
         ident="nginx",
         clear_untrusted_proxy_headers=True,
     )

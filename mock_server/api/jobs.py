@@ -36,6 +36,7 @@ LIST_STATUSES = (
     "Restarting",
 )
 CHUNK = 256
+LOG_TEXT = "text/plain; charset=utf-8"
 INT_OR_DEFAULT = Field("integer", or_default=True)
 SPEC_JOB_TYPES = tuple(t for t in JOB_TYPES if t not in ("cce", "spark"))
 
@@ -306,13 +307,19 @@ def preemptors(job_name: str) -> Any:
 
 def _pieces(line: str) -> Iterator[bytes]:
     """One line per chunk, at most 256 bytes each, never splitting a UTF-8 character."""
-    data = (line + "\n").encode()
+    data = (line + "\n").encode("utf-8", "backslashreplace")
     while data:
         cut = min(CHUNK, len(data))
         while cut < len(data) and (data[cut] & 0xC0) == 0x80:
             cut -= 1
         yield data[:cut]
         data = data[cut:]
+
+
+def _chunked(lines: list[str]) -> Response:
+    """A log body sent chunked, one line per chunk, like a live stream (``mls_core``'s
+    ``stream_logs`` turns each chunk into one piece, whatever the job's status)."""
+    return Response((p for line in lines for p in _pieces(line)), content_type=LOG_TEXT)
 
 
 def _follow(st: ServerState, job: Job, tail: int, stamps: bool) -> Iterator[bytes]:
@@ -323,7 +330,7 @@ def _follow(st: ServerState, job: Job, tail: int, stamps: bool) -> Iterator[byte
     poll = float(st.settings["log_poll_s"])
     sent = 0
     while True:
-        running = world.get_job(job.name) is not None and job.status == RUNNING
+        running = world.get_job(job.name, job.workspace) is job and job.status == RUNNING
         lines = world.job_logs(job, tail=tail, timestamps=stamps)
         fresh = lines[sent:] if not tail else (lines if not sent else [])
         for line in fresh:
@@ -343,10 +350,7 @@ def logs(job_name: str) -> Any:
     if job is None:
         return _not_found(job_name)
     if job.status == PENDING:
-        return Response(
-            f"Job {job.name} in queue. Try later\n", content_type="text/plain; charset=utf-8"
-        )
+        return _chunked([f"Job {job.name} in queue. Try later"])
     if job.status == RUNNING:
-        return Response(_follow(st, job, tail, stamps), content_type="text/plain; charset=utf-8")
-    body = "".join(line + "\n" for line in st.world.job_logs(job, tail=tail, timestamps=stamps))
-    return Response(body, content_type="text/plain; charset=utf-8")
+        return Response(_follow(st, job, tail, stamps), content_type=LOG_TEXT)
+    return _chunked(st.world.job_logs(job, tail=tail, timestamps=stamps))
