@@ -91,3 +91,12 @@ def pools() -> Any:
 def billing() -> Any:
     ws = request.args.get("workspace") or None
     return json_response(state().world.billing_report(ws))
+
+
+@bp.get("/journal")
+def journal() -> Any:
+    """What this server accepted, with virtual times: replayable as a what-if workload."""
+    ws = request.args.get("workspace") or None
+    kinds = {k for k in (request.args.get("kind") or "").split(",") if k} or None
+    entries = state().journal.entries(workspace=ws, kinds=kinds)
+    return json_response({"count": len(entries), "entries": entries})

@@ -42,6 +42,34 @@ class CollapseSlashes:
         return self.app(environ, start_response)
 
 
+JOURNALED_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+UNJOURNALED_PATHS = frozenset({f"{API_PREFIX}/service_auth", "/_mock/reset"})
+
+
+def record(st: ServerState, response: Any) -> None:
+    """Journal an accepted command (API changes and clock moves) with its virtual time."""
+    path = request.path
+    if path in UNJOURNALED_PATHS or response.is_streamed:
+        return
+    if not path.startswith((API_PREFIX, "/_mock/clock")):
+        return
+    ws = g.get("workspace")
+    world = st.world
+    epoch = world.now_epoch()
+    st.journal.record(
+        t=epoch - world.start_epoch,
+        epoch=epoch,
+        method=request.method,
+        path=path,
+        query=request.query_string.decode("latin-1"),
+        workspace=ws.id if ws else "",
+        author=ws.owner_email if ws else "",
+        status=response.status_code,
+        body=request.get_data(cache=True),
+        response=response.get_data(),
+    )
+
+
 def create_app(
     world: World | None = None,
     *,
@@ -109,6 +137,8 @@ def create_app(
     @app.after_request
     def stamp(response: Any) -> Any:
         response.headers["x-request-id"] = g.get("request_id", "")
+        if request.method in JOURNALED_METHODS and 200 <= response.status_code < 300:
+            record(app.extensions["mlspace_sim"], response)
         return response
 
     @app.errorhandler(ApiError)

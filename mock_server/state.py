@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from flask import current_app
 
 from mock_server.auth import AuthRegistry
+from mock_server.journal import Journal
 from simulator.world import World
 
 T = TypeVar("T")
@@ -25,6 +26,7 @@ class ServerState:
         self.auth = auth
         self.settings = settings
         self.lock = threading.RLock()
+        self.journal = Journal()
         self._areas: dict[str, Any] = {}
 
     def area(self, name: str, factory: Callable[[], T]) -> T:
@@ -36,10 +38,11 @@ class ServerState:
             return store
 
     def reset(self, seed: int | None = None) -> None:
-        """A fresh world and empty area stores; tokens and workspaces survive."""
+        """A fresh world, empty area stores and journal; tokens and workspaces survive."""
         with self.lock:
             self.world.reset(seed)
             self._areas.clear()
+            self.journal.clear()
 
 
 def state() -> ServerState:

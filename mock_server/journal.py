@@ -1,0 +1,149 @@
+"""The journal of accepted commands: what a running server saw, with virtual times.
+
+Every request that changed state and succeeded is recorded (method, path, query, body, the
+workspace it acted for, the virtual time, and the id it produced). ``GET /_mock/journal`` serves
+it as a replayable workload; job and Jupyter Server commands are also classified
+(kind/action/ref) so the what-if analyser can import them directly.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+RULES: list[tuple[str, re.Pattern[str], str, str]] = [
+    ("POST", re.compile(r"^/public/v2/jobs$"), "job", "submit"),
+    ("POST", re.compile(r"^/public/v2/jobs/restart$"), "job", "restart"),
+    ("DELETE", re.compile(r"^/public/v2/jobs/(?P<ref>[^/]+)$"), "job", "kill"),
+    ("POST", re.compile(r"^/public/v2/notebooks/v[12]/[^/]+/notebook$"), "notebook", "create"),
+    (
+        "POST",
+        re.compile(r"^/public/v2/notebooks/v[12]/notebook/(?P<ref>[^/]+)/pause$"),
+        "notebook",
+        "pause",
+    ),
+    (
+        "POST",
+        re.compile(r"^/public/v2/notebooks/v1/[^/]+/notebook/(?P<ref>[^/]+)/resume$"),
+        "notebook",
+        "resume",
+    ),
+    (
+        "DELETE",
+        re.compile(r"^/public/v2/notebooks/v2/notebook/(?P<ref>[^/]+)$"),
+        "notebook",
+        "delete",
+    ),
+    ("POST", re.compile(r"^/_mock/clock/advance$"), "clock", "advance"),
+    ("POST", re.compile(r"^/_mock/clock/run-until-idle$"), "clock", "run-until-idle"),
+]
+ID_KEYS = ("job_name", "uid", "uuid", "id", "transfer_id", "connector_id")
+
+
+@dataclass
+class Entry:
+    """One accepted command."""
+
+    seq: int
+    t: float  # virtual seconds since the world's start
+    epoch: float
+    method: str
+    path: str
+    query: str
+    workspace: str
+    author: str
+    status: int
+    params: Any = None
+    kind: str = "other"
+    action: str = ""
+    ref: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def classify(method: str, path: str, response: Any) -> tuple[str, str, str]:
+    """(kind, action, ref) of a command; ``ref`` is the job name or server uid it acted on."""
+    for m, rx, kind, action in RULES:
+        match = rx.match(path) if m == method else None
+        if match:
+            ref = match.groupdict().get("ref") or _produced_id(response)
+            return kind, action, ref
+    return "other", f"{method} {path}", _produced_id(response)
+
+
+def _produced_id(response: Any) -> str:
+    if isinstance(response, dict):
+        for key in ID_KEYS:
+            if isinstance(response.get(key), str):
+                return response[key]
+    return ""
+
+
+class Journal:
+    """An append-only, thread-safe list of entries (persisted by the state-file layer)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: list[Entry] = []
+
+    def record(
+        self,
+        *,
+        t: float,
+        epoch: float,
+        method: str,
+        path: str,
+        query: str,
+        workspace: str,
+        author: str,
+        status: int,
+        body: bytes,
+        response: bytes,
+    ) -> Entry:
+        params = _json_or_none(body)
+        kind, action, ref = classify(method, path, _json_or_none(response))
+        with self._lock:
+            entry = Entry(
+                len(self._entries) + 1,
+                t,
+                epoch,
+                method,
+                path,
+                query,
+                workspace,
+                author,
+                status,
+                params,
+                kind,
+                action,
+                ref,
+            )
+            self._entries.append(entry)
+            return entry
+
+    def entries(
+        self, *, workspace: str | None = None, kinds: set[str] | None = None
+    ) -> list[dict[str, Any]]:
+        with self._lock:
+            chosen = [
+                e
+                for e in self._entries
+                if (workspace is None or e.workspace == workspace)
+                and (kinds is None or e.kind in kinds)
+            ]
+        return [asdict(e) for e in chosen]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def _json_or_none(raw: bytes) -> Any:
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
