@@ -8,8 +8,9 @@ nothing, which is how a kill cancels whatever was scheduled for the job.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
+from hashlib import blake2b
 from typing import Any
 
 import simpy
@@ -32,13 +33,12 @@ from simulator.jobs import (
 from simulator.logs import BANNER_TO_WAIT_S
 from simulator.notebooks import Notebook, Ticket
 from simulator.pools import Demand, Placement, Pool, build_pools
-from simulator.randomness import derive_bits, stream, unit_interval, uuid4_str
+from simulator.randomness import stream, unit_interval, uuid4_str
 from simulator.runtime import RuntimeModel, RuntimeModels, check_overrides
 from simulator.scheduler import PRIORITY_RANK, PoolScheduler
 from simulator.server_lifecycle import ServerLifecycle
 
 DEFAULT_PRIORITY = "medium"
-UID_SALT = 0x5BD1E9955BD1E9955BD1E9955BD1E995  # job uid = name bits with this xor
 
 
 class Engine(ServerLifecycle):
@@ -69,6 +69,7 @@ class Engine(ServerLifecycle):
         self.notebooks: dict[str, Notebook] = {}
         self._identical_at = -1.0
         self._identical: dict[str, int] = {}  # requests alike at this instant, by content
+        self._routes: dict[tuple[str, str], tuple[InstanceType, PoolScheduler]] = {}
         self._seq = 0
         self.rejected: list[tuple[float, str]] = []
         self._prices: dict[tuple[InstanceType, int], Decimal] = {}
@@ -80,16 +81,17 @@ class Engine(ServerLifecycle):
     def _after(self, delay: float, step: Callable[[Any], None], target: Any) -> None:
         self.env.timeout(max(0.0, delay)).callbacks.append(lambda _ev: step(target))
 
-    def _entity_bits(self, *request: object) -> int:
-        """128 random bits for a new entity, from the seed and the request alone: its kind,
-        workspace, content, virtual time, and how many identical requests came at that time.
-        So no other request can change an entity's name, timings, run time or logs."""
+    def _entity_bits(self, request: str) -> int:
+        """128 random bits for a new entity, from the seed and the request alone (its kind,
+        workspace and content as text), the virtual instant, and how many identical requests
+        came at that instant. So no other request can change an entity's name, timings, run
+        time or logs."""
         now = round(self.env.now, 6)  # the same instant however the clock got there
         if now != self._identical_at:
             self._identical_at, self._identical = now, {}
-        key = repr(request)
-        self._identical[key] = nth = self._identical.get(key, 0) + 1
-        return derive_bits(self.seed, now, nth, key)
+        self._identical[request] = nth = self._identical.get(request, 0) + 1
+        text = f"{self.seed}\x1f{now}\x1f{nth}\x1f{request}".encode()
+        return int.from_bytes(blake2b(text, digest_size=16).digest(), "big")
 
     def _next_seq(self) -> int:
         self._seq += 1
@@ -124,8 +126,16 @@ class Engine(ServerLifecycle):
     def register_runtime_model(self, script_name: str, model: RuntimeModel) -> None:
         self.runtime.register(script_name, model)
 
+    def _route(self, region: str, key: str) -> tuple[InstanceType, PoolScheduler]:
+        """The instance type and the queue of a (region, type) pair, looked up once."""
+        route = self._routes.get((region, key))
+        if route is None:
+            itype = self.catalog.instance_type(region, key)
+            route = self._routes[region, key] = (itype, self._scheduler_for("job", region, itype))
+        return route
+
     def _validate_job(self, spec: JobSpec) -> tuple[InstanceType, str, PoolScheduler]:
-        itype = self.catalog.instance_type(spec.region, spec.instance_type)
+        itype, sched = self._route(spec.region, spec.instance_type)
         if spec.type not in JOB_TYPES:
             raise Rejected(f"Unknown job type={spec.type!r}")
         if spec.n_workers < 1:
@@ -133,14 +143,14 @@ class Engine(ServerLifecycle):
         priority = spec.priority_class or DEFAULT_PRIORITY
         if priority not in PRIORITY_RANK:
             raise Rejected(f"Unknown priority_class={priority!r}")
-        check_overrides(spec)
+        if spec.env_variables:
+            check_overrides(spec)
         gpus = spec.n_workers * itype.gpus
         if gpus > self.max_job_gpus:
             raise Rejected(
                 f"The job asks for {gpus} GPUs; a training job may use at most "
                 f"{self.max_job_gpus} GPUs"
             )
-        sched = self._scheduler_for("job", spec.region, itype)
         if not sched.pool.can_ever_fit(spec.n_workers, Demand.of(itype)):
             raise Rejected(
                 f"{spec.n_workers} x {itype.key} ({gpus} GPUs) can never fit in pool "
@@ -152,29 +162,22 @@ class Engine(ServerLifecycle):
         """Accept a job (or raise :class:`Rejected`) and queue it; it may be placed at once."""
         itype, priority, sched = self._validate_job(spec)
         bits = self._entity_bits(
-            "job",
-            workspace,
-            spec.script,
-            spec.base_image,
-            spec.instance_type,
-            spec.region,
-            spec.type,
-            spec.n_workers,
-            spec.priority_class,
-            tuple(spec.env_variables.items()),
+            f"job\x1f{workspace}\x1f{spec.script}\x1f{spec.base_image}\x1f{spec.instance_type}"
+            f"\x1f{spec.region}\x1f{spec.type}\x1f{spec.n_workers}\x1f{spec.priority_class}"
+            f"\x1f{spec.env_variables}"
         )
         name = f"lm-mpi-job-{uuid4_str(bits)}"
         job = Job(
-            name=name,
-            uid=uuid4_str(bits ^ UID_SALT),
-            seq=self._next_seq(),
-            workspace=workspace,
-            author=author,
-            spec=spec,
-            itype=itype,
-            priority_class=priority,
-            priority_rank=PRIORITY_RANK[priority],
-            now=self.now_epoch(),
+            name,
+            bits,
+            self._next_seq(),
+            workspace,
+            author,
+            spec,
+            itype,
+            priority,
+            PRIORITY_RANK[priority],
+            self.start_epoch + self.env.now,
         )
         lo, hi = self._pull
         job.start_at = lo + (hi - lo) * unit_interval(bits >> 64)  # pull time until placed
@@ -294,14 +297,28 @@ class Engine(ServerLifecycle):
 
     # ---- batch ------------------------------------------------------------------------------
     def feed(self, arrivals: Iterable[tuple[float, Callable[[Engine], Any]]]) -> None:
-        """Run each ``action(engine)`` at its virtual time (seconds from start), in order."""
-        self.env.process(self._arrivals(iter(arrivals)))
+        """Run each ``action(engine)`` at its virtual time (seconds from start), in order.
 
-    def _arrivals(self, arrivals: Any) -> Any:
+        One pending timeout at a time, chained by callbacks: cheaper than a process per
+        arrival or a generator resumed per arrival, and it holds no more than one event."""
+        self._next_arrival(iter(arrivals))
+
+    def _next_arrival(self, arrivals: Iterator[tuple[float, Callable[[Engine], Any]]]) -> None:
+        env = self.env
         for t, action in arrivals:
-            if t > self.env.now:
-                yield self.env.timeout(t - self.env.now)
-            try:
-                action(self)
-            except Rejected as exc:
-                self.rejected.append((self.env.now, exc.message))
+            if t > env.now:
+                env.timeout(t - env.now).callbacks.append(
+                    lambda _ev, act=action: self._arrive(act, arrivals)
+                )
+                return
+            self._act(action)
+
+    def _arrive(self, action: Callable[[Engine], Any], arrivals: Any) -> None:
+        self._act(action)
+        self._next_arrival(arrivals)
+
+    def _act(self, action: Callable[[Engine], Any]) -> None:
+        try:
+            action(self)
+        except Rejected as exc:
+            self.rejected.append((self.env.now, exc.message))

@@ -7,9 +7,11 @@ from typing import Any
 
 from simulator.catalog import InstanceType
 from simulator.pools import Demand, Placement
+from simulator.randomness import uuid4_str
 
 PENDING, RUNNING = "Pending", "Running"
 COMPLETED, SUCCEEDED, FAILED, DELETED = "Completed", "Succeeded", "Failed", "Deleted"
+UID_SALT = 0x5BD1E9955BD1E9955BD1E9955BD1E995  # uid = the name's bits with this xor
 TERMINAL = frozenset({COMPLETED, SUCCEEDED, FAILED, DELETED, "Terminated", "Stopped"})
 JOB_TYPES = (
     "binary",
@@ -64,6 +66,7 @@ class Job:
 
     __slots__ = (
         "author",
+        "bits",
         "cancelled",
         "completed_at",
         "created_at",
@@ -88,16 +91,14 @@ class Job:
         "spec",
         "start_at",
         "status",
-        "uid",
         "updated_at",
         "workspace",
     )
 
     def __init__(
         self,
-        *,
         name: str,
-        uid: str,
+        bits: int,
         seq: int,
         workspace: str,
         author: str,
@@ -107,7 +108,7 @@ class Job:
         priority_rank: int,
         now: float,
     ) -> None:
-        self.name, self.uid, self.seq = name, uid, seq
+        self.name, self.bits, self.seq = name, bits, seq
         self.workspace, self.author, self.spec, self.itype = workspace, author, spec, itype
         self.n_workers = spec.n_workers
         self.gpu_count = spec.n_workers * itype.gpus
@@ -124,6 +125,11 @@ class Job:
         self.line: Any = None
         self.fail_reason = ""
         self.restarted_from: str | None = None
+
+    @property
+    def uid(self) -> str:
+        """The job's UUID (the API's ``uid``), derived from the bits its name came from."""
+        return uuid4_str(self.bits ^ UID_SALT)
 
     @property
     def region(self) -> str:

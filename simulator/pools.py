@@ -46,12 +46,12 @@ class Node:
 
     def fits(self, d: Demand) -> int:
         """How many workers of ``d`` fit on this node now."""
-        counts = [self.free_mcpu // d.mcpu if d.mcpu else 1 << 30]
+        n = self.free_mcpu // d.mcpu if d.mcpu else 1 << 30
         if d.gpus:
-            counts.append(self.free_gpus // d.gpus)
+            n = min(n, self.free_gpus // d.gpus)
         if d.mem_mi:
-            counts.append(self.free_mem // d.mem_mi)
-        return min(counts)
+            n = min(n, self.free_mem // d.mem_mi)
+        return n
 
     def capacity_for(self, d: Demand) -> int:
         """How many workers of ``d`` fit on this node when it is empty."""

@@ -36,7 +36,7 @@ class ServerLifecycle:
     max_notebook_gpus: int
     _nb_start: tuple[float, float]
     _nb_pause: float
-    _entity_bits: Callable[..., int]
+    _entity_bits: Callable[[str], int]
     now_epoch: Callable[[], float]
     _after: Callable[[float, Callable[[Any], None], Any], None]
     _next_seq: Callable[[], int]
@@ -78,7 +78,9 @@ class ServerLifecycle:
         noun = "Tensorboard" if kind == "tensorboard" else "Notebook"
         itype = self._notebook_type(region, instance_type, noun)
         sched = self._server_scheduler(region, itype)
-        uid = uuid4_str(self._entity_bits(kind, workspace, name, region, instance_type))
+        uid = uuid4_str(
+            self._entity_bits(f"{kind}\x1f{workspace}\x1f{name}\x1f{region}\x1f{instance_type}")
+        )
         book = Notebook(
             uid=uid,
             seq=self._next_seq(),
