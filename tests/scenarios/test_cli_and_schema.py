@@ -129,7 +129,7 @@ def _job(image: str, type_: str, gpu_model: str) -> Job:
     itype = InstanceType("t", "t", 1, gpu_model, 8, 64)
     spec = JobSpec(script="/home/jovyan/s.py", base_image=image, instance_type="t", type=type_)
     return Job(
-        name="j", uid="u", seq=1, workspace="w", author="", spec=spec, itype=itype,
+        name="j", bits=1, seq=1, workspace="w", author="", spec=spec, itype=itype,
         priority_class="medium", priority_rank=2, now=0.0,
     )  # fmt: skip
 
