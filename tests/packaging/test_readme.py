@@ -26,3 +26,10 @@ def test_readme_gives_the_two_setup_commands_ci_relies_on() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
     assert "pytest -n 2" in README and "pytest -n 2" in ci
     assert "pip install -q -e '.[test]'" in ci and "pip install -e '.[test]'" in README
+
+
+def test_readme_fixture_example_passes(mlspace_server) -> None:
+    code = re.search(r"```python\nfrom mls_core import TrainingJobApi.*?```", README, re.S).group(0)
+    namespace: dict = {}
+    exec(code.removeprefix("```python\n").removesuffix("```"), namespace)
+    namespace["test_my_pipeline"](mlspace_server)
