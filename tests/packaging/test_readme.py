@@ -10,7 +10,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 def test_readme_engine_example_runs(tmp_path: Path, monkeypatch) -> None:
-    config = re.search(r"```yaml\n(.*?)```", README, re.S).group(1)
+    config = re.search(r"```yaml\n(pools:.*?)```", README, re.S).group(1)
     code = re.search(r"```python\nfrom simulator import World.*?```", README, re.S).group(0)
     (tmp_path / "small.yaml").write_text(config)
     monkeypatch.chdir(tmp_path)
