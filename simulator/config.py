@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 
 from simulator.catalog import Catalog
+from simulator.faults import parse_faults
 from simulator.prices import PriceBook
 
 TARIFFS = ("per_second", "per_minute_ceil")
@@ -59,11 +60,28 @@ class SimConfig:
     timings: dict[str, Any]
     billing: dict[str, Any]
     runtime: dict[str, Any]
+    faults: dict[str, Any]
     raw: dict[str, Any]
 
     @property
     def tariff(self) -> str:
         return self.billing["tariff"]
+
+    def with_overrides(self, overrides: dict[str, Any]) -> SimConfig:
+        """This config with ``overrides`` deep-merged on top, validated like :func:`load_config`
+        but without reading any file again: the catalog stays this object unless ``catalog`` is
+        given (replaced whole), and ``prices`` merges into this price book."""
+        if not overrides:
+            return self
+        raw = deep_merge(self.raw, {k: v for k, v in overrides.items() if k != "prices"})
+        catalog = self.catalog
+        if "catalog" in overrides:
+            catalog = Catalog.from_data(_section(overrides["catalog"], "catalog.yaml"))
+        prices = self.prices
+        if "prices" in overrides:
+            raw["prices"] = deep_merge(self.prices.to_data(), _section(overrides["prices"], ""))
+            prices = PriceBook(raw["prices"])
+        return _build(raw, catalog, prices)
 
 
 def _section(value: Any, packaged: str) -> dict[str, Any]:
@@ -75,6 +93,25 @@ def _section(value: Any, packaged: str) -> dict[str, Any]:
     return value
 
 
+def _build(raw: dict[str, Any], catalog: Catalog, prices: PriceBook) -> SimConfig:
+    tariff = raw["billing"]["tariff"]
+    if tariff not in TARIFFS:
+        raise ValueError(f"billing.tariff must be one of {TARIFFS}, not {tariff!r}")
+    parse_faults(raw.get("faults"))  # refuse a bad section now, not when an engine is built
+    return SimConfig(
+        catalog=catalog,
+        prices=prices,
+        pools=raw["pools"],
+        limits=raw["limits"],
+        scheduler=raw["scheduler"],
+        timings=raw["timings"],
+        billing=raw["billing"],
+        runtime=raw["runtime"],
+        faults=raw.get("faults") or {},
+        raw=raw,
+    )
+
+
 def load_config(
     path: str | Path | None = None, overrides: dict[str, Any] | None = None
 ) -> SimConfig:
@@ -84,17 +121,8 @@ def load_config(
         raw = deep_merge(raw, _read_yaml(path))
     if overrides:
         raw = deep_merge(raw, overrides)
-    tariff = raw["billing"]["tariff"]
-    if tariff not in TARIFFS:
-        raise ValueError(f"billing.tariff must be one of {TARIFFS}, not {tariff!r}")
-    return SimConfig(
-        catalog=Catalog.from_data(_section(raw.get("catalog"), "catalog.yaml")),
-        prices=PriceBook(_section(raw.get("prices"), "prices.yaml")),
-        pools=raw["pools"],
-        limits=raw["limits"],
-        scheduler=raw["scheduler"],
-        timings=raw["timings"],
-        billing=raw["billing"],
-        runtime=raw["runtime"],
-        raw=raw,
+    return _build(
+        raw,
+        Catalog.from_data(_section(raw.get("catalog"), "catalog.yaml")),
+        PriceBook(_section(raw.get("prices"), "prices.yaml")),
     )

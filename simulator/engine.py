@@ -2,8 +2,10 @@
 
 Everything happens at the environment's current time; the :class:`~simulator.world.World`
 decides what "now" is (manual or real-time clock) and guards the engine with a lock. Lifecycle
-steps are SimPy timeouts with callbacks; a step that finds its job already ended (killed) does
-nothing, which is how a kill cancels whatever was scheduled for the job.
+steps are SimPy timeouts with callbacks; a step that finds the job's token moved on (it ended,
+or restarted after a node failure) does nothing, which is how a kill cancels whatever was
+scheduled for the job. Faults (node failures, preemption, slow pulls) live in
+:mod:`simulator.fault_injection` and cost one ``is None`` test per step while they are off.
 """
 
 from __future__ import annotations
@@ -20,25 +22,32 @@ from simulator.billing import Ledger
 from simulator.catalog import InstanceType
 from simulator.config import SimConfig
 from simulator.errors import Rejected
+from simulator.fault_injection import FaultInjector
+from simulator.faults import FaultSettings, parse_faults
 from simulator.jobs import (
     COMPLETED,
     DELETED,
     FAILED,
     JOB_TYPES,
+    NODE_FAILURE,
+    RESTARTING,
     RUNNING,
     SUCCEEDED,
+    TERMINATED,
+    Attempt,
     Job,
     JobSpec,
 )
-from simulator.logs import BANNER_TO_WAIT_S
 from simulator.notebooks import Notebook, Ticket
 from simulator.pools import Demand, Placement, Pool, build_pools
 from simulator.randomness import stream, unit_interval, uuid4_str
-from simulator.runtime import RuntimeModel, RuntimeModels, check_overrides
+from simulator.runtime import BAD_SCRIPT, RuntimeModel, RuntimeModels, check_overrides
 from simulator.scheduler import PRIORITY_RANK, PoolScheduler
 from simulator.server_lifecycle import ServerLifecycle
 
 DEFAULT_PRIORITY = "medium"
+RETRY_TYPES = frozenset({"horovod", "torchrun", "pytorch2", "pytorch", "binary"})  # max_retry
+MAX_RETRY = 100  # the spec's upper bound for max_retry
 
 
 class Engine(ServerLifecycle):
@@ -58,8 +67,11 @@ class Engine(ServerLifecycle):
         self.schedulers = {p.name: PoolScheduler(p, self._placed, backfill) for p in self.pools}
         t = config.timings
         self.runtime = RuntimeModels(config.runtime, float(t["bad_script_fail_s"]))
+        self._bad_script_min = float(t["bad_script_fail_s"])
+        self._bad_script_after = float(t["bad_script_fail_after_placement_s"])
         self._pull = tuple(float(x) for x in t["image_pull_s"])
-        self._worker_wait = float(t["worker_wait_s"])
+        self._banner_s = float(t["banner_s"])
+        self._mpi_startup = self._banner_s + float(t["worker_wait_s"])
         self._rendezvous = float(t["elastic_rendezvous_s"])
         self._nb_start = tuple(float(x) for x in t["notebook_start_s"])
         self._nb_pause = float(t["notebook_pause_s"])
@@ -73,6 +85,10 @@ class Engine(ServerLifecycle):
         self._seq = 0
         self.rejected: list[tuple[float, str]] = []
         self._prices: dict[tuple[InstanceType, int], Decimal] = {}
+        self._watch: FaultInjector | None = None  # set while someone must know who holds what
+        self._slow_pulls = False
+        self.faults = FaultInjector(self)
+        self.faults.apply(parse_faults(config.faults))
 
     # ---- time -------------------------------------------------------------------------------
     def now_epoch(self) -> float:
@@ -109,18 +125,27 @@ class Engine(ServerLifecycle):
         req.placement = plan
         if isinstance(req, Job):
             self._job_placed(req)
+            if self._watch is not None:
+                self._watch.placed(req)
         else:
             self._ticket_placed(req)
+            if self._watch is not None:
+                self._watch.placed(req.book)
+
+    def _free(self, holder: Job | Notebook) -> None:
+        """Give back what ``holder`` holds, without letting its queue move yet."""
+        if self._watch is not None:
+            self._watch.released(holder)
+        holder.pool.pool.release(holder.placement, holder.demand)
+        holder.placement = None
 
     def _release(self, job: Job) -> None:
         """Give back ``job``'s capacity, or drop it from its queue, and let the queue move."""
-        sched = job.pool
         if job.placement is not None:
-            sched.pool.release(job.placement, job.demand)
-            job.placement = None
-            sched.dispatch()
+            self._free(job)
+            job.pool.dispatch()
         elif not job.cancelled:
-            sched.cancel(job)
+            job.pool.cancel(job)
 
     # ---- jobs -------------------------------------------------------------------------------
     def register_runtime_model(self, script_name: str, model: RuntimeModel) -> None:
@@ -179,31 +204,48 @@ class Engine(ServerLifecycle):
             PRIORITY_RANK[priority],
             self.start_epoch + self.env.now,
         )
-        lo, hi = self._pull
-        job.start_at = lo + (hi - lo) * unit_interval(bits >> 64)  # pull time until placed
+        job.start_at = self._pull_s(job)  # the pull time, until placed
         job.plan = self.runtime.plan(job, lambda: stream(self.seed, "job", name))
         self.jobs[name] = job
         job.pool = sched
         sched.submit(job)
         return job
 
+    def _pull_s(self, job: Job) -> float:
+        """Placement -> containers started (one draw per job, the same for each attempt)."""
+        lo, hi = self._pull
+        return lo + (hi - lo) * unit_interval(job.bits >> 64)
+
     def _job_placed(self, job: Job) -> None:
         now = self.now_epoch()
         job.placed_at = now
         pull = job.start_at
+        if self._slow_pulls:
+            pull *= self.faults.pull_factor(job)
         job.start_at = now + pull
         job.ready_at = job.start_at + self._startup_s(job)
-        self._after(job.ready_at - now, self._job_running, job)
+        self._after(job.ready_at - now, self._job_running, (job, job.token))
 
     def _startup_s(self, job: Job) -> float:
         """Containers started -> Running: the MPI launcher's banner and ~15 s worker wait, or the
         torch elastic rendezvous (no banner, no worker wait) for ``pytorch_elastic``."""
         if job.spec.type == "pytorch_elastic":
             return self._rendezvous
-        return BANNER_TO_WAIT_S + self._worker_wait
+        return self._mpi_startup
 
-    def _job_running(self, job: Job) -> None:
-        if job.terminal:
+    def _bad_script_run_s(self, job: Job, running_at: float) -> float:
+        """A bad script fails a set time after placement, but only once Running."""
+        return max(self._bad_script_min, job.placed_at + self._bad_script_after - running_at)
+
+    def planned_end(self, job: Job) -> float:
+        """When the placed ``job`` will end if nothing stops it (epoch seconds)."""
+        if job.plan.reason == BAD_SCRIPT:
+            return job.ready_at + self._bad_script_run_s(job, job.ready_at)
+        return job.ready_at + job.plan.runtime_s
+
+    def _job_running(self, step: tuple[Job, int]) -> None:
+        job, token = step
+        if job.token != token:  # ended or restarted since this step was scheduled
             return
         now = self.now_epoch()
         job.status, job.running_at, job.updated_at = RUNNING, now, now
@@ -217,7 +259,10 @@ class Engine(ServerLifecycle):
             price_per_hour=self._job_price(job.itype, job.n_workers),
             start=now,
         )
-        self._after(job.plan.runtime_s, self._job_ended, job)
+        plan = job.plan
+        if plan.reason == BAD_SCRIPT:
+            plan = job.plan = plan._replace(runtime_s=self._bad_script_run_s(job, now))
+        self._after(plan.runtime_s, self._job_ended, step)
 
     def _job_price(self, itype: InstanceType, workers: int) -> Decimal:
         """Price per hour of ``workers`` x ``itype``, shared between lines (one Decimal each)."""
@@ -226,8 +271,9 @@ class Engine(ServerLifecycle):
             price = self._prices[itype, workers] = self.prices.worker_hour(itype) * workers
         return price
 
-    def _job_ended(self, job: Job) -> None:
-        if job.terminal:
+    def _job_ended(self, step: tuple[Job, int]) -> None:
+        job, token = step
+        if job.token != token:
             return
         if job.plan.success:
             status = SUCCEEDED if job.cpu_only else COMPLETED
@@ -235,12 +281,58 @@ class Engine(ServerLifecycle):
             status, job.fail_reason = FAILED, job.plan.reason
         self._finish(job, status)
 
-    def _finish(self, job: Job, status: str) -> None:
-        now = self.now_epoch()
+    def _end(self, job: Job, status: str, now: float) -> None:
+        """Mark ``job`` ended now and stop its meter and scheduled steps (not its capacity)."""
         job.status, job.completed_at, job.updated_at = status, now, now
+        job.token += 1
         if job.line is not None:
             self.ledger.close(job.line, now)
+
+    def _finish(self, job: Job, status: str) -> None:
+        self._end(job, status, self.now_epoch())
         self._release(job)
+
+    # ---- faults -----------------------------------------------------------------------------
+    def configure_faults(self, changes: dict[str, Any]) -> FaultSettings:
+        """Merge ``changes`` (the ``faults:`` config shape) into the fault settings in force."""
+        self.faults.apply(parse_faults(changes, self.faults.settings))
+        return self.faults.settings
+
+    def preempted(self, job: Job, preemptor: dict[str, Any]) -> None:
+        """``job`` was evicted to make room for ``preemptor``: it ends Terminated, and its
+        capacity is free for the preemptor (the queue does not move: the caller places it)."""
+        self._end(job, TERMINATED, self.now_epoch())
+        job.preemptors = (preemptor,)
+        self._free(job)
+
+    def node_lost(self, job: Job, node: str) -> bool:
+        """``job`` had workers on a node that failed: its run is lost and its capacity freed
+        (the queue does not move yet). True when it restarts (``max_retry`` allows it; the
+        caller queues it again), else it ends Failed."""
+        now = self.now_epoch()
+        self._free(job)
+        if not self._may_retry(job):
+            self._end(job, FAILED, now)
+            job.fail_reason, job.fault_node = NODE_FAILURE, node
+            return False
+        if job.line is not None:
+            self.ledger.close(job.line, now)
+        attempt = Attempt(
+            job.placed_at, job.start_at, job.ready_at, job.running_at, now, node, job.line
+        )
+        job.history += (attempt,)
+        job.token += 1
+        job.status, job.updated_at, job.line = RESTARTING, now, None
+        job.placed_at = job.ready_at = job.running_at = 0.0
+        job.start_at = self._pull_s(job)
+        return True
+
+    @staticmethod
+    def _may_retry(job: Job) -> bool:
+        limit = job.spec.params.get("max_retry")
+        if job.spec.type not in RETRY_TYPES or not isinstance(limit, int):
+            return False
+        return len(job.history) < min(limit, MAX_RETRY)
 
     def kill_job(self, name: str) -> Job | None:
         """Delete a job at any moment: it ends Deleted, its capacity and meter stop now."""
@@ -263,13 +355,16 @@ class Engine(ServerLifecycle):
         return job
 
     def job_cost(self, job: Job) -> Decimal:
-        if job.line is None:
-            return Decimal(0)
-        return job.line.cost(self.now_epoch(), self.ledger.tariff)
+        """What the job cost so far, over every attempt."""
+        now, tariff = self.now_epoch(), self.ledger.tariff
+        lines = [a.line for a in job.history if a.line is not None]
+        if job.line is not None:
+            lines.append(job.line)
+        return sum((line.cost(now, tariff) for line in lines), Decimal(0))
 
     def job_log_lines(self, job: Job) -> list[tuple[float, str]]:
         """Every log line visible now, as (epoch, text), oldest first."""
-        return logs.render(job, self.now_epoch(), self.seed)
+        return logs.render(job, self.now_epoch(), self.seed, self._banner_s)
 
     # ---- reports ----------------------------------------------------------------------------
     def pools_report(self) -> list[dict[str, Any]]:

@@ -9,10 +9,12 @@ from simulator.catalog import InstanceType
 from simulator.pools import Demand, Placement
 from simulator.randomness import uuid4_str
 
-PENDING, RUNNING = "Pending", "Running"
+PENDING, RUNNING, RESTARTING = "Pending", "Running", "Restarting"
 COMPLETED, SUCCEEDED, FAILED, DELETED = "Completed", "Succeeded", "Failed", "Deleted"
+TERMINATED = "Terminated"  # preempted
 UID_SALT = 0x5BD1E9955BD1E9955BD1E9955BD1E995  # uid = the name's bits with this xor
-TERMINAL = frozenset({COMPLETED, SUCCEEDED, FAILED, DELETED, "Terminated", "Stopped"})
+TERMINAL = frozenset({COMPLETED, SUCCEEDED, FAILED, DELETED, TERMINATED, "Stopped"})
+NODE_FAILURE = "node_failure"
 JOB_TYPES = (
     "binary",
     "horovod",
@@ -61,8 +63,22 @@ class JobSpec:
         )
 
 
+@dataclass(slots=True)
+class Attempt:
+    """A run of a job that a node failure cut short and that was restarted from scratch."""
+
+    placed_at: float
+    start_at: float
+    ready_at: float
+    running_at: float  # 0 if the node failed before the job was Running
+    ended_at: float
+    node: str
+    line: Any  # its ledger line, None if it never ran
+
+
 class Job:
-    """One training job and its timeline. Timestamps are epoch seconds, 0 until reached."""
+    """One training job and its timeline. Timestamps are epoch seconds, 0 until reached; the
+    placement and run timestamps are those of the current attempt (see ``history``)."""
 
     __slots__ = (
         "author",
@@ -72,7 +88,9 @@ class Job:
         "created_at",
         "demand",
         "fail_reason",
+        "fault_node",
         "gpu_count",
+        "history",
         "itype",
         "line",
         "n_workers",
@@ -82,6 +100,7 @@ class Job:
         "placement",
         "plan",
         "pool",
+        "preemptors",
         "priority_class",
         "priority_rank",
         "ready_at",
@@ -91,6 +110,7 @@ class Job:
         "spec",
         "start_at",
         "status",
+        "token",
         "updated_at",
         "workspace",
     )
@@ -125,6 +145,10 @@ class Job:
         self.line: Any = None
         self.fail_reason = ""
         self.restarted_from: str | None = None
+        self.token = 0  # bumped whenever the steps scheduled for the job become void
+        self.history: tuple[Attempt, ...] = ()
+        self.fault_node = ""  # the node whose failure ended the job
+        self.preemptors: tuple[dict[str, Any], ...] = ()
 
     @property
     def uid(self) -> str:
@@ -143,9 +167,15 @@ class Job:
     def terminal(self) -> bool:
         return self.status in TERMINAL
 
+    @property
+    def first_placed_at(self) -> float:
+        """When the job first got capacity (0 if never)."""
+        return self.history[0].placed_at if self.history else self.placed_at
+
     def run_seconds(self, now: float) -> float:
-        """Time spent Running so far (the API's ``duration``)."""
+        """Time spent Running so far, over every attempt (the API's ``duration``)."""
+        ran = sum(a.ended_at - a.running_at for a in self.history if a.running_at)
         if not self.running_at:
-            return 0.0
+            return ran
         end = self.completed_at or now
-        return max(0.0, end - self.running_at)
+        return ran + max(0.0, end - self.running_at)

@@ -2,7 +2,9 @@
 
 Nothing is stored: each call rebuilds the lines from (seed, job name, timestamps, plan), so a
 world of 100k jobs holds no log text, and the same job always renders the same bytes. Only lines
-whose virtual time has passed are returned; a killed job's log stops where it was killed.
+whose virtual time has passed are returned; a killed job's log stops where it was killed. A job
+restarted after a node failure shows each lost run, cut where its node failed, then the next; a
+job that a fault ended says so last.
 """
 
 from __future__ import annotations
@@ -13,14 +15,15 @@ import random
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
+from simulator.jobs import NODE_FAILURE, TERMINATED
 from simulator.randomness import stream
+from simulator.runtime import BAD_SCRIPT
 
 if TYPE_CHECKING:
     from simulator.jobs import Job
 
 Line = tuple[float, str]
 
-BANNER_TO_WAIT_S = 0.08  # "is starting..." -> "Waiting for workers", observed 0.07-0.2 s
 DEVICE_NAMES = {
     "V100": "Tesla V100-SXM3-32GB",
     "A100-40GB": "A100-PCIE-40GB",
@@ -50,29 +53,61 @@ def select(lines: list[Line], *, tail: int = 0, timestamps: bool = False) -> lis
     return [text for _, text in chosen]
 
 
-def render(job: Job, now: float, seed: int) -> list[Line]:
-    """All lines of ``job`` visible at epoch ``now``, oldest first."""
-    if not job.ready_at:  # never placed (start-up takes seconds, so this is never 0 once placed)
-        return []
-    until = min(now, job.completed_at) if job.completed_at else now
-    if job.start_at > until:
-        return []
+def render(job: Job, now: float, seed: int, banner_s: float) -> list[Line]:
+    """All lines of ``job`` visible at epoch ``now``, oldest first (``banner_s``: the MPI
+    launcher's "is starting..." -> "Waiting for workers" delay)."""
+    lines: list[Line] = []
+    for n, lost in enumerate(job.history, 1):
+        run = _run(job, lost.start_at, lost.running_at or lost.ready_at, seed, banner_s)
+        lines += [ln for ln in run if ln[0] <= lost.ended_at]
+        lines += _node_failure(job, lost.ended_at, lost.node, retry=n)
+    end = job.completed_at or now
+    if job.ready_at and job.start_at <= end:  # placed now (never at 0: start-up takes seconds)
+        run = _run(job, job.start_at, job.running_at or job.ready_at, seed, banner_s)
+        lines += [ln for ln in run if ln[0] <= end]
+    if job.fail_reason == NODE_FAILURE:
+        lines += _node_failure(job, job.completed_at, job.fault_node, retry=0)
+    elif job.status == TERMINATED and job.preemptors:
+        lines += _preempted(job, job.completed_at, job.preemptors[0])
+    return [ln for ln in lines if ln[0] <= now]
+
+
+def _run(job: Job, start_at: float, running_at: float, seed: int, banner_s: float) -> list[Line]:
+    """Every line of one run of the script, from its container start, oldest first."""
     rng = stream(seed, "logs", job.name)
-    running_at = job.running_at or job.ready_at
     if job.spec.type == "pytorch_elastic":
-        lines = _elastic_banner(job, running_at)
+        lines = _elastic_banner(job, start_at, running_at)
     else:
-        lines = _mpi_banner(job, running_at)
+        lines = _mpi_banner(job, start_at, running_at, banner_s)
     end = running_at + job.plan.runtime_s
     lines += [
         (min(max(t, running_at), end), text) for t, text in _script_output(job, running_at, rng)
     ]
     lines.sort(key=lambda line: line[0])  # stable: lines of one instant keep their order
-    return [ln for ln in lines if ln[0] <= until]
+    return lines
 
 
-def _mpi_banner(job: Job, running_at: float) -> list[Line]:
-    t0, name = job.start_at, job.name
+def _node_failure(job: Job, at: float, node: str, retry: int) -> list[Line]:
+    """How a run that lost its node ends: restarted (``retry``-th time) or failed."""
+    lost = f"Node {node} failed (NodeNotReady): the job's pods on it were lost"
+    if retry:
+        limit = job.spec.params.get("max_retry")
+        return [(at, lost), (at, f"Restarting job {job.name} (retry {retry} of {limit})...")]
+    return [(at, lost), (at, f"Job {job.name} failed: node failure")]
+
+
+def _preempted(job: Job, at: float, preemptor: dict[str, str]) -> list[Line]:
+    return [
+        (
+            at,
+            f"Job {job.name} was preempted by {preemptor['type']} {preemptor['name']} "
+            f"(priority {preemptor['priority']}) and terminated",
+        )
+    ]
+
+
+def _mpi_banner(job: Job, t0: float, running_at: float, banner_s: float) -> list[Line]:
+    name = job.name
     typed = f" ({job.spec.type})" if job.spec.type != "horovod" and not job.cpu_only else ""
     lines: list[Line] = [(t0, f"Job {name}{typed} is starting...")]
     if job.spec.type == "horovod":
@@ -81,7 +116,7 @@ def _mpi_banner(job: Job, running_at: float) -> list[Line]:
             f"{name}-mpiworker-{i}" for i in range(job.n_workers - 1)
         ]
         lines += [(t0 + 0.012 + i * 1e-5, f"{h}.{name}:{slots},") for i, h in enumerate(hosts)]
-    lines.append((t0 + BANNER_TO_WAIT_S, "🕒 Waiting for workers to be ready... 🕒"))
+    lines.append((t0 + banner_s, "🕒 Waiting for workers to be ready... 🕒"))
     lines.append((running_at - 6.5e-5, "Connecting to mpimaster-0 ..... Ready ✓"))
     lines += [
         (running_at - 6e-5 + i * 1e-6, f"Connecting to mpiworker-{i} ..... Ready ✓")
@@ -91,8 +126,8 @@ def _mpi_banner(job: Job, running_at: float) -> list[Line]:
     return lines
 
 
-def _elastic_banner(job: Job, running_at: float) -> list[Line]:
-    t0, n = job.start_at, job.n_workers
+def _elastic_banner(job: Job, t0: float, running_at: float) -> list[Line]:
+    n = job.n_workers
     lo = job.spec.params.get("elastic_min_workers") or n
     lo = n if lo == "default" else lo
     restarts = job.spec.params.get("elastic_max_restarts", 5)
@@ -130,7 +165,7 @@ def _script_output(job: Job, running_at: float, rng: random.Random) -> list[Line
     end = running_at + plan.runtime_s
     t = running_at + min(1.2, plan.runtime_s / 4)
     script = job.spec.script
-    if plan.reason == "bad_script":
+    if plan.reason == BAD_SCRIPT:
         return [
             (t, f"{err}python: can't open file '{script}': [Errno 2] No such file or directory"),
             *_mpirun_failure(end, job),

@@ -10,6 +10,7 @@ from simulator.pools import Demand, Placement
 CREATING, WAITING, RUNNING = "creating", "waiting", "running"
 PAUSING, PAUSED, RESUMING, DELETING = "pausing", "paused", "resuming", "deleting"
 TIMER_PAUSED = "paused_by_timer"
+ERROR = "error"  # its node failed
 
 
 class Ticket:

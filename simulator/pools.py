@@ -37,12 +37,13 @@ _DEMANDS: dict[InstanceType, Demand] = {}
 class Node:
     """One machine: capacity and what is in use."""
 
-    __slots__ = ("free_gpus", "free_mcpu", "free_mem", "gpus", "mcpu", "mem_mi", "name")
+    __slots__ = ("down", "free_gpus", "free_mcpu", "free_mem", "gpus", "mcpu", "mem_mi", "name")
 
     def __init__(self, name: str, gpus: int, mcpu: int, mem_mi: int) -> None:
         self.name = name
         self.gpus, self.mcpu, self.mem_mi = gpus, mcpu, mem_mi
         self.free_gpus, self.free_mcpu, self.free_mem = gpus, mcpu, mem_mi
+        self.down = False  # failed: all of its capacity is unavailable until repaired
 
     def fits(self, d: Demand) -> int:
         """How many workers of ``d`` fit on this node now."""
@@ -71,6 +72,7 @@ class Node:
                 "total": self.mem_mi / 1024,
                 "used": (self.mem_mi - self.free_mem) / 1024,
             },
+            "down": self.down,
         }
 
 
@@ -165,6 +167,24 @@ class Pool:
         for i, k in plan:
             self._adjust(i, d, k)
 
+    def hold(self, plan: Placement, d: Demand) -> None:
+        """Take exactly ``plan`` again (undoing a :meth:`release` while trying placements)."""
+        for i, k in plan:
+            self._adjust(i, d, -k)
+
+    def take_down(self, i: int) -> None:
+        """Node ``i`` failed: its capacity (all free, its holders evicted first) is unavailable."""
+        node = self.nodes[i]
+        assert node.free_gpus == node.gpus and not node.down, "evict a node's holders first"
+        node.down = True
+        self._adjust(i, Demand(node.gpus, node.mcpu, node.mem_mi), -1)
+
+    def bring_up(self, i: int) -> None:
+        """Node ``i`` is repaired: its capacity is free again."""
+        node = self.nodes[i]
+        node.down = False
+        self._adjust(i, Demand(node.gpus, node.mcpu, node.mem_mi), 1)
+
     def _adjust(self, i: int, d: Demand, k: int) -> None:
         node = self.nodes[i]
         if d.gpus:
@@ -183,6 +203,7 @@ class Pool:
             "resource": self.resource,
             "regions": sorted(self.regions),
             "gpus": {"total": self.total_gpus, "used": self.total_gpus - self.free_gpus},
+            "down_nodes": sum(n["down"] for n in nodes),
             "cpus": {
                 "total": sum(n["cpus"]["total"] for n in nodes),
                 "used": sum(n["cpus"]["used"] for n in nodes),

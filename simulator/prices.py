@@ -20,6 +20,16 @@ class PriceBook:
         }
         self.free = set(data.get("free", []))
 
+    def to_data(self) -> dict[str, Any]:
+        """The book as the mapping it is built from (for merging overrides into it)."""
+        return {
+            "currency": self.currency,
+            "illustrative": self.illustrative,
+            "gpu_hour": {k: str(v) for k, v in self.gpu_hour.items()},
+            "cpu_instance_hour": {k: str(v) for k, v in self.cpu_instance_hour.items()},
+            "free": sorted(self.free),
+        }
+
     def worker_hour(self, itype: InstanceType) -> Decimal:
         """Price of one worker of ``itype`` for one hour (0 for free and unpriced types)."""
         if itype.key in self.free:

@@ -3,7 +3,8 @@
 Order: priority class (high > medium > low > shared-medium > shared-low), then arrival (FIFO).
 Without backfill the queue is strict: nothing starts ahead of a waiting request of a higher or
 equal class that arrived earlier. With backfill, requests behind a blocked head may start if they
-fit now (first fit in queue order, no reservations).
+fit now (first fit in queue order, no reservations). With preemption on, a request that does not
+fit may make room by evicting lower-priority work (``preempt``, set by the engine's faults).
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ class PoolScheduler:
         self._on_placed = on_placed
         self._queues: list[deque[Request]] = [deque() for _ in PRIORITY_CLASSES]
         self.waiting = 0
+        # (this scheduler, a request that does not fit) -> where it was placed after evicting
+        # others, or None; only asked on the blocked path, so it costs nothing when unset
+        self.preempt: Callable[[PoolScheduler, Request], Placement | None] | None = None
 
     def submit(self, req: Request) -> None:
         """Queue ``req`` and start whatever may start now."""
@@ -72,6 +76,8 @@ class PoolScheduler:
                     q.popleft()
                     continue
                 plan = self.pool.place(head.n_workers, head.demand)
+                if plan is None and self.preempt is not None:
+                    plan = self.preempt(self, head)
                 if plan is None:
                     return
                 q.popleft()
@@ -85,6 +91,8 @@ class PoolScheduler:
             if req.cancelled:
                 continue
             plan = self.pool.place(req.n_workers, req.demand)
+            if plan is None and self.preempt is not None:
+                plan = self.preempt(self, req)
             if plan is None:
                 kept.append(req)
                 continue

@@ -3,6 +3,8 @@
 A server takes its GPUs from the pool that serves notebooks (the direct pool by default),
 waiting in its queue while it is full; it is metered from the moment it holds capacity until it
 is paused or deleted, idle or not. An autoshutdown timer pauses it a set time after each start.
+A server whose node fails goes to ``error``: its capacity and meter stop, and it can be resumed
+(on a healthy node) or deleted.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class ServerLifecycle:
     _after: Callable[[float, Callable[[Any], None], Any], None]
     _next_seq: Callable[[], int]
     _scheduler_for: Callable[[str, str, InstanceType], PoolScheduler]
+    _free: Callable[[Notebook], None]
 
     def _notebook_type(self, region: str, key: str, noun: str = "Notebook") -> InstanceType:
         itype = self.catalog.instance_type(region, key)
@@ -145,8 +148,7 @@ class ServerLifecycle:
         """Give back the capacity (or the place in the queue) and close the meter, now."""
         sched = book.pool
         if book.placement is not None and sched is not None:
-            sched.pool.release(book.placement, book.demand)
-            book.placement = None
+            self._free(book)
             sched.dispatch()
         elif book.ticket is not None and sched is not None:
             sched.cancel(book.ticket)
@@ -154,6 +156,15 @@ class ServerLifecycle:
         if book.line is not None:
             self.ledger.close(book.line, self.now_epoch())
             book.line = None
+
+    def server_lost(self, book: Notebook) -> None:
+        """``book``'s node failed: capacity freed (the queue does not move yet), meter and timer
+        stopped, status ``error``."""
+        self._free(book)
+        self.ledger.close(book.line, self.now_epoch())
+        book.line = None
+        book.timer_token += 1
+        self._set_nb_status(book, nb.ERROR)
 
     def set_notebook_timer(
         self, uid: str, seconds: float | None, final_status: str = nb.TIMER_PAUSED
@@ -193,9 +204,10 @@ class ServerLifecycle:
             self._set_nb_status(book, final_status)
 
     def resume_notebook(self, uid: str, region: str, instance_type: str) -> Notebook:
-        """Resume a paused server, possibly on another type; a refusal changes nothing."""
+        """Resume a paused (or failed) server, possibly on another type; a refusal changes
+        nothing."""
         book = self._live_notebook(uid)
-        if not book.paused:
+        if not book.paused and book.status != nb.ERROR:
             raise Rejected(
                 f"{book.noun} status is '{book.status.capitalize()}'. Can't resume.",
                 error_code=3,

@@ -19,6 +19,7 @@ from simulator import logs
 from simulator.clock import Clock
 from simulator.config import SimConfig, load_config
 from simulator.engine import Engine
+from simulator.faults import FaultSettings
 from simulator.jobs import Job, JobSpec
 from simulator.notebooks import Notebook
 from simulator.runtime import RuntimeModel
@@ -60,6 +61,7 @@ class World:
         self._lock = threading.RLock()
         self.engine = Engine(self.config, seed=seed, start_epoch=self.start_epoch)
         self._models: dict[str, RuntimeModel] = {}
+        self._faults: FaultSettings | None = None  # set at run time, kept across resets
 
     # ---- time -------------------------------------------------------------------------------
     def _sync(self) -> None:
@@ -117,12 +119,36 @@ class World:
             self.engine = Engine(self.config, seed=self.seed, start_epoch=self.start_epoch)
             for name, model in self._models.items():
                 self.engine.register_runtime_model(name, model)
+            if self._faults is not None:
+                self.engine.faults.apply(self._faults)
 
     def register_runtime_model(self, script_name: str, model: RuntimeModel) -> None:
         """Runtime/outcome model for scripts with this file name (kept across resets)."""
         with self._lock:
             self._models[script_name] = model
             self.engine.register_runtime_model(script_name, model)
+
+    # ---- faults -----------------------------------------------------------------------------
+    @synced
+    def configure_faults(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """Change node failures, preemption or slow pulls from now on (kept across resets):
+        ``changes`` has the config's ``faults:`` shape, e.g. ``{"preemption": {"enabled":
+        True}}``. Raises :class:`simulator.faults.FaultConfigError` (a ValueError with ``loc``
+        and ``msg``) and changes nothing if a value is refused. Returns the settings in force."""
+        self._faults = self.engine.configure_faults(changes)
+        return self._faults.to_dict()
+
+    @synced
+    def faults(self) -> dict[str, Any]:
+        """The fault settings in force, in the config's ``faults:`` shape."""
+        return self.engine.faults.settings.to_dict()
+
+    @synced
+    def fail_node(self, name: str) -> None:
+        """Fail the node called ``name`` (as in ``pools_report()``) now, whatever the failure
+        rate: its jobs restart or fail, its servers go to error, and it is down for
+        ``repair_s``. Raises :class:`Rejected` (404) for an unknown node, (409) if it is down."""
+        self.engine.faults.fail_node(name)
 
     # ---- jobs -------------------------------------------------------------------------------
     @synced

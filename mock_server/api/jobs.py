@@ -17,7 +17,7 @@ from mock_server.tenancy import default_queue, stable_uuid
 from mock_server.validation import Field, validate
 from simulator.billing import metered_seconds
 from simulator.errors import Rejected
-from simulator.jobs import JOB_TYPES, PENDING, RUNNING, Job
+from simulator.jobs import JOB_TYPES, PENDING, RESTARTING, RUNNING, Job
 from simulator.scheduler import PRIORITY_CLASSES
 
 bp = Blueprint("jobs", __name__)
@@ -35,6 +35,7 @@ LIST_STATUSES = (
     "Terminating",
     "Restarting",
 )
+LOWER_STATUS = {RESTARTING: "pending"}  # JobStatusLowerCase has no "restarting"
 CHUNK = 256
 LOG_TEXT = "text/plain; charset=utf-8"
 INT_OR_DEFAULT = Field("integer", or_default=True)
@@ -85,6 +86,7 @@ def run_job_fields(regions: tuple[str, ...]) -> dict[str, Field]:
     }
 
 
+RESTART_FIELDS = {"job_name": Field("string", required=True)}
 HEALTH_FIELDS = {
     "log_period": Field("integer", required=True, ge=20, le=720),
     "action": Field("string", nullable=True, enum=("delete", "restart")),
@@ -220,7 +222,7 @@ def status(job_name: str) -> Any:
         {
             "uid": job.uid,
             "job_name": job.name,
-            "status": job.status.lower(),
+            "status": LOWER_STATUS.get(job.status, job.status.lower()),
             "created_at": int(job.created_at),
             "pending_at": int(job.pending_at),
             "running_at": int(job.running_at),
@@ -250,7 +252,7 @@ def kill(job_name: str) -> Any:
 @bp.post("/jobs/restart")
 def restart() -> Any:
     body = json_body()
-    validate(body, {"job_name": Field("string", required=True)})
+    validate(body, RESTART_FIELDS)
     st = state()
     try:
         job = st.world.restart_job(body["job_name"], workspace().id)
@@ -302,7 +304,9 @@ def elastic_pods(job_name: str) -> Any:
 
 @bp.get("/jobs/<job_name>/preemptors")
 def preemptors(job_name: str) -> Any:
-    return json_response({"preemptors": []})
+    """Who evicted the job (``Terminated`` by preemption); empty for any other or unknown job."""
+    job = state().world.get_job(job_name, workspace().id)
+    return json_response({"preemptors": list(job.preemptors) if job else []})
 
 
 def _pieces(line: str) -> Iterator[bytes]:

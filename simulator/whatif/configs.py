@@ -10,14 +10,13 @@ from __future__ import annotations
 import functools
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from simulator.config import TARIFFS, SimConfig, deep_merge, load_config
-from simulator.prices import PriceBook
 
 POLICIES = {"fifo": False, "backfill": True}  # scheduling policy -> scheduler.backfill
 PLACEMENTS = ("best_fit", "count")
@@ -50,42 +49,14 @@ def base_config(path: str | None = None) -> SimConfig:
     return load_config(path)
 
 
-def _price_data(book: PriceBook) -> dict[str, Any]:
-    return {
-        "currency": book.currency,
-        "illustrative": book.illustrative,
-        "gpu_hour": {k: str(v) for k, v in book.gpu_hour.items()},
-        "cpu_instance_hour": {k: str(v) for k, v in book.cpu_instance_hour.items()},
-        "free": sorted(book.free),
-    }
-
-
 def engine_config(base: SimConfig, overrides: dict[str, Any]) -> SimConfig:
     """``base`` with ``overrides`` deep-merged; ``prices`` merges into the base price book."""
     if "catalog" in overrides:
         raise ConfigError("change the catalog in the base engine config, not per configuration")
-    if not overrides:
-        return base
-    raw = deep_merge(base.raw, {k: v for k, v in overrides.items() if k != "prices"})
-    prices = base.prices
-    if "prices" in overrides:
-        raw["prices"] = deep_merge(_price_data(base.prices), overrides["prices"])
-        prices = PriceBook(raw["prices"])
-    if raw["billing"]["tariff"] not in TARIFFS:
-        raise ConfigError(
-            f"billing.tariff must be one of {TARIFFS}, not {raw['billing']['tariff']!r}"
-        )
-    return replace(
-        base,
-        prices=prices,
-        pools=raw["pools"],
-        limits=raw["limits"],
-        scheduler=raw["scheduler"],
-        timings=raw["timings"],
-        billing=raw["billing"],
-        runtime=raw["runtime"],
-        raw=raw,
-    )
+    try:
+        return base.with_overrides(overrides)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def sized_pools(pools: list[dict[str, Any]], gpus: int, node_gpus: int) -> list[dict[str, Any]]:

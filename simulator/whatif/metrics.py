@@ -136,12 +136,13 @@ class _Run:
         for job in self.engine.jobs.values():
             stop = job.completed_at or self.now
             self.end = max(self.end, stop)
-            self.waiting.add(job.created_at - t0, (job.placed_at or stop) - t0, 1.0)
-            if job.placed_at:
-                self.waits.append(job.placed_at - job.created_at)
+            placed = job.first_placed_at
+            self.waiting.add(job.created_at - t0, (placed or stop) - t0, 1.0)
+            if placed:
+                self.waits.append(placed - job.created_at)
                 pool = self._pool_of("job", job.region, job.itype)
                 if pool in self.busy:
-                    self.busy[pool].add(job.placed_at - t0, stop - t0, float(job.gpu_count))
+                    self.busy[pool].add(placed - t0, stop - t0, float(job.gpu_count))
             if job.status in (COMPLETED, SUCCEEDED):
                 self.counts["completed"] += 1
             elif job.status == FAILED:

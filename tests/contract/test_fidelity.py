@@ -308,7 +308,7 @@ def test_more_than_1000_gpus_is_refused_with_a_reason(http: Http, srv: MockServe
 def test_a_bad_script_path_is_accepted_then_fails_without_a_traceback(
     http: Http, srv: MockServer
 ) -> None:
-    name = http.submit(script="train.py", env_variables={})
+    name = http.submit(script="train.py", env_variables={}, type="pytorch2")
     assert http.json("GET", f"jobs/{name}")["status"] == "pending"
     srv.advance(17)
     assert http.json("GET", f"jobs/{name}")["status"] in ("pending", "running")

@@ -21,7 +21,7 @@ from simulator.jobs import Job
 from tests.unit.builders import gpu_pool, job, world
 
 NB_HOLDING = frozenset({"creating", "resuming", "running"})
-TERMINAL = frozenset({"Completed", "Succeeded", "Failed", "Deleted"})
+TERMINAL = frozenset({"Completed", "Succeeded", "Failed", "Deleted", "Terminated"})
 
 TOPOLOGY: dict[str, Any] = {
     "pools": [
@@ -139,18 +139,25 @@ def check_capacity(e: Engine) -> None:
         for node in rep["nodes"]:
             for resource in ("gpus", "cpus", "memory_gi"):
                 assert 0 <= node[resource]["used"] <= node[resource]["total"], (rep["name"], node)
+                if node["down"]:  # a failed node: nothing runs there, nothing can start there
+                    assert node[resource]["used"] == node[resource]["total"], node
         assert 0 <= rep["gpus"]["used"] <= rep["gpus"]["total"], rep["name"]
         assert rep["gpus"]["used"] == sum(n["gpus"]["used"] for n in rep["nodes"])
+        assert rep["down_nodes"] == sum(n["down"] for n in rep["nodes"])
         assert rep["waiting"] >= 0, rep["name"]
         use = expected.get(rep["name"], Counter())
-        assert rep["gpus"]["used"] == use["gpus"], (rep["name"], "GPUs held vs used")
-        assert round(rep["cpus"]["used"] * 1000) == use["mcpu"], (rep["name"], "CPUs held vs used")
+        up = [n for n in rep["nodes"] if not n["down"]]
+        held_gpus = sum(n["gpus"]["used"] for n in up)
+        held_mcpu = round(sum(n["cpus"]["used"] for n in up) * 1000)
+        assert held_gpus == use["gpus"], (rep["name"], "GPUs held vs used")
+        assert held_mcpu == use["mcpu"], (rep["name"], "CPUs held vs used")
 
 
 def check_jobs(e: Engine, seen_terminal: dict[str, str]) -> None:
-    """Timelines in order, waits >= 0, one terminal state that is never left."""
+    """Timelines in order, waits >= 0, one terminal state that is never left; a job restarts
+    (after a node failure) only within its max_retry."""
     for j in waiting_jobs(e):
-        assert not j.placed_at and j.status == "Pending", j.name
+        assert not j.placed_at and j.status in ("Pending", "Restarting"), j.name
     for j in e.jobs.values():
         assert j.created_at == j.pending_at
         if j.placed_at:
@@ -164,7 +171,11 @@ def check_jobs(e: Engine, seen_terminal: dict[str, str]) -> None:
             assert j.completed_at >= max(j.created_at, j.running_at)
         else:
             assert j.completed_at == 0
-            assert j.status == ("Running" if j.running_at else "Pending")
+            waiting = "Restarting" if j.history else "Pending"
+            assert j.status == ("Running" if j.running_at else waiting)
+        assert len(j.history) <= (j.spec.params.get("max_retry") or 0)
+        if j.status == "Terminated":
+            assert j.preemptors and j.preemptors[0]["name"] in e.jobs
         if j.status == "Completed":
             assert j.itype.gpus, "Completed is for GPU jobs"
         if j.status == "Succeeded":
@@ -241,6 +252,7 @@ class Driver:
     world: World
     observe: bool = False
     strict_order: bool = True
+    restarts: bool = False  # jobs may restart (node failures): a restarted job queues again
     jobs: list[Job] = field(default_factory=list)
     books: list[Any] = field(default_factory=list)
     seen_terminal: dict[str, str] = field(default_factory=dict)
@@ -260,7 +272,7 @@ class Driver:
     def check_instant(self, before: list[Job]) -> None:
         """After any change: nothing overtook ``before`` (the jobs that were waiting), nothing
         is over-allocated, and free capacity is not left idle."""
-        if self.strict_order:
+        if self.strict_order and not self.restarts:
             check_order(before)
         check_capacity(self.world.engine)
         check_progress(self.world.engine, backfill=not self.strict_order)
@@ -307,6 +319,10 @@ class Driver:
 
     def _delete(self, i: int) -> str:
         return self.world.delete_notebook(self.books[i].uid).status
+
+    def _fail(self, node: str) -> str:
+        self.world.fail_node(node)
+        return "failed"
 
     def _advance(self, seconds: float) -> float:
         return self.world.advance(seconds)

@@ -81,6 +81,56 @@ def test_per_minute_ceil_bills_the_same_schedule_never_less(cmds, seed):
     assert Decimal(coarse["total"]) >= Decimal(fine["total"])
 
 
+FAULTS = {
+    "node_failures": {"rate_per_node_hour": 6.0, "repair_s": 120},
+    "preemption": {"enabled": True},
+    "slow_pulls": {"probability": 0.3, "factor": 4},
+}
+NODES = ["region-000.region", "region-001.region", "region-002.region", "cpu-000.cpu"]
+
+
+@st.composite
+def faulty_workloads(draw: st.DrawFn) -> list[tuple]:
+    """Submissions (some with max_retry) and node failures, each after a random wait."""
+    cmds: list[tuple] = []
+    for _ in range(draw(st.integers(1, 12))):
+        cmds.append(("advance", draw(waits())))
+        if draw(st.integers(0, 4)) == 0:
+            cmds.append(("fail", draw(st.sampled_from(NODES))))
+        args = {**draw(job_args()), "max_retry": draw(st.sampled_from([None, 1, 3]))}
+        cmds.append(submit(args, draw(st.sampled_from(["ws-a", "ws-b"]))))
+    return cmds
+
+
+def play_faulty(cmds, *, seed, observe=False):
+    world_ = small_world(seed, faults=FAULTS)
+    driver = Driver(world_, observe=observe, restarts=True)
+    for cmd in cmds:
+        driver.apply(cmd)
+    driver.apply(("idle",))
+    return driver
+
+
+@BOUNDED
+@given(cmds=faulty_workloads(), seed=st.integers(0, 2**32))
+def test_with_faults_on_capacity_queues_and_bills_stay_consistent_and_the_world_drains(cmds, seed):
+    driver = play_faulty(cmds, seed=seed, observe=True)
+    assert_drained(driver)
+    for j in driver.jobs:
+        lines = [ln for ln in driver.world.billing_report()["lines"] if ln["item"] == j.name]
+        ran = [a for a in j.history if a.running_at] + ([j] if j.running_at else [])
+        assert len(lines) == len(ran), "one ledger line per span the job ran"
+
+
+@BOUNDED
+@given(cmds=faulty_workloads(), seed=st.integers(0, 2**32))
+def test_with_faults_on_the_same_seed_and_workload_give_the_same_world(cmds, seed):
+    first, second = play_faulty(cmds, seed=seed), play_faulty(cmds, seed=seed)
+    assert snapshot(first) == snapshot(second)
+    for a, b in zip(first.jobs, second.jobs, strict=True):
+        assert first.world.job_logs(a, timestamps=True) == second.world.job_logs(b, timestamps=True)
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     elapsed=st.floats(0, 10**6),

@@ -95,3 +95,26 @@ def test_overrides_deep_merge_mappings_and_replace_lists():
 def test_unknown_tariff_is_refused():
     with pytest.raises(ValueError, match="tariff"):
         load_config(overrides={"billing": {"tariff": "per_hour"}})
+
+
+def test_with_overrides_deep_merges_without_reading_files_again():
+    base = load_config(overrides={"pools": [LAB_POOL]})
+    config = base.with_overrides({"scheduler": {"backfill": True}, "timings": {"banner_s": 0.1}})
+    assert config.scheduler == {"backfill": True, "placement": "best_fit"}
+    assert config.timings["banner_s"] == 0.1
+    assert config.timings["worker_wait_s"] == pytest.approx(15.02)
+    assert [p["name"] for p in config.pools] == ["lab"]
+    assert config.catalog is base.catalog and config.prices is base.prices
+    assert base.scheduler["backfill"] is False, "the base config is left as it was"
+    assert base.with_overrides({}) is base
+
+
+def test_with_overrides_validates_like_load_config():
+    with pytest.raises(ValueError, match="tariff"):
+        load_config().with_overrides({"billing": {"tariff": "per_hour"}})
+
+
+def test_with_overrides_merges_prices_into_the_price_book():
+    config = load_config().with_overrides({"prices": {"gpu_hour": {"H100": "1000"}}})
+    assert config.prices.gpu_hour["H100"] == Decimal("1000")
+    assert config.prices.gpu_hour["V100"] == load_config().prices.gpu_hour["V100"]

@@ -44,6 +44,14 @@ def test_banner_and_worker_wait_for_an_mpi_job():
     assert ready == pytest.approx(j.running_at, abs=1e-6)
 
 
+def test_the_banner_delay_is_a_config_timing():
+    w, j = finished(job(runtime_s=60), {"timings": {**PULL_2S["timings"], "banner_s": 0.5}})
+    lines = [split(ln) for ln in w.job_logs(j, timestamps=True)]
+    waiting = next(t for t, s in lines if "Waiting for workers to be ready" in s)
+    assert waiting - lines[0][0] == pytest.approx(0.5, abs=1e-6)
+    assert j.running_at - lines[0][0] == pytest.approx(0.5 + 15.02, abs=1e-6)
+
+
 def test_non_horovod_output_is_tagged_and_has_epochs():
     w, j = finished(job(runtime_s=60, type="binary"))
     texts = w.job_logs(j)

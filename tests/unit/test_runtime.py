@@ -20,6 +20,9 @@ FIXED_DEFAULT = {
 }
 
 
+TEN_YEARS_S = 10 * 365.25 * 86400
+
+
 def run_time(j):
     return j.completed_at - j.running_at
 
@@ -48,6 +51,8 @@ def test_env_outcome_override_forces_failure_or_success():
         {"MLSPACE_SIM_RUNTIME_S": "soon"},
         {"MLSPACE_SIM_RUNTIME_S": -1},
         {"MLSPACE_SIM_RUNTIME_S": "inf"},
+        {"MLSPACE_SIM_RUNTIME_S": 1e300},
+        {"MLSPACE_SIM_RUNTIME_S": TEN_YEARS_S + 1},
         {"MLSPACE_SIM_OUTCOME": "maybe"},
     ],
 )
@@ -56,6 +61,14 @@ def test_malformed_overrides_are_rejected_at_submission(env):
     with pytest.raises(Rejected, match="MLSPACE_SIM_"):
         w.submit_job(job(env_variables=env), workspace="ws")
     assert w.list_jobs() == []
+
+
+def test_a_run_time_of_ten_years_is_accepted_and_its_timestamps_render():
+    w = world()
+    j = w.submit_job(job(runtime_s=TEN_YEARS_S), workspace="ws")
+    w.run_until_idle()
+    assert run_time(j) == pytest.approx(TEN_YEARS_S)
+    assert w.job_logs(j, tail=1, timestamps=True)[0].startswith("2034-")
 
 
 def test_a_registered_model_applies_to_its_script_file_name_anywhere():
@@ -134,13 +147,28 @@ def test_failure_probability_one_fails_every_default_job():
 @pytest.mark.parametrize(
     "script", ["", "train.py", "/tmp/train.py", "/home/jovyanx/train.py", "home/jovyan/t.py"]
 )
-def test_a_bad_script_path_fails_about_18_s_after_placement(script):
+def test_a_bad_script_path_fails_18_5_s_after_placement(script):
     w = world(PULL_2S)
     j = w.submit_job(job(script=script, runtime_s=500, outcome="success"), workspace="ws")
     w.run_until_idle()
     assert j.status == "Failed"
     assert j.running_at, "the job reaches Running before the script fails"
-    assert j.completed_at - j.placed_at == pytest.approx(2 + 0.08 + 15.02 + 1.5)
+    assert j.completed_at - j.placed_at == pytest.approx(18.5)
+
+
+def test_a_bad_script_fails_half_a_second_after_a_late_start():
+    w = world({"timings": {"image_pull_s": [9.0, 9.0]}})
+    j = w.submit_job(job(script="/mnt/train.py"), workspace="ws")
+    w.run_until_idle()
+    assert j.completed_at - j.running_at == pytest.approx(0.5)
+
+
+def test_bad_script_failure_time_is_set_in_the_config():
+    timings = {"bad_script_fail_after_placement_s": 30.0, "bad_script_fail_s": 2.0}
+    w = world({"timings": {**PULL_2S["timings"], **timings}})
+    j = w.submit_job(job(script="/mnt/train.py"), workspace="ws")
+    w.run_until_idle()
+    assert j.completed_at - j.placed_at == pytest.approx(30.0)
 
 
 def test_bad_script_failure_time_with_the_default_image_pull():
@@ -148,4 +176,23 @@ def test_bad_script_failure_time_with_the_default_image_pull():
     jobs = [w.submit_job(job(script="/mnt/train.py"), workspace="ws") for _ in range(20)]
     w.run_until_idle()
     delays = [j.completed_at - j.placed_at for j in jobs]
-    assert all(17 <= d <= 23 for d in delays), delays
+    assert all(18.5 - 1e-6 <= d <= 6 + 0.08 + 15.02 + 0.5 + 1e-6 for d in delays), delays
+    assert sum(d < 19.5 for d in delays) >= 5, "a fast pull fails at 18.5 s"
+
+
+@pytest.mark.parametrize("job_type", ["binary", "binary_exp"])
+def test_a_binary_job_runs_a_command_as_its_script(job_type):
+    w = world()
+    command = 'python -c "from time import sleep; sleep(1000);"'
+    j = w.submit_job(job(script=command, type=job_type, runtime_s=30), workspace="ws")
+    empty = w.submit_job(job(script="", type=job_type, runtime_s=30), workspace="ws")
+    w.run_until_idle()
+    assert (j.status, round(run_time(j), 6)) == ("Completed", 30)
+    assert empty.status == "Failed" and empty.fail_reason == "bad_script"
+
+
+def test_a_command_is_a_bad_script_for_other_job_types():
+    w = world()
+    j = w.submit_job(job(script="python train.py", type="pytorch2", runtime_s=30), workspace="ws")
+    w.run_until_idle()
+    assert j.status == "Failed" and j.fail_reason == "bad_script"
