@@ -10,5 +10,5 @@ COPY client_lib ./client_lib
 RUN pip install --no-cache-dir .
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --retries=3 \
-  CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/_mock/clock', timeout=2)"
+  CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/public/v2/openapi.json', timeout=2)"
 CMD ["mlspace-sim", "serve", "--host", "0.0.0.0", "--port", "8080"]

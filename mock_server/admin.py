@@ -1,12 +1,14 @@
-"""The admin API under ``/_mock/`` (never under ``/public/v2``): reset, clock, pools, billing."""
+"""The admin API under ``/_mock/`` (never under ``/public/v2``): reset, clock, pools, billing,
+journal and state snapshots."""
 
 from __future__ import annotations
 
 import math
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint, current_app, request
 
+from mock_server import persistence
 from mock_server.errors import json_response, validation_error
 from mock_server.params import json_body
 from mock_server.state import state
@@ -100,3 +102,20 @@ def journal() -> Any:
     kinds = {k for k in (request.args.get("kind") or "").split(",") if k} or None
     entries = state().journal.entries(workspace=ws, kinds=kinds)
     return json_response({"count": len(entries), "entries": entries})
+
+
+@bp.get("/state")
+def export_state() -> Any:
+    """A snapshot of the world: what it is made of, the commands that made it, the clock
+
+    ``POST /_mock/state`` imports it, here or on another server of the same configuration."""
+    return json_response(persistence.of(current_app).export())
+
+
+@bp.post("/state")
+def import_state() -> Any:
+    """Replace the world with a snapshot's (a reset, then its commands replayed)
+
+    422 when the snapshot is malformed, of another configuration, or does not replay as
+    recorded; the world is then left as it was."""
+    return json_response(persistence.of(current_app).load(json_body()))

@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException
 
-from mock_server import admin
+from mock_server import admin, faults, persistence, ratelimit, security
 from mock_server.api import BLUEPRINTS
 from mock_server.auth import AuthRegistry
 from mock_server.errors import ApiError, json_response
@@ -80,10 +80,16 @@ def create_app(
     speed: float = 1.0,
     tariff: str | None = None,
     settings: dict[str, Any] | None = None,
+    state_file: str | Path | None = None,
 ) -> Flask:
-    """Build the mock: a new World from the arguments unless one is given."""
+    """Build the mock: a new World from the arguments unless one is given. With ``state_file``
+    the file, once it has recorded a world, says what the World is made of (see persistence)."""
     overrides = {"billing": {"tariff": tariff}} if tariff else None
     config = world.config if world else load_config(config_path, overrides)
+    store = persistence.StateFile(state_file) if state_file is not None else None
+    config, seed, start_epoch, clock, speed = persistence.world_arguments(
+        store, config, seed, start_epoch, clock, speed
+    )
     if world is None:
         world = World(config, seed=seed, start_epoch=start_epoch, clock=clock, speed=speed)
     merged = {**DEFAULT_SETTINGS, **config.raw.get("server", {}), **(settings or {})}
@@ -93,6 +99,10 @@ def create_app(
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["mlspace_sim"] = ServerState(world, auth, merged)
+    persistence.install(app, store)  # the journal on disk (or in memory), commands serialized
+    security.install(app, merged)  # body limit, admin switch and token (before authentication)
+    ratelimit.install(app, config.raw.get("rate_limits"))
+    faults.install(app, config.raw.get("faults"))
     app.wsgi_app = CollapseSlashes(app.wsgi_app)  # type: ignore[method-assign]
 
     for bp in BLUEPRINTS:

@@ -3,7 +3,9 @@
 Every request that changed state and succeeded is recorded (method, path, query, body, the
 workspace it acted for, the virtual time, and the id it produced). ``GET /_mock/journal`` serves
 it as a replayable workload; job and Jupyter Server commands are also classified
-(kind/action/ref) so the what-if analyser can import them directly.
+(kind/action/ref) so the what-if analyser can import them directly. A sink (the state file of
+``mock_server.persistence``) sees each entry before it counts, so a command the file could not
+keep is never acknowledged.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import json
 import re
 import threading
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 RULES: list[tuple[str, re.Pattern[str], str, str]] = [
     ("POST", re.compile(r"^/public/v2/jobs$"), "job", "submit"),
@@ -81,12 +83,21 @@ def _produced_id(response: Any) -> str:
     return ""
 
 
+class JournalSink(Protocol):
+    """Where entries go besides memory: written in the request, before the response."""
+
+    def append(self, entry: Entry, body: bytes, response: bytes) -> None: ...
+
+    def clear(self) -> None: ...
+
+
 class Journal:
-    """An append-only, thread-safe list of entries (persisted by the state-file layer)."""
+    """An append-only, thread-safe list of entries, mirrored to ``sink`` when there is one."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._entries: list[Entry] = []
+        self.sink: JournalSink | None = None
 
     def record(
         self,
@@ -120,6 +131,8 @@ class Journal:
                 action,
                 ref,
             )
+            if self.sink is not None:  # may raise: then the entry is not recorded anywhere
+                self.sink.append(entry, body, response)
             self._entries.append(entry)
             return entry
 
@@ -137,6 +150,8 @@ class Journal:
 
     def clear(self) -> None:
         with self._lock:
+            if self.sink is not None:
+                self.sink.clear()
             self._entries.clear()
 
 

@@ -33,6 +33,7 @@ from client_lib._session import (
     read_text,
     use,
 )
+from mock_server.security import admin_headers
 from mock_server.testing import DEFAULT_START_EPOCH, running_server
 from simulator.config import SimConfig, load_config
 from simulator.world import World
@@ -116,6 +117,7 @@ class ServerClock:
         self.admin = admin
         self.deadline = wall_deadline
         self.http = requests.Session()
+        self.http.headers.update(admin_headers())
         info = self._get("clock")
         self.mode, self.speed = info["mode"], float(info["speed"])
 

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
+import tempfile
 from datetime import datetime, timezone
+from typing import Any
 
 DEFAULT_SPEED = 20.0
 HELP = "run the Public API v2 mock server"
+ADMIN_TOKEN_ENV = "MLSPACE_SIM_ADMIN_TOKEN"
 
 
 def _epoch(text: str) -> float:
@@ -59,34 +63,104 @@ def add_arguments(s: argparse.ArgumentParser) -> None:
         help="billing rounding (default per_second)",
     )
     s.add_argument("--threads", type=int, default=16, help="server threads (default 16)")
+    s.add_argument(
+        "--state",
+        default=None,
+        metavar="FILE",
+        help="keep the world in this SQLite file: every accepted command is journaled before "
+        "its answer, and a restart replays it to the same world; once written, the file fixes "
+        "seed, start, configuration and clock (default: in memory only)",
+    )
+    s.add_argument(
+        "--admin-token",
+        default=os.environ.get(ADMIN_TOKEN_ENV) or None,
+        metavar="TOKEN",
+        help="require this token (header x-admin-token or Authorization: Bearer) on /_mock/ "
+        f"(default ${ADMIN_TOKEN_ENV}; none: open)",
+    )
+    s.add_argument(
+        "--no-admin", action="store_true", help="disable the admin API (/_mock/ answers 404)"
+    )
+    s.add_argument("--tls-cert", metavar="PEM", help="serve https with this certificate chain")
+    s.add_argument("--tls-key", metavar="PEM", help="private key of --tls-cert")
+    s.add_argument(
+        "--tls-self-signed",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="DIR",
+        help="serve https with a new self-signed pair for localhost written to DIR (default a "
+        "temporary directory); clients trust it with REQUESTS_CA_BUNDLE=DIR/cert.pem "
+        "(or skip checks with MLS_SSL_VERIFY=false)",
+    )
+
+
+def _tls(args: argparse.Namespace) -> tuple[Any, str | None]:
+    """The TLS context the flags ask for (None for plain http) and the certificate's path."""
+    from mock_server.server import self_signed_pair, tls_context
+
+    if args.tls_self_signed is not None:
+        if args.tls_cert or args.tls_key:
+            raise SystemExit("--tls-self-signed and --tls-cert/--tls-key exclude each other")
+        where = args.tls_self_signed or tempfile.mkdtemp(prefix="mlspace-sim-tls-")
+        try:
+            cert, key = self_signed_pair(where, args.host)
+        except ImportError:
+            raise SystemExit("--tls-self-signed needs: pip install cryptography") from None
+        return tls_context(cert, key), str(cert)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        raise SystemExit("--tls-cert and --tls-key go together")
+    if args.tls_cert:
+        return tls_context(args.tls_cert, args.tls_key), args.tls_cert
+    return None, None
 
 
 def run(args: argparse.Namespace) -> int:
+    from mock_server import persistence
     from mock_server.app import create_app
     from mock_server.server import make_server
     from scenarios import register_all
 
-    app = create_app(
-        config_path=args.config,
-        seed=args.seed,
-        start_epoch=args.start_time,
-        clock=args.clock,
-        speed=args.speed,
-        tariff=args.tariff,
-    )
-    server = make_server(app, args.host, args.port, args.threads)
-    world = app.extensions["mlspace_sim"].world
-    example_scripts = register_all(world)
-    base = f"http://{args.host}:{server.effective_port}/public/v2"
+    admin: dict[str, Any] = {"admin": False} if args.no_admin else {}
+    if args.admin_token:
+        admin["admin_token"] = args.admin_token
+    try:
+        app = create_app(
+            config_path=args.config,
+            seed=args.seed,
+            start_epoch=args.start_time,
+            clock=args.clock,
+            speed=args.speed,
+            tariff=args.tariff,
+            settings=admin,
+            state_file=args.state,
+        )
+        world = app.extensions["mlspace_sim"].world
+        example_scripts = register_all(world)
+        replayed = persistence.resume(app)  # after the runtime models: replayed jobs use them
+    except persistence.StateFileError as exc:
+        raise SystemExit(f"mlspace-sim: {exc}") from None
+    tls, cert = _tls(args)
+    server = make_server(app, args.host, args.port, args.threads, tls=tls)
+    scheme = "https" if tls else "http"
+    base = f"{scheme}://{args.host}:{server.effective_port}/public/v2"
     start = datetime.fromtimestamp(world.start_epoch, tz=timezone.utc).strftime(
         "%Y-%m-%dT%H:%M:%SZ"
     )
     print(f"mlspace-sim serving {base}", flush=True)
     print(
-        f"clock: {args.clock}, speed x{args.speed:g}, virtual start {start}, seed {args.seed}, "
-        f"tariff {world.config.tariff}"
+        f"clock: {world.clock.mode}, speed x{world.clock.speed:g}, virtual start {start}, "
+        f"seed {world.seed}, tariff {world.config.tariff}"
     )
-    print("admin API: " + base.replace("/public/v2", "/_mock"))
+    if args.state:
+        print(f"state file: {args.state} ({replayed} commands replayed)")
+    if cert:
+        print(f"TLS certificate: {cert}")
+    admin_url = base.replace("/public/v2", "/_mock")
+    if args.no_admin:
+        print("admin API: disabled")
+    else:
+        print(f"admin API: {admin_url}" + (" (x-admin-token required)" if args.admin_token else ""))
     print(f"run-time models of the documented examples: {', '.join(example_scripts)}")
     print("\ncredentials (any non-empty pair works in the default permissive mode):")
     print(

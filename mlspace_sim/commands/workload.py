@@ -212,7 +212,11 @@ def _from_journal(args: argparse.Namespace) -> int:
     else:
         import requests
 
-        resp = requests.get(args.url.rstrip("/") + "/_mock/journal", timeout=30)
+        from mock_server.security import admin_headers
+
+        resp = requests.get(
+            args.url.rstrip("/") + "/_mock/journal", headers=admin_headers(), timeout=30
+        )
         resp.raise_for_status()
         data = resp.json()
     return _write(workload_from_journal(journal_records(data)), args.output)

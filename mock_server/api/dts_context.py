@@ -29,7 +29,7 @@ class Ctx:
 
     @property
     def connectors(self) -> dict[str, Connector]:
-        return self.store.workspace_connectors(self.ws, self.now)
+        return self.store.workspace_connectors(self.ws)
 
     @property
     def transfers(self) -> dict[str, Transfer]:
@@ -43,7 +43,7 @@ def dts_view(view: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(**kwargs: Any) -> Any:
         st = state()
         with st.lock:
-            store = st.area("data_transfer", lambda: DtsStore(st.world.seed))
+            store = st.area("data_transfer", lambda: DtsStore(st.world.seed, st.world.start_epoch))
             ctx = Ctx(store, workspace(), st.world.now_epoch())
             ctx.store.sync(ctx.ws.id, ctx.now)
             return view(ctx, **kwargs)

@@ -3,7 +3,9 @@
 Everything is keyed by workspace: a lookup never crosses workspaces, so one workspace can neither
 see nor change another's records. Every workspace starts with two system connectors, its
 ``s3mlspace`` bucket and its ``nfs`` home (the NFS one has the workspace id as its id, as
-``client_lib.copy_from_nfs`` shows on the platform).
+``client_lib.copy_from_nfs`` shows on the platform). They date from the world's virtual start,
+not from when they were first looked at, so replaying a state file's commands (reads are not
+kept) rebuilds them the same.
 
 Runs are never driven by a thread. Each request first calls ``sync``, which starts every run that
 fell due since the last request, with the connectors as they are now; because every change also
@@ -111,8 +113,9 @@ def _copied(t: Transfer, source: str, when: int) -> bool:
 class DtsStore:
     """All data-transfer records of one mock server (reset with the world)."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, start_epoch: float) -> None:
         self.seed = seed
+        self.start_epoch = start_epoch  # when the system connectors were made
         self.connectors: dict[str, dict[str, Connector]] = {}
         self.transfers: dict[str, dict[str, Transfer]] = {}
         self._counters: dict[tuple[str, str], int] = {}
@@ -124,13 +127,14 @@ class DtsStore:
         return str(uuid4_from(stream(self.seed, "dts", kind, workspace_id, n)))
 
     # ---- connectors ---------------------------------------------------------------------------
-    def workspace_connectors(self, ws: Any, now: float) -> dict[str, Connector]:
-        """The workspace's connectors, system ones created on first use."""
+    def workspace_connectors(self, ws: Any) -> dict[str, Connector]:
+        """The workspace's connectors, system ones filled in on first use."""
         found = self.connectors.get(ws.id)
         if found is not None:
             return found
-        s3 = _system(ws, "s3mlspace", stable_uuid(ws.id, "s3mlspace"), f"b-{ws.namespace}", now)
-        nfs = _system(ws, "nfs", ws.id, ws.namespace, now)
+        made = self.start_epoch
+        s3 = _system(ws, "s3mlspace", stable_uuid(ws.id, "s3mlspace"), f"b-{ws.namespace}", made)
+        nfs = _system(ws, "nfs", ws.id, ws.namespace, made)
         found = self.connectors[ws.id] = {s3.connector_id: s3, nfs.connector_id: nfs}
         return found
 

@@ -30,7 +30,7 @@ def test_compose_healthcheck_probes_the_served_port() -> None:
     service = _compose_service()
     args = parser().parse_args(service["command"][1:])
     probe = " ".join(service["healthcheck"]["test"])
-    assert f"127.0.0.1:{args.port}/_mock/clock" in probe
+    assert f"127.0.0.1:{args.port}/public/v2/openapi.json" in probe
 
 
 def test_dockerfile_runs_the_same_server_as_compose() -> None:

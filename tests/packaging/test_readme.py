@@ -33,3 +33,15 @@ def test_readme_fixture_example_passes(mlspace_server) -> None:
     namespace: dict = {}
     exec(code.removeprefix("```python\n").removesuffix("```"), namespace)
     namespace["test_my_pipeline"](mlspace_server)
+
+
+def test_readme_failure_rehearsal_config_is_accepted(tmp_path: Path) -> None:
+    from mock_server import create_app
+
+    config = re.search(r"```yaml\n(# rehearsal.yaml.*?)```", README, re.S).group(1)
+    limits = re.search(r"```yaml\n(rate_limits:.*?)```", README, re.S).group(1)
+    path = tmp_path / "rehearsal.yaml"
+    path.write_text(config + limits)
+    app = create_app(config_path=path)
+    faults = app.test_client().get("/_mock/faults").json
+    assert faults["preemption"]["enabled"] is True and len(faults["rules"]) == 4

@@ -1,0 +1,85 @@
+"""Hardening: the request body limit and the admin API switch and token.
+
+Settings (``server:`` in the config file, or ``create_app(settings=...)``; ``mlspace-sim serve``
+sets them from ``--no-admin`` and ``--admin-token``):
+
+* ``max_body_bytes`` — larger bodies get a JSON 413 before any view runs (default 1 MiB);
+* ``admin: false`` — every ``/_mock/`` path answers 404 as if it did not exist;
+* ``admin_token`` — ``/_mock/`` needs ``x-admin-token: <token>`` or ``Authorization: Bearer
+  <token>``, else 401. The Public API and ``/public/v2/openapi.json`` are unaffected.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import uuid
+from typing import Any
+
+from flask import g, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from mock_server.errors import json_response
+
+ADMIN_PREFIX = "/_mock"
+ADMIN_TOKEN_HEADER = "x-admin-token"
+ADMIN_TOKEN_ENV = "MLSPACE_SIM_ADMIN_TOKEN"
+
+
+def admin_headers() -> dict[str, str]:
+    """Headers a client of the admin API sends: the token from ``$MLSPACE_SIM_ADMIN_TOKEN``."""
+    token = os.environ.get(ADMIN_TOKEN_ENV)
+    return {ADMIN_TOKEN_HEADER: token} if token else {}
+
+
+def _presented_token(headers: Any) -> str:
+    token = headers.get(ADMIN_TOKEN_HEADER)
+    if token:
+        return token.strip()
+    auth = headers.get("authorization") or ""
+    return auth[7:].strip() if auth[:7].lower() == "bearer " else ""
+
+
+def _admin_refusal(settings: dict[str, Any]) -> Any:
+    """None when this request may use the admin API; otherwise the answer it gets."""
+    if not settings.get("admin", True):
+        return json_response(
+            {
+                "error_code": 404,
+                "error_message": f"Not Found: {request.method} {request.path}",
+                "method": request.method,
+                "path": request.path,
+            },
+            404,
+        )
+    expected = settings.get("admin_token")
+    if not expected:
+        return None
+    presented = _presented_token(request.headers)
+    if presented and hmac.compare_digest(presented.encode(), str(expected).encode()):
+        return None
+    response = json_response(
+        {"error_code": 401, "error_message": "admin token required (x-admin-token header)"}, 401
+    )
+    response.headers["WWW-Authenticate"] = 'Bearer realm="mlspace-sim admin"'
+    return response
+
+
+def install(app: Any, settings: dict[str, Any]) -> None:
+    """Apply the body limit and guard ``/_mock/`` (hooks that run before authentication)."""
+    limit = settings.get("max_body_bytes")
+    if limit is not None:
+        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+            raise ValueError("server.max_body_bytes: a positive integer")
+        app.config["MAX_CONTENT_LENGTH"] = limit
+
+    @app.before_request
+    def guard() -> Any:
+        g.request_id = uuid.uuid4().hex  # refused requests are stamped like the others
+        length = request.content_length
+        if length is not None and length > app.config["MAX_CONTENT_LENGTH"]:
+            raise RequestEntityTooLarge()
+        path = request.path
+        if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
+            return _admin_refusal(settings)
+        return None
