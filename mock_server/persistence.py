@@ -30,7 +30,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, astuple, dataclass, replace
+from dataclasses import asdict, astuple, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -324,7 +324,7 @@ class StateFile:
             self._put_workspaces(workspaces)
             db.execute(
                 "INSERT INTO commands VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (seq, *astuple(cmd)),
+                (seq, *(getattr(cmd, f.name) for f in fields(cmd))),  # flat: astuple copies deep
             )
             self._put_meta(clock_s=clock_s)
 

@@ -6,6 +6,7 @@ import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -42,6 +43,7 @@ INT_OR_DEFAULT = Field("integer", or_default=True)
 SPEC_JOB_TYPES = tuple(t for t in JOB_TYPES if t not in ("cce", "spark"))
 
 
+@lru_cache(maxsize=8)
 def run_job_fields(regions: tuple[str, ...]) -> dict[str, Field]:
     """RunJobRequest of the spec v2.8.1 (``additionalProperties: false``)."""
     s_null, b, b_null = (
