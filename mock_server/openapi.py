@@ -1,13 +1,15 @@
 """Our own OpenAPI 3.1 document: the surface mlspace-sim implements, plus the admin API.
 
 Built from the running app's URL map, so it can never list a route that does not exist or miss
-one that does. Summaries are the views' docstrings; request bodies come from the same field
-tables the views validate with; the admin API is described in full.
+one that does. Summaries are the views' docstrings; request bodies and query parameters come from
+the same field tables the views validate with (passed in as :class:`OperationDoc`), so a fuzzer
+reading the document exercises what the views check; the admin API is described here in full.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask
@@ -15,40 +17,41 @@ from flask import Flask
 from mock_server.routing import AUTH_FULL, AUTH_NONE, AUTH_TOKEN
 from mock_server.validation import Field
 
-ERROR = {
+Schema = dict[str, Any]
+Key = tuple[str, str]  # (METHOD, path template with {params})
+
+ERROR: Schema = {
     "type": "object",
     "properties": {"error_code": {"type": "integer"}, "error_message": {"type": "string"}},
+    "required": ["error_code", "error_message"],
 }
-HTTP_VALIDATION_ERROR = {"type": "object", "properties": {"detail": {}}}
-NUMBER_BODY = {
+HTTP_VALIDATION_ERROR: Schema = {
     "type": "object",
-    "properties": {"seconds": {"type": "number", "minimum": 0}},
-    "required": ["seconds"],
+    "properties": {"detail": {}},
+    "required": ["detail"],
 }
-ADMIN_BODIES: dict[tuple[str, str], dict[str, Any]] = {
-    ("POST", "/_mock/reset"): {"type": "object", "properties": {"seed": {"type": "integer"}}},
-    ("POST", "/_mock/clock/advance"): NUMBER_BODY,
-    ("POST", "/_mock/clock/run-until-idle"): {
-        "type": "object",
-        "properties": {"max_seconds": {"type": "number", "minimum": 0}},
-    },
-}
-ADMIN_QUERY: dict[tuple[str, str], list[dict[str, Any]]] = {
-    ("GET", "/_mock/billing"): [
-        {
-            "name": "workspace",
-            "in": "query",
-            "required": False,
-            "schema": {"type": "string"},
-            "description": "only this workspace's lines and total",
-        }
-    ],
+UUID: Schema = {"type": "string", "format": "uuid"}
+DATE_TIME: Schema = {
+    "type": "string",
+    "format": "date-time",
+    "description": "RFC 3339, or 'YYYY-MM-DD HH:MM:SS' (UTC when no offset), as the SDK sends it",
 }
 
 
-def field_schema(f: Field) -> dict[str, Any]:
-    """JSON Schema of one validation :class:`Field`."""
-    schema: dict[str, Any] = {"type": f.type}
+@dataclass(frozen=True)
+class OperationDoc:
+    """What the URL map cannot tell about one operation: its body, query and extra responses."""
+
+    body: Schema | None = None
+    body_required: bool = True
+    media_type: str = "application/json"
+    query: tuple[Schema, ...] = ()
+    responses: dict[str, Schema] = field(default_factory=dict)
+
+
+def field_schema(f: Field, shape: Schema | None = None) -> Schema:
+    """JSON Schema of one validation :class:`Field`; ``shape`` details an object or array."""
+    schema: Schema = dict(shape) if shape else {"type": f.type}
     if f.enum is not None:
         schema["enum"] = list(f.enum)
     if f.gt is not None:
@@ -57,7 +60,7 @@ def field_schema(f: Field) -> dict[str, Any]:
         schema["minimum"] = f.ge
     if f.le is not None:
         schema["maximum"] = f.le
-    if f.items:
+    if f.items and "items" not in schema:
         schema["items"] = {"type": f.items}
     if f.or_default:
         schema = {"anyOf": [schema, {"const": "default"}]}
@@ -66,14 +69,61 @@ def field_schema(f: Field) -> dict[str, Any]:
     return schema
 
 
-def object_schema(fields: dict[str, Field]) -> dict[str, Any]:
-    """JSON Schema of a body validated with ``validate(body, fields)`` (extra keys forbidden)."""
-    return {
+def object_schema(
+    fields: dict[str, Field], *, extra: bool = False, shapes: dict[str, Schema] | None = None
+) -> Schema:
+    """JSON Schema of a body validated with ``validate(body, fields)``: extra keys forbidden
+    unless ``extra``; ``shapes`` details nested objects and arrays by property name."""
+    shapes = shapes or {}
+    schema: Schema = {
         "type": "object",
-        "properties": {name: field_schema(f) for name, f in fields.items()},
+        "properties": {name: field_schema(f, shapes.get(name)) for name, f in fields.items()},
         "required": [name for name, f in fields.items() if f.required],
-        "additionalProperties": False,
     }
+    if not extra:
+        schema["additionalProperties"] = False
+    return schema
+
+
+def query(name: str, schema: Schema, *, required: bool = False, description: str = "") -> Schema:
+    """One query parameter (arrays are repeated keys: ``?ids=a&ids=b``)."""
+    param: Schema = {"name": name, "in": "query", "required": required, "schema": schema}
+    if description:
+        param["description"] = description
+    return param
+
+
+def query_fields(fields: dict[str, Field]) -> tuple[Schema, ...]:
+    """Query parameters validated with ``validate(args, fields, loc=("query",))``."""
+    return tuple(query(name, field_schema(f), required=f.required) for name, f in fields.items())
+
+
+def json_content(schema: Schema, description: str = "Success") -> Schema:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+SECONDS = {"type": "number", "minimum": 0}
+ADMIN_OPERATIONS: dict[Key, OperationDoc] = {
+    ("POST", "/_mock/reset"): OperationDoc(
+        body={"type": "object", "properties": {"seed": {"type": "integer"}}},
+        body_required=False,
+    ),
+    ("POST", "/_mock/clock/advance"): OperationDoc(
+        body={"type": "object", "properties": {"seconds": SECONDS}, "required": ["seconds"]}
+    ),
+    ("POST", "/_mock/clock/run-until-idle"): OperationDoc(
+        body={"type": "object", "properties": {"max_seconds": SECONDS}}, body_required=False
+    ),
+    ("GET", "/_mock/billing"): OperationDoc(
+        query=(query("workspace", {"type": "string"}, description="only this workspace"),)
+    ),
+    ("GET", "/_mock/journal"): OperationDoc(
+        query=(
+            query("workspace", {"type": "string"}, description="only this workspace"),
+            query("kind", {"type": "string"}, description="comma-separated entry kinds"),
+        )
+    ),
+}
 
 
 def _summary(view: Any, fallback: str) -> str:
@@ -81,10 +131,45 @@ def _summary(view: Any, fallback: str) -> str:
     return doc.splitlines()[0].rstrip(".") if doc else fallback.replace("_", " ")
 
 
+def _operation(
+    method: str, path: str, endpoint: str, view: Any, params: list[Schema], doc: OperationDoc
+) -> Schema:
+    level = getattr(view, "_mlspace_auth", AUTH_FULL)
+    op: Schema = {
+        "operationId": method.lower() + re.sub(r"[^a-zA-Z0-9]+", "_", path).rstrip("_"),
+        "summary": _summary(view, endpoint.rsplit(".", 1)[-1]),
+        "tags": ["admin" if path.startswith("/_mock/") else endpoint.split(".")[0]],
+        "parameters": params + list(doc.query),
+        "responses": {
+            "200": {"description": "Success"},
+            "422": json_content(HTTP_VALIDATION_ERROR, "Validation error (FastAPI shape)"),
+        },
+    }
+    if path.startswith("/public/v2/") and level != AUTH_NONE:
+        op["responses"]["401"] = json_content(ERROR, "Missing/invalid credentials")
+        op["security"] = (
+            [{"access_token": []}]
+            if level == AUTH_TOKEN
+            else [{"access_token": [], "api_key": [], "workspace_id": []}]
+        )
+    op["responses"].update(doc.responses)
+    if doc.body is not None:
+        op["requestBody"] = {
+            "required": doc.body_required,
+            "content": {doc.media_type: {"schema": doc.body}},
+        }
+    return op
+
+
 def build_document(
-    app: Flask, request_bodies: dict[tuple[str, str], dict[str, Any]]
+    app: Flask,
+    operations: dict[Key, OperationDoc],
+    path_schemas: dict[str, Schema] | None = None,
 ) -> dict[str, Any]:
-    """The OpenAPI document of ``app``; ``request_bodies`` maps (METHOD, path) to a schema."""
+    """The OpenAPI document of ``app``; ``operations`` details (METHOD, path) pairs and
+    ``path_schemas`` types path parameters by name (plain strings otherwise)."""
+    path_schemas = path_schemas or {}
+    docs = {**ADMIN_OPERATIONS, **operations}
     paths: dict[str, dict[str, Any]] = {}
     for rule in app.url_map.iter_rules():
         view = app.view_functions[rule.endpoint]
@@ -92,40 +177,17 @@ def build_document(
             continue
         path = re.sub(r"<(?:[a-z]+:)?([a-zA-Z_]+)>", r"{\1}", rule.rule)
         params = [
-            {"name": arg, "in": "path", "required": True, "schema": {"type": "string"}}
-            for arg in rule.arguments
-        ]
-        level = getattr(view, "_mlspace_auth", AUTH_FULL)
-        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            op: dict[str, Any] = {
-                "operationId": method.lower() + re.sub(r"[^a-zA-Z0-9]+", "_", path).rstrip("_"),
-                "summary": _summary(view, rule.endpoint.rsplit(".", 1)[-1]),
-                "tags": ["admin" if path.startswith("/_mock/") else rule.endpoint.split(".")[0]],
-                "parameters": params + ADMIN_QUERY.get((method, path), []),
-                "responses": {
-                    "200": {"description": "Success"},
-                    "422": {
-                        "description": "Validation error (FastAPI shape)",
-                        "content": {"application/json": {"schema": HTTP_VALIDATION_ERROR}},
-                    },
-                },
+            {
+                "name": arg,
+                "in": "path",
+                "required": True,
+                "schema": path_schemas.get(arg, {"type": "string"}),
             }
-            if path.startswith("/public/v2/") and level != AUTH_NONE:
-                op["responses"]["401"] = {
-                    "description": "Missing/invalid credentials",
-                    "content": {"application/json": {"schema": ERROR}},
-                }
-                op["security"] = (
-                    [{"access_token": []}]
-                    if level == AUTH_TOKEN
-                    else [{"access_token": [], "api_key": [], "workspace_id": []}]
-                )
-            body = request_bodies.get((method, path)) or ADMIN_BODIES.get((method, path))
-            if body is not None:
-                op["requestBody"] = {
-                    "required": method != "POST" or "required" in body,
-                    "content": {"application/json": {"schema": body}},
-                }
+            for arg in sorted(rule.arguments)
+        ]
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            doc = docs.get((method, path), OperationDoc())
+            op = _operation(method, path, rule.endpoint, view, params, doc)
             paths.setdefault(path, {})[method.lower()] = op
     return {
         "openapi": "3.1.0",

@@ -35,6 +35,7 @@ TIMER_STATUS = "paused_by_timer"
 RULES_AREA = "notebooks.autoshutdown"
 IMAGE_SOURCES = ("datahub", "custom")
 ORDER_BY = ("name", "creationTimestamp")
+NOTEBOOK_TYPES = ("Spark", "Default")
 RULE_KEYS = ("by_timer", "by_load", "by_schedule")
 META_KEYS = (
     "description",
@@ -158,14 +159,18 @@ def validate_rule(config: dict[str, Any], loc: tuple[Any, ...]) -> None:
             validate(config[key], fields, forbid_extra=False, loc=(*loc, key))
 
 
-def validate_create(kind: ServerKind, body: dict[str, Any], image_sources: tuple[str, ...]) -> None:
-    validate(body, create_fields(kind))
-    image_fields = {
+def image_fields(image_sources: tuple[str, ...]) -> dict[str, Field]:
+    """The ``image`` of a create body: ``name:tag`` from one of ``image_sources``."""
+    return {
         "name": Field("string", required=True),
         "tag": Field("string", required=True),
         "type": Field("string", required=True, enum=image_sources),
     }
-    _nested(body, "image", image_fields)
+
+
+def validate_create(kind: ServerKind, body: dict[str, Any], image_sources: tuple[str, ...]) -> None:
+    validate(body, create_fields(kind))
+    _nested(body, "image", image_fields(image_sources))
     _nested(body, "s3_credentials", S3_CREDENTIALS_FIELDS)
     _buckets(body)
     for key, value in (body.get("tensorboard_params") or {}).items():
@@ -187,10 +192,13 @@ def validate_modify(body: dict[str, Any]) -> None:
     _buckets(body)
 
 
-def validate_resume(body: dict[str, Any]) -> tuple[str, str]:
+def resume_fields() -> dict[str, Field]:
     """``ResumeNotebookPayload``: region and instance type, both with the spec's defaults."""
-    fields = {"region": Field("string", enum=_regions()), "instance_type": Field("string")}
-    validate(body, fields, forbid_extra=False)
+    return {"region": Field("string", enum=_regions()), "instance_type": Field("string")}
+
+
+def validate_resume(body: dict[str, Any]) -> tuple[str, str]:
+    validate(body, resume_fields(), forbid_extra=False)
     return body.get("region", DEFAULT_REGION), body.get("instance_type", DEFAULT_RESUME_TYPE)
 
 
@@ -435,7 +443,7 @@ def create(kind: ServerKind, namespace: str, body: dict[str, Any]) -> Notebook:
 def listing(kind: ServerKind, *, notebook_type: bool) -> dict[str, Any]:
     """The list endpoint: filters, order and page from the query string."""
     st = state()
-    wanted_type = query_choice("notebook_type", ("Spark", "Default")) if notebook_type else None
+    wanted_type = query_choice("notebook_type", NOTEBOOK_TYPES) if notebook_type else None
     order_by = query_choice("order_by", ORDER_BY) or "creationTimestamp"
     desc = query_bool("desc", False)
     limit = query_int("limit", 0, minimum=1) or None

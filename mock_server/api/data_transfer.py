@@ -39,6 +39,11 @@ from mock_server.validation import Field, validate
 bp = Blueprint("data_transfer", __name__)
 
 CONNECTOR = f"{DTS}/v3/connectors/<connector_type>/<connector_id>"
+SWITCH_FIELDS = {"active": Field("boolean", required=True)}
+CANCEL_FIELDS = {
+    "transfer_id": Field("string", required=True),
+    "execution_date": Field("string", required=True),
+}
 
 
 def _ids() -> list[str]:
@@ -296,7 +301,7 @@ def switch_transfer(ctx: Ctx, transfer_id: str) -> Any:
     from now, without replaying what was missed."""
     t = find_transfer(ctx, transfer_id, ["path", "id_"])
     body = json_body()
-    validate(body, {"active": Field("boolean", required=True)}, forbid_extra=False)
+    validate(body, SWITCH_FIELDS, forbid_extra=False)
     if body["active"] and not t.active:
         t.reschedule(ctx.now)
     t.active, t.modified = body["active"], ctx.now
@@ -320,14 +325,7 @@ def cancel_run(ctx: Ctx) -> Any:
     """Cancels what still runs of the run at ``execution_date``; answers ``cancelled``, or the
     run's status when nothing was left to cancel."""
     body = json_body()
-    validate(
-        body,
-        {
-            "transfer_id": Field("string", required=True),
-            "execution_date": Field("string", required=True),
-        },
-        forbid_extra=False,
-    )
+    validate(body, CANCEL_FIELDS, forbid_extra=False)
     when, errors = parse_when(["body", "execution_date"], body["execution_date"])
     if errors:
         raise validation_errors(errors)

@@ -266,17 +266,21 @@ def connector_update_body(body: dict[str, Any], source_type: str) -> dict[str, A
     return connector_parameters(source_type, body["parameters"])
 
 
-def legacy_copy_body(body: dict[str, Any], region_key: str) -> None:
-    """Validate a ``CopyFromNFSToS3Payload`` (``region_key`` ``from_region``) or a
-    ``CopyFromS3ToNFSPayload`` (``to_region``); extra keys are ignored, as pydantic does."""
-    fields = {
+def legacy_copy_fields(region_key: str) -> dict[str, Field]:
+    """``CopyFromNFSToS3Payload`` (``region_key`` ``from_region``) or ``CopyFromS3ToNFSPayload``
+    (``to_region``)."""
+    return {
         "source_path": Field("string", required=True),
         "destination_path": Field("string", required=True),
         "strategy": Field("string", enum=STRATEGIES),
         region_key: Field("string", required=True, enum=tuple(NFS_CLUSTERS)),
         "s3_credentials": Field("object", required=True),
     }
-    errors = _errors(body, fields, ("body",), False)
+
+
+def legacy_copy_body(body: dict[str, Any], region_key: str) -> None:
+    """Validate a legacy copy body; extra keys are ignored, as pydantic does."""
+    errors = _errors(body, legacy_copy_fields(region_key), ("body",), False)
     creds = body.get("s3_credentials")
     if isinstance(creds, dict):
         errors += _errors(creds, S3_CREDENTIALS_FIELDS, ("body", "s3_credentials"), False)

@@ -1,40 +1,357 @@
-"""``GET /public/v2/openapi.json``: the OpenAPI document of what this server implements."""
+"""``GET /public/v2/openapi.json``: the OpenAPI document of what this server implements.
+
+Bodies and query parameters are declared from the tables the views validate with, so a fuzzer
+reading this document sends what the views check (and, negated, what they must refuse).
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, current_app
 
-from mock_server.api.jobs import HEALTH_FIELDS, run_job_fields
+from mock_server.api import _servers as servers
+from mock_server.api import build_image, configs, data_transfer, jobs, resources, s3
+from mock_server.api.dts_catalog import CLUSTERS, CONNECTOR_TYPES, parameters_schema
+from mock_server.api.dts_runs import EVENT_CATEGORIES, EVENT_TYPES
+from mock_server.api.dts_validation import (
+    CONNECTOR_FIELDS,
+    CONNECTOR_UPDATE_FIELDS,
+    CRON_FIELDS,
+    TIME_PATTERN,
+    TRANSFER_FIELDS,
+    legacy_copy_fields,
+)
 from mock_server.errors import json_response
-from mock_server.openapi import build_document, object_schema
+from mock_server.openapi import (
+    DATE_TIME,
+    ERROR,
+    UUID,
+    Key,
+    OperationDoc,
+    Schema,
+    build_document,
+    field_schema,
+    json_content,
+    object_schema,
+    query,
+    query_fields,
+)
 from mock_server.routing import AUTH_NONE, auth_level
 from mock_server.state import state
 from mock_server.validation import Field
 
 bp = Blueprint("openapi", __name__)
 
+API = "/public/v2"
+DTS = f"{API}/data_transfer"
+INT, STR, BOOL = {"type": "integer"}, {"type": "string"}, {"type": "boolean"}
+BASE_IMAGE_PATTERN = "^" + re.escape(build_image.BASE_IMAGES) + r"[a-z0-9.-]+:[a-z0-9.]+$"
+LIMIT, OFFSET = {"type": "integer", "minimum": 1}, {"type": "integer", "minimum": 0}
+PATH_SCHEMAS: dict[str, Schema] = {
+    "notebook_uuid": UUID,
+    "tensorboard_uuid": UUID,
+    "workspace_id": UUID,
+    "allocation_id": UUID,
+    "queue_id": UUID,
+    "connector_id": UUID,
+    "transfer_id": UUID,
+    "connector_type": {"type": "string", "enum": list(CONNECTOR_TYPES)},
+}
+
+
+# ---- jobs -------------------------------------------------------------------------------------
+def _with_keys(properties: dict[str, Schema]) -> Schema:
+    """An object that has at least these keys, of these shapes."""
+    return {"type": "object", "properties": properties, "required": list(properties)}
+
+
+JOB_ACCEPTED = _with_keys({"job_name": STR, "status": {"const": "Pending"}, "created_at": INT})
+JOB_STATUS = _with_keys({"job_name": STR, "status": STR, "error_code": INT, "error_message": STR})
+JOB_LIST = _with_keys(
+    {
+        "count": {"type": "integer", "minimum": 0},
+        "jobs": {
+            "type": "array",
+            "items": _with_keys({"job_name": STR, "status": {"enum": list(jobs.LIST_STATUSES)}}),
+        },
+        "status": {"const": "ok"},
+        "error_code": INT,
+        "error_message": STR,
+    }
+)
+JOB_KILLED = _with_keys({"job_name": STR, "deleted_at": STR, "status": {"const": "deleted"}})
+TEXT_OR_NOT_FOUND = {
+    "description": "The log as text, one line per chunk; an unknown job is JSON",
+    "content": {"text/plain": {"schema": STR}, "application/json": {"schema": JOB_STATUS}},
+}
+
+
+def _instance_types() -> Schema:
+    """Any instance type of the catalog (whether a region has it is the engine's check)."""
+    regions = state().world.config.catalog.regions.values()
+    return {"type": "string", "enum": sorted({k for r in regions for k in r.instance_types})}
+
+
+def _job_operations() -> dict[Key, OperationDoc]:
+    regions = tuple(state().world.config.catalog.regions)
+    run_job = object_schema(
+        jobs.run_job_fields(regions),
+        shapes={
+            "health_params": object_schema(jobs.HEALTH_FIELDS),
+            "instance_type": _instance_types(),
+        },
+    )
+    statuses = {"type": "array", "items": {"enum": list(jobs.LIST_STATUSES)}}
+    return {
+        ("POST", f"{API}/jobs"): OperationDoc(
+            body=run_job, responses={"200": json_content(JOB_ACCEPTED)}
+        ),
+        ("POST", f"{API}/jobs/restart"): OperationDoc(
+            body=object_schema(jobs.RESTART_FIELDS), responses={"200": json_content(JOB_ACCEPTED)}
+        ),
+        ("GET", f"{API}/jobs"): OperationDoc(
+            query=(
+                query("region", STR, description="the jobs of this region; none when empty"),
+                query("status", statuses),
+                query("limit", LIMIT),
+                query("offset", OFFSET),
+                query("start_date", DATE_TIME),
+                query("end_date", DATE_TIME),
+            ),
+            responses={"200": json_content(JOB_LIST)},
+        ),
+        ("GET", f"{API}/jobs/{{job_name}}"): OperationDoc(
+            responses={"200": json_content(JOB_STATUS, "Status; 'job not found' when unknown")}
+        ),
+        ("DELETE", f"{API}/jobs/{{job_name}}"): OperationDoc(
+            responses={"200": json_content(JOB_KILLED)}
+        ),
+        ("GET", f"{API}/jobs/{{job_name}}/logs"): OperationDoc(
+            query=(query("tail", OFFSET), query("verbose", BOOL)),
+            responses={"200": TEXT_OR_NOT_FOUND},
+        ),
+    }
+
+
+# ---- Jupyter Servers and TensorBoards -----------------------------------------------------------
+def _rule_schema() -> Schema:
+    parts = {key: object_schema(f, extra=True) for key, f in servers.RULE_PART_FIELDS.items()}
+    return object_schema(servers.RULE_FIELDS, extra=True, shapes=parts)
+
+
+def _server_shapes(image_sources: tuple[str, ...]) -> dict[str, Schema]:
+    return {
+        "image": object_schema(servers.image_fields(image_sources), extra=True),
+        "s3_buckets": {
+            "type": "array",
+            "items": object_schema(servers.S3_BUCKET_FIELDS, extra=True),
+        },
+        "s3_credentials": object_schema(servers.S3_CREDENTIALS_FIELDS, extra=True),
+        "tensorboard_params": {"type": "object", "additionalProperties": STR},
+        "autoshutdown_config": _rule_schema(),
+        "instance_type": _instance_types(),
+    }
+
+
+def _server_operations(kind: servers.ServerKind, prefix: str, noun: str) -> dict[Key, OperationDoc]:
+    create = object_schema(
+        servers.create_fields(kind), shapes=_server_shapes(servers.IMAGE_SOURCES)
+    )
+    listing = [
+        query("order_by", {"enum": list(servers.ORDER_BY)}),
+        query("desc", BOOL),
+        query("limit", LIMIT),
+        query("offset", OFFSET),
+        query("search", STR, description="part of the name"),
+        query("status", STR, description="comma-separated statuses"),
+        query("access_mode", STR, description="comma-separated access modes"),
+    ]
+    if kind is servers.NOTEBOOK:
+        listing.append(query("notebook_type", {"enum": list(servers.NOTEBOOK_TYPES)}))
+    uuid_param = f"{{{noun}_uuid}}"
+    return {
+        ("GET", f"{prefix}/v2/{noun}s"): OperationDoc(query=tuple(listing)),
+        ("POST", f"{prefix}/v2/{{namespace}}/{noun}"): OperationDoc(body=create),
+        ("POST", f"{prefix}/v2/{noun}/{uuid_param}/modify"): OperationDoc(
+            body=object_schema(servers.MODIFY_FIELDS, shapes=_server_shapes(servers.IMAGE_SOURCES))
+        ),
+    }
+
+
+def _notebook_operations() -> dict[Key, OperationDoc]:
+    resume_body = object_schema(
+        servers.resume_fields(), extra=True, shapes={"instance_type": _instance_types()}
+    )
+    resume = OperationDoc(body=resume_body, body_required=False)
+    v1_create = object_schema(
+        servers.create_fields(servers.NOTEBOOK),
+        shapes=_server_shapes((*servers.IMAGE_SOURCES, "default")),
+    )
+    rules = f"{API}/notebooks/v2/autoshutdown-rules/workspace/{{workspace_id}}"
+    return {
+        **_server_operations(servers.NOTEBOOK, f"{API}/notebooks", "notebook"),
+        **_server_operations(servers.TENSORBOARD, f"{API}/tensorboards", "tensorboard"),
+        ("POST", f"{API}/notebooks/v1/{{namespace}}/notebook"): OperationDoc(body=v1_create),
+        ("POST", f"{API}/notebooks/v1/{{namespace}}/notebook/{{notebook_uuid}}/resume"): resume,
+        ("POST", f"{API}/tensorboards/v2/{{namespace}}/tensorboard/{{tensorboard_uuid}}/resume"): (
+            resume
+        ),
+        ("POST", rules): OperationDoc(body=_rule_schema()),
+        ("DELETE", f"{API}/notebooks/v1/autoshutdown-rules/workspace/{{workspace_id}}"): (
+            OperationDoc(responses={"204": {"description": "Removed (no body)"}})
+        ),
+    }
+
+
+# ---- resources, configs, S3 credentials, image builds ------------------------------------------
+def _resource_operations() -> dict[Key, OperationDoc]:
+    awaiting = (
+        *query_fields(resources.AWAITING_QUERY),
+        query("limit", {"type": "integer", "minimum": 1, "maximum": 200}, required=True),
+        query("offset", OFFSET, required=True),
+        query("created_at_from", DATE_TIME),
+        query("created_at_to", DATE_TIME),
+        query("gpu_count_min", OFFSET),
+        query("gpu_count_max", OFFSET),
+        query("workspace_ids", {"type": "array", "items": STR}),
+        query("authors", {"type": "array", "items": STR}),
+        query("search_by_name", STR),
+    )
+    unknown_build = json_content(
+        ERROR, "Unknown build: the platform answers 500 'Job=... not found'"
+    )
+    log_text = {"description": "Kaniko output so far", "content": {"text/plain": {"schema": STR}}}
+    build = f"{API}/build-image/jobs/{{job_name}}"
+    return {
+        ("GET", f"{API}/queues/{{queue_id}}/awaiting-launch-resources"): OperationDoc(
+            query=awaiting
+        ),
+        ("GET", f"{API}/configs"): OperationDoc(query=query_fields(configs.CLUSTER_TYPE)),
+        ("POST", f"{API}/s3/credentials"): OperationDoc(body=object_schema(s3.FIELDS, extra=True)),
+        ("POST", f"{API}/build-image/jobs"): OperationDoc(
+            body={
+                "type": "object",
+                "properties": {
+                    "requirements": {"type": "string", "format": "binary"},
+                    "from_image": {"type": "string", "pattern": BASE_IMAGE_PATTERN},
+                },
+                "required": ["requirements", "from_image"],
+            },
+            media_type="multipart/form-data",
+        ),
+        ("GET", build): OperationDoc(responses={"500": unknown_build}),
+        ("GET", f"{build}/logs"): OperationDoc(responses={"200": log_text, "500": unknown_build}),
+    }
+
+
+# ---- data transfer ------------------------------------------------------------------------------
+def _dts_operations() -> dict[Key, OperationDoc]:
+    parameters = {"anyOf": [parameters_schema("s3custom"), parameters_schema("postgresql")]}
+    cluster = {
+        "anyOf": [
+            {"enum": list(CLUSTERS)},
+            {"type": "string", "pattern": r"^[a-z0-9.-]+->[a-z0-9.-]+$"},
+        ]
+    }
+    crontab = object_schema(CRON_FIELDS, extra=True)
+    crontab["properties"]["time"] = field_schema(
+        CRON_FIELDS["time"], {"type": "string", "pattern": TIME_PATTERN}
+    )
+    crontab["properties"]["start_at"] = DATE_TIME
+    source = {"anyOf": [STR, {"type": "array", "items": STR, "minItems": 1}]}
+    transfer = object_schema(
+        TRANSFER_FIELDS,
+        shapes={
+            "crontab": crontab,
+            "query": {
+                "type": "object",
+                "properties": {"destination": STR, "source": source},
+                "required": ["destination", "source"],
+            },
+        },
+    )
+    transfer["properties"]["cluster_name"] = cluster
+    for key in ("connector_id", "destination_connector_id"):
+        transfer["properties"][key] = UUID
+    ids = (query("ids", {"type": "array", "items": UUID, "minItems": 1}, required=True),)
+    legacy = {
+        direction: OperationDoc(
+            body=object_schema(
+                legacy_copy_fields(region_key),
+                extra=True,
+                shapes={"s3_credentials": parameters_schema("s3custom")},
+            )
+        )
+        for direction, region_key in (("nfs_to_s3", "from_region"), ("s3_to_nfs", "to_region"))
+    }
+    connector = f"{DTS}/v3/connectors/{{connector_type}}/{{connector_id}}"
+    return {
+        ("GET", f"{DTS}/v3/connectors"): OperationDoc(
+            query=(query("page_size", OFFSET), query("page", LIMIT))
+        ),
+        ("POST", f"{DTS}/v3/connectors"): OperationDoc(
+            body=object_schema(CONNECTOR_FIELDS, extra=True, shapes={"parameters": parameters})
+        ),
+        ("POST", connector): OperationDoc(
+            body=object_schema(
+                CONNECTOR_UPDATE_FIELDS, extra=True, shapes={"parameters": parameters}
+            )
+        ),
+        ("DELETE", f"{DTS}/v2/connectors"): OperationDoc(query=ids),
+        ("DELETE", f"{DTS}/v2/transfer"): OperationDoc(query=ids),
+        ("POST", f"{DTS}/v5/transfer"): OperationDoc(body=transfer),
+        ("POST", f"{DTS}/v5/transfer/{{transfer_id}}"): OperationDoc(body=transfer),
+        ("POST", f"{DTS}/v4/transfer/{{transfer_id}}/switch"): OperationDoc(
+            body=object_schema(data_transfer.SWITCH_FIELDS, extra=True)
+        ),
+        ("POST", f"{DTS}/v2/history/cancel"): OperationDoc(
+            body=object_schema(
+                data_transfer.CANCEL_FIELDS,
+                extra=True,
+                shapes={"transfer_id": UUID, "execution_date": DATE_TIME},
+            )
+        ),
+        ("GET", f"{DTS}/v3/history"): OperationDoc(
+            query=(
+                query("transfer_id", UUID),
+                query("source_name", STR),
+                query("page", LIMIT),
+                query("page_size", LIMIT),
+            )
+        ),
+        ("GET", f"{DTS}/v2/events/list"): OperationDoc(
+            query=(
+                query("transfer_id", UUID, description="this or history_id is required"),
+                query("history_id", UUID),
+                query("offset", OFFSET),
+                query("limit", OFFSET),
+                query("event_type", {"type": "integer", "enum": list(EVENT_TYPES)}),
+                query("event_category", {"type": "integer", "enum": list(EVENT_CATEGORIES)}),
+                query("as_enum_resolved", BOOL),
+            )
+        ),
+        ("POST", f"{DTS}/v1/transfers/nfs_to_s3"): legacy["nfs_to_s3"],
+        ("POST", f"{DTS}/v1/transfers/s3_to_nfs"): legacy["s3_to_nfs"],
+    }
+
+
+def operations() -> dict[Key, OperationDoc]:
+    """Every public operation the URL map alone cannot describe."""
+    keys = {name: Field("string", required=True) for name in ("client_id", "client_secret")}
+    auth = object_schema(keys, extra=True)
+    return {
+        ("POST", f"{API}/service_auth"): OperationDoc(body=auth),
+        **_job_operations(),
+        **_notebook_operations(),
+        **_resource_operations(),
+        **_dts_operations(),
+    }
+
 
 @bp.get("/openapi.json")
 @auth_level(AUTH_NONE)
 def openapi_document() -> Any:
     """Our OpenAPI 3.1 document (implemented Public API v2 surface plus the admin API)"""
-    regions = tuple(state().world.config.catalog.regions)
-    run_job = object_schema(run_job_fields(regions))
-    run_job["properties"]["health_params"] = {
-        "anyOf": [object_schema(HEALTH_FIELDS), {"type": "null"}]
-    }
-    bodies = {
-        ("POST", "/public/v2/service_auth"): object_schema(
-            {
-                "client_id": Field("string", required=True),
-                "client_secret": Field("string", required=True),
-            }
-        ),
-        ("POST", "/public/v2/jobs"): run_job,
-        ("POST", "/public/v2/jobs/restart"): object_schema(
-            {"job_name": Field("string", required=True)}
-        ),
-    }
-    return json_response(build_document(current_app, bodies))
+    return json_response(build_document(current_app, operations(), PATH_SCHEMAS))

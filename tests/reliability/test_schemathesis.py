@@ -1,0 +1,158 @@
+"""Schemathesis against our own OpenAPI document, in-process on the WSGI app.
+
+Every operation the document lists is fuzzed with valid and invalid parameters and bodies
+(generated from the field tables the views validate with), plus the other HTTP methods on its
+path. Whatever is sent, the server must not fail (no 5xx other than the 501 of unimplemented spec
+operations and the platform's documented 500 for an unknown image build), every JSON answer must
+carry exactly ``application/json`` and parse, every error must be JSON, responses must match the
+schemas our document declares, and successful answers of official operations must match the
+official spec v2.8.1.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+)
+
+from mock_server import create_app
+from mock_server.api.dts_validation import is_uuid
+from mock_server.auth import namespace_for
+from mock_server.testing import DEFAULT_START_EPOCH
+from tests.reliability.support import CREDS, auth_headers
+from tests.support.openapi import operation, validate_response
+
+pytestmark = pytest.mark.timeout(120)
+
+# A running job's log stream is held open while it runs; the clock is manual here, so keep it short.
+APP = create_app(
+    start_epoch=DEFAULT_START_EPOCH, settings={"log_follow_max_s": 0.05, "log_poll_s": 0.01}
+)
+CLIENT = APP.test_client()
+SCHEMA = schemathesis.openapi.from_wsgi("/public/v2/openapi.json", APP)
+API = "/public/v2"
+CRASH = "Oops, something went wrong"
+NOT_IMPLEMENTED = "Not implemented in mlspace-sim"
+JSON = "application/json"
+TEXT = "text/plain; charset=utf-8"
+SERIAL = itertools.count()
+
+
+def _content_type(response: Any) -> str:
+    return response.headers.get("content-type", [""])[0]
+
+
+def _json_body(response: Any) -> Any:
+    try:
+        return json.loads(response.content)
+    except ValueError:
+        raise AssertionError(f"not JSON: {response.content[:200]!r}") from None
+
+
+def _own_method(case: Any) -> bool:
+    """Whether the case calls its operation (not another method probed on the same path)."""
+    return case.method == case.operation.method.upper()
+
+
+def no_undeclared_server_error(ctx: Any, response: Any, case: Any) -> None:
+    """5xx only where the platform answers so on purpose, never the crash handler's 500."""
+    status = response.status_code
+    if status < 500:
+        return
+    body = _json_body(response)
+    message = body.get("error_message", "") if isinstance(body, dict) else ""
+    if status == 501 and message.startswith(NOT_IMPLEMENTED):
+        return
+    declared = str(status) in case.operation.definition.raw.get("responses", {})
+    assert _own_method(case) and declared and message != CRASH, f"server error {status}: {body}"
+
+
+def exact_json(ctx: Any, response: Any, case: Any) -> None:
+    """JSON answers are exactly ``application/json`` and parse; errors are always JSON."""
+    ctype = _content_type(response)
+    if response.status_code == 204 or case.method in ("HEAD", "OPTIONS"):
+        assert not response.content, f"{case.method} {response.status_code} with a body"
+        return
+    if response.status_code >= 400 or ctype.startswith("application/json"):
+        assert ctype == JSON, f"{response.status_code} answered with Content-Type {ctype!r}"
+        _json_body(response)
+    else:
+        assert ctype in (JSON, TEXT), f"unexpected Content-Type {ctype!r}"
+
+
+def official_spec(ctx: Any, response: Any, case: Any) -> None:
+    """A successful JSON answer of an official operation is what the spec v2.8.1 allows."""
+    if not 200 <= response.status_code < 300 or _content_type(response) != JSON:
+        return
+    if not _own_method(case) or not case.path.startswith(f"{API}/"):
+        return
+    path = case.formatted_path.removeprefix(API)
+    try:
+        operation(case.method, path)
+    except AssertionError:
+        return  # one of ours only (openapi.json, the notebook-only routes)
+    validate_response(case.method, path, response.status_code, _json_body(response))
+
+
+CHECKS = [
+    no_undeclared_server_error,
+    exact_json,
+    content_type_conformance,
+    response_schema_conformance,
+    official_spec,
+]
+
+
+def _reachable(case: Any) -> None:
+    """Steer generated requests past what a fuzzer cannot guess: path namespaces and
+    well-formed workspace ids are the caller's own, and new servers get unused names, so bodies
+    reach the create, rule and engine logic. Malformed ids stay as generated (the 422 paths)."""
+    params = case.path_parameters or {}
+    if "namespace" in params:
+        params["namespace"] = namespace_for(CREDS.workspace_id)
+    if is_uuid(params.get("workspace_id")):
+        params["workspace_id"] = CREDS.workspace_id
+    body = case.body if isinstance(case.body, dict) else {}
+    if case.path.endswith(("/notebook", "/tensorboard")) and isinstance(body.get("name"), str):
+        body["name"] += f"-{next(SERIAL)}"
+
+
+@SCHEMA.parametrize()
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    database=None,
+    derandomize=True,  # the same cases on every run; raise max_examples to explore further
+)
+def test_fuzzed_requests_never_break_the_server(case: Any) -> None:
+    headers = auth_headers(CLIENT)  # fresh: a fuzzed clock advance may expire a token
+    _reachable(case)
+    response = case.call(headers=headers)
+    case.validate_response(response, checks=CHECKS, headers=headers)
+
+
+def test_document_declares_the_queries_and_bodies_the_views_check() -> None:
+    paths = SCHEMA.raw_schema["paths"]
+    jobs_query = {p["name"] for p in paths[f"{API}/jobs"]["get"]["parameters"]}
+    assert {"region", "status", "limit", "offset", "start_date", "end_date"} <= jobs_query
+    create = paths[f"{API}/notebooks/v2/{{namespace}}/notebook"]["post"]["requestBody"]
+    body = create["content"]["application/json"]["schema"]
+    assert body["additionalProperties"] is False
+    assert body["properties"]["image"]["required"] == ["name", "tag", "type"]
+    modify = paths[f"{API}/notebooks/v2/notebook/{{notebook_uuid}}/modify"]["post"]["requestBody"]
+    rule = modify["content"]["application/json"]["schema"]["properties"]["autoshutdown_config"]
+    timer = rule["anyOf"][0]["properties"]["by_timer"]["anyOf"][0]
+    assert set(timer["required"]) == {"shutdown_in", "is_enabled"}
+    transfer = paths[f"{API}/data_transfer/v5/transfer"]["post"]["requestBody"]
+    assert "crontab" in transfer["content"]["application/json"]["schema"]["properties"]
+    build = paths[f"{API}/build-image/jobs"]["post"]["requestBody"]["content"]
+    assert set(build["multipart/form-data"]["schema"]["required"]) == {"requirements", "from_image"}
