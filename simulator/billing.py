@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 SECONDS_PER_HOUR = Decimal(3600)
 CENT = Decimal("0.01")
-EXACT_SUMS = Context(prec=80)  # wide enough that adding 28-digit line costs never rounds
 
 
 def metered_seconds(elapsed: float, tariff: str) -> int:
@@ -92,25 +91,23 @@ class Ledger:
             line.end = max(end, line.start)
 
     def total(self, now: float, workspace: str | None = None) -> Decimal:
-        costs = [
-            ln.cost(now, self.tariff)
-            for ln in self.lines
-            if workspace is None or ln.workspace == workspace
-        ]
-        with localcontext(EXACT_SUMS):  # exact: adding line costs never rounds
-            return sum(costs, Decimal(0))
+        return sum(
+            (
+                ln.cost(now, self.tariff)
+                for ln in self.lines
+                if workspace is None or ln.workspace == workspace
+            ),
+            Decimal(0),
+        )
 
     def report(self, now: float, workspace: str | None = None) -> dict[str, Any]:
         """The bill as plain data: tariff, currency, per-workspace totals and every line."""
         lines = [ln for ln in self.lines if workspace is None or ln.workspace == workspace]
-        costs = [ln.cost(now, self.tariff) for ln in lines]
         per_ws: dict[str, Decimal] = {}
-        with localcontext(EXACT_SUMS):  # exact: adding line costs never rounds
-            for ln, cost in zip(lines, costs, strict=True):
-                per_ws[ln.workspace] = per_ws.get(ln.workspace, Decimal(0)) + cost
-            total = sum(per_ws.values(), Decimal(0))
         rendered = []
-        for ln, cost in zip(lines, costs, strict=True):
+        for ln in lines:
+            cost = ln.cost(now, self.tariff)
+            per_ws[ln.workspace] = per_ws.get(ln.workspace, Decimal(0)) + cost
             rendered.append(
                 {
                     "line_id": ln.line_id,
@@ -128,6 +125,7 @@ class Ledger:
                     "cost": str(cost),
                 }
             )
+        total = sum(per_ws.values(), Decimal(0))
         return {
             "tariff": self.tariff,
             "currency": self.currency,
