@@ -48,3 +48,17 @@ def auth_headers(client: FlaskClient, workspace_id: str = CREDS.workspace_id) ->
         "x-workspace-id": workspace_id,
         "x-api-key": CREDS.api_key,
     }
+
+
+# A job and a Jupyter image the persistence and crash tests submit.
+JOB = {
+    "script": "/home/jovyan/train.py",
+    "base_image": "cr.ai.cloud.ru/aicloud-base-images/horovod-cuda11.0-tf2.4.0:0.0.1",
+    "instance_type": "v100.2gpu",
+    "region": "DGX2-MT",
+}
+IMAGE = {
+    "name": "cr.ai.cloud.ru/aicloud-jupyter/jupyter-server",
+    "tag": "0.0.95",
+    "type": "datahub",
+}

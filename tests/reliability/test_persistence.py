@@ -20,21 +20,11 @@ from mock_server import persistence
 from mock_server.app import create_app
 from mock_server.persistence import StateFileError
 from mock_server.testing import DEFAULT_START_EPOCH
+from tests.reliability.support import IMAGE, JOB
 
 WS_A = "11111111-1111-4111-8111-111111111111"
 WS_B = "22222222-2222-4222-8222-222222222222"
 START = "2025-02-26T10:00:00Z"  # DEFAULT_START_EPOCH
-JOB = {
-    "script": "/home/jovyan/train.py",
-    "base_image": "cr.ai.cloud.ru/aicloud-base-images/horovod-cuda11.0-tf2.4.0:0.0.1",
-    "instance_type": "v100.2gpu",
-    "region": "DGX2-MT",
-}
-IMAGE = {
-    "name": "cr.ai.cloud.ru/aicloud-jupyter/jupyter-server",
-    "tag": "0.0.95",
-    "type": "datahub",
-}
 S3 = {
     "endpoint": "https://s3.cloud.ru",
     "bucket": "my-bucket",
