@@ -32,3 +32,21 @@ def default_queue(workspace_id: str, region: str) -> dict[str, Any]:
         "allocation_id": alloc["id"],
         "allocation_name": alloc["name"],
     }
+
+
+def placement_names(
+    workspace_id: str, region: str, allocation_name: str | None, queue_name: str | None
+) -> dict[str, str]:
+    """Allocation and queue (names and ids) a request lands in: the ones it names, else the
+    region's defaults. One rule for jobs, servers and the pending list, so their ids agree."""
+    q = default_queue(workspace_id, region)
+    alloc = allocation_name or q["allocation_name"]
+    queue = queue_name or q["name"]
+    return {
+        "allocation_name": alloc,
+        "allocation_id": q["allocation_id"]
+        if alloc == q["allocation_name"]
+        else stable_uuid(workspace_id, alloc),
+        "queue_name": queue,
+        "queue_id": q["id"] if queue == q["name"] else stable_uuid(workspace_id, queue),
+    }

@@ -22,7 +22,7 @@ from flask import request
 from mock_server.errors import ApiError, validation_error
 from mock_server.params import query_bool, query_int
 from mock_server.state import state, workspace
-from mock_server.tenancy import stable_uuid
+from mock_server.tenancy import placement_names, stable_uuid
 from mock_server.validation import Field, validate
 from simulator import notebooks as nb
 from simulator.errors import Rejected
@@ -304,6 +304,7 @@ def item(book: Notebook) -> dict[str, Any]:
     running = book.status == nb.RUNNING
     access_mode = ext.get("access_mode") or "shared"
     alloc, queue = ext.get("allocation_name"), ext.get("queue_name")
+    placed = placement_names(book.workspace, book.region, alloc, queue)
     out: dict[str, Any] = {
         "uid": book.uid,
         "uuid": book.uid,
@@ -331,9 +332,9 @@ def item(book: Notebook) -> dict[str, Any]:
         "postponed_pause_enabled": bool(ext.get("postponed_pause_enabled", False)),
         "tmp_storage": ext.get("tmp_storage"),
         "allocation_name": alloc,
-        "allocation_id": stable_uuid(book.workspace, alloc) if alloc else None,
+        "allocation_id": placed["allocation_id"] if alloc else None,
         "queue_name": queue,
-        "queue_id": stable_uuid(book.workspace, queue) if queue else None,
+        "queue_id": placed["queue_id"] if queue else None,
         "creationTimestamp": book.created_at,
         "ageSeconds": int(st.world.now_epoch() - book.created_at),
         "deletionTimestamp": book.status_updated_at if book.status == nb.DELETING else None,

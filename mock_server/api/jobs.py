@@ -14,7 +14,7 @@ from flask import Blueprint, Response, request
 from mock_server.errors import json_response, platform_error, validation_error
 from mock_server.params import json_body, query_bool, query_datetime, query_int
 from mock_server.state import ServerState, state, workspace
-from mock_server.tenancy import default_queue, stable_uuid
+from mock_server.tenancy import placement_names, stable_uuid
 from mock_server.validation import Field, validate
 from simulator.billing import metered_seconds
 from simulator.errors import Rejected
@@ -111,18 +111,10 @@ def _rejected(exc: Rejected) -> Any:
 
 
 def _queue_fields(job: Job) -> dict[str, str]:
-    q = default_queue(job.workspace, job.region)
     params = job.spec.params
-    alloc_name = params.get("allocation_name") or q["allocation_name"]
-    queue_name = params.get("queue_name") or q["name"]
-    return {
-        "queue_name": queue_name,
-        "queue_id": q["id"] if queue_name == q["name"] else stable_uuid(job.workspace, queue_name),
-        "allocation_name": alloc_name,
-        "allocation_id": q["allocation_id"]
-        if alloc_name == q["allocation_name"]
-        else stable_uuid(job.workspace, alloc_name),
-    }
+    return placement_names(
+        job.workspace, job.region, params.get("allocation_name"), params.get("queue_name")
+    )
 
 
 def list_item(st: ServerState, job: Job) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from mock_server.errors import ApiError, json_response, validation_error
 from mock_server.params import query_datetime, query_int
 from mock_server.routing import AUTH_TOKEN, auth_level
 from mock_server.state import state, workspace
-from mock_server.tenancy import allocation_for, default_queue, stable_uuid
+from mock_server.tenancy import allocation_for, default_queue, placement_names
 from mock_server.validation import Field, validate
 from simulator.catalog import InstanceType, Region
 from simulator.jobs import Job
@@ -236,9 +236,7 @@ def list_workspaces() -> Any:
 def _queue_id(ws_id: str, req: Any) -> str:
     """The queue a pending job or server waits in: its named queue or the region default."""
     params = req.spec.params if isinstance(req, Job) else req.extra
-    queue = default_queue(ws_id, req.region)
-    name = params.get("queue_name") or queue["name"]
-    return queue["id"] if name == queue["name"] else stable_uuid(ws_id, name)
+    return placement_names(ws_id, req.region, None, params.get("queue_name"))["queue_id"]
 
 
 def _pod_group(req: Any, order: int, queue_id: str, room: FreeRoom) -> dict[str, Any]:
