@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException
 
-from mock_server import admin, faults, persistence, ratelimit, security
+from mock_server import admin, faults, persistence, ratelimit, security, ui
 from mock_server.api import BLUEPRINTS
 from mock_server.auth import AuthRegistry
 from mock_server.errors import ApiError, json_response
@@ -108,6 +108,7 @@ def create_app(
     for bp in BLUEPRINTS:
         app.register_blueprint(bp, url_prefix=API_PREFIX)
     app.register_blueprint(admin.bp, url_prefix="/_mock")
+    app.register_blueprint(ui.bp, url_prefix="/_mock/ui")
 
     @app.route(f"{API_PREFIX}/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     @app.route(f"{API_PREFIX}/", defaults={"rest": ""}, methods=["GET", "POST", "PUT", "DELETE"])

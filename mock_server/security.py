@@ -6,7 +6,10 @@ sets them from ``--no-admin`` and ``--admin-token``):
 * ``max_body_bytes`` — larger bodies get a JSON 413 before any view runs (default 1 MiB);
 * ``admin: false`` — every ``/_mock/`` path answers 404 as if it did not exist;
 * ``admin_token`` — ``/_mock/`` needs ``x-admin-token: <token>`` or ``Authorization: Bearer
-  <token>``, else 401. The Public API and ``/public/v2/openapi.json`` are unaffected.
+  <token>``, else 401. The Public API and ``/public/v2/openapi.json`` are unaffected. A browser
+  opens the console once with ``/_mock/ui?token=<token>``, which sets the token as an HttpOnly,
+  SameSite=Strict cookie; the cookie counts on GETs, and on other methods only with the
+  console's own ``x-mlspace-console`` header (which a cross-site form cannot send).
 """
 
 from __future__ import annotations
@@ -24,6 +27,10 @@ from mock_server.errors import json_response
 ADMIN_PREFIX = "/_mock"
 ADMIN_TOKEN_HEADER = "x-admin-token"
 ADMIN_TOKEN_ENV = "MLSPACE_SIM_ADMIN_TOKEN"
+CONSOLE_PATH = ADMIN_PREFIX + "/ui"
+CONSOLE_COOKIE = "mlspace_sim_admin"
+CONSOLE_HEADER = "x-mlspace-console"
+SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 
 def admin_headers() -> dict[str, str]:
@@ -32,12 +39,19 @@ def admin_headers() -> dict[str, str]:
     return {ADMIN_TOKEN_HEADER: token} if token else {}
 
 
-def _presented_token(headers: Any) -> str:
+def _presented_token(req: Any) -> str:
+    headers = req.headers
     token = headers.get(ADMIN_TOKEN_HEADER)
     if token:
         return token.strip()
     auth = headers.get("authorization") or ""
-    return auth[7:].strip() if auth[:7].lower() == "bearer " else ""
+    if auth[:7].lower() == "bearer ":
+        return auth[7:].strip()
+    if req.method in SAFE_METHODS and req.path == CONSOLE_PATH and req.args.get("token"):
+        return req.args["token"]
+    if req.method in SAFE_METHODS or headers.get(CONSOLE_HEADER):
+        return req.cookies.get(CONSOLE_COOKIE, "")
+    return ""
 
 
 def _admin_refusal(settings: dict[str, Any]) -> Any:
@@ -55,7 +69,7 @@ def _admin_refusal(settings: dict[str, Any]) -> Any:
     expected = settings.get("admin_token")
     if not expected:
         return None
-    presented = _presented_token(request.headers)
+    presented = _presented_token(request)
     if presented and hmac.compare_digest(presented.encode(), str(expected).encode()):
         return None
     response = json_response(

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any, ParamSpec, TypeVar
 
-from simulator import logs
+from simulator import logs, overview
 from simulator.clock import Clock
 from simulator.config import SimConfig, load_config
 from simulator.engine import Engine
@@ -80,6 +80,9 @@ class World:
 
     @synced
     def clock_info(self) -> dict[str, Any]:
+        return self._clock_info()
+
+    def _clock_info(self) -> dict[str, Any]:
         return {
             "mode": self.clock.mode,
             "speed": self.clock.speed,
@@ -259,6 +262,15 @@ class World:
     def pending(self) -> list[Any]:
         """Jobs and servers waiting for capacity, in launch order per pool."""
         return self.engine.pending()
+
+    @synced
+    def overview(
+        self, *, workspace: str | None = None, region: str | None = None
+    ) -> dict[str, Any]:
+        """What the web console shows, all read at one instant (see :mod:`simulator.overview`);
+        ``workspace`` and ``region`` narrow its list of work."""
+        picture = overview.snapshot(self.engine, workspace=workspace, region=region)
+        return {"clock": self._clock_info(), **picture}
 
     @synced
     def billing_report(self, workspace: str | None = None) -> dict[str, Any]:

@@ -81,6 +81,13 @@ def add_arguments(s: argparse.ArgumentParser) -> None:
     s.add_argument(
         "--no-admin", action="store_true", help="disable the admin API (/_mock/ answers 404)"
     )
+    s.add_argument(
+        "--reports",
+        default=None,
+        metavar="DIR",
+        help="let the web console (/_mock/ui) open the what-if reports in DIR and its "
+        "subfolders (as written by mlspace-sim whatif --out)",
+    )
     s.add_argument("--tls-cert", metavar="PEM", help="serve https with this certificate chain")
     s.add_argument("--tls-key", metavar="PEM", help="private key of --tls-cert")
     s.add_argument(
@@ -124,6 +131,8 @@ def run(args: argparse.Namespace) -> int:
     admin: dict[str, Any] = {"admin": False} if args.no_admin else {}
     if args.admin_token:
         admin["admin_token"] = args.admin_token
+    if args.reports:
+        admin["reports_dir"] = args.reports
     try:
         app = create_app(
             config_path=args.config,
@@ -161,6 +170,7 @@ def run(args: argparse.Namespace) -> int:
         print("admin API: disabled")
     else:
         print(f"admin API: {admin_url}" + (" (x-admin-token required)" if args.admin_token else ""))
+        print(f"web console: {admin_url}/ui" + ("?token=TOKEN" if args.admin_token else ""))
     print(f"run-time models of the documented examples: {', '.join(example_scripts)}")
     print("\ncredentials (any non-empty pair works in the default permissive mode):")
     print(
