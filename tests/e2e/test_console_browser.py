@@ -8,6 +8,8 @@ Screenshots are kept in the artifacts folder (see conftest).
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -135,3 +137,41 @@ def test_without_the_token_the_page_is_refused(
     browser.delete_all_cookies()
     browser.get(f"{srv.base_url}/_mock/ui")
     assert "admin token required" in browser.find_element(By.TAG_NAME, "body").text
+
+
+@pytest.fixture
+def served_reports(tmp_path: Path) -> Iterator[str]:
+    """``mlspace-sim serve --reports DIR`` (a real process) after a real ``whatif --out``."""
+    reports = tmp_path / "reports"
+    whatif = [sys.executable, "-m", "mlspace_sim.cli", "whatif", "--days", "0.5"]
+    whatif += ["--jobs-per-day", "20", "--notebooks-per-day", "2", "--gpus", "16,32"]
+    whatif += ["--executor", "serial", "--no-progress", "--bins", "20"]
+    subprocess.run(
+        [*whatif, "--out", str(reports / "capacity")], check=True, timeout=300, capture_output=True
+    )
+    serve = [sys.executable, "-m", "mlspace_sim.cli", "serve", "--port", "0", "--clock", "manual"]
+    serve += ["--admin-token", TOKEN, "--reports", str(reports)]
+    proc = subprocess.Popen(serve, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()  # "mlspace-sim serving http://127.0.0.1:PORT/public/v2"
+        base = first.split()[-1].removesuffix("/public/v2")
+        assert base.startswith("http://127.0.0.1:"), first
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_a_whatif_report_opens_from_the_console(browser: Any, served_reports: str) -> None:
+    browser.get(f"{served_reports}/_mock/ui?token={TOKEN}")
+    link = "#report-list a"
+    wait_for(browser, lambda b: b.find_elements(By.CSS_SELECTOR, link), "the report link")
+    anchor = browser.find_element(By.CSS_SELECTOR, link)
+    assert anchor.text == "capacity"
+    browser.get(anchor.get_attribute("href"))  # the link opens a new tab; follow it here
+    assert browser.find_element(By.TAG_NAME, "h1").text == "mlspace-sim what-if"
+    images = browser.find_elements(By.TAG_NAME, "img")
+    assert images and all(  # the plots are inline data and drawn under the report's CSP
+        browser.execute_script("return arguments[0].naturalWidth", img) > 0 for img in images
+    )
