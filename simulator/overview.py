@@ -10,7 +10,8 @@ Built from the engine's own objects without changing any of them (placement chec
 * ``money``: ledger totals by workspace and kind, the burn rate, the tariff and the prices.
 
 Why a request waits (``reason.code``): ``capacity`` (the pool has no room for the whole gang
-now) or ``order`` (it would fit, but strict priority + FIFO keeps it behind a blocked request).
+now) or ``order`` (it would fit, but strict priority + FIFO keeps it behind ``reason.behind``,
+the blocked request at the head).
 """
 
 from __future__ import annotations
@@ -130,15 +131,15 @@ def _queue(engine: Engine, now: float) -> list[dict[str, Any]]:
             if room >= req.n_workers and blocker is not None and not sched.backfill:
                 reason = {
                     "code": "order",
-                    "text": f"fits now, but waits behind {blocker.name} "
-                    "(strict priority + FIFO, no backfill)",
+                    "text": "fits now, but strict priority + FIFO (no backfill) keeps it behind",
+                    "behind": blocker.name,
                 }
             else:
                 blocker = blocker or item
                 reason = {
                     "code": "capacity",
-                    "text": f"no room for the gang: needs {req.n_workers} worker(s) of "
-                    f"{item.itype.key}; the pool can place {room} now",
+                    "text": f"no room for the gang: {req.n_workers} worker(s) of "
+                    f"{item.itype.key} needed, {room} fit now",
                 }
             waiting_since = item.pending_at if isinstance(item, Job) else item.status_updated_at
             items.append(

@@ -27,7 +27,7 @@ FLAGS = (
     "--disable-component-update",
     "--disable-sync",
     "--disable-dev-shm-usage",
-    "--window-size=1440,1700",
+    "--window-size=1440,1320",
 )
 ARTIFACTS = Path(os.environ.get("MLSPACE_SIM_ARTIFACTS", "out/e2e"))
 

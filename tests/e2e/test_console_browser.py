@@ -74,7 +74,9 @@ def test_the_page_shows_running_work_its_nodes_the_queue_and_the_bill(
 
     big, tiny = names["a_big"], names["b_tiny"]
     assert "no room for the gang" in text_of(browser, f'tr[data-waiting="{big}"]')
-    assert f"waits behind {big}" in text_of(browser, f'tr[data-waiting="{tiny}"]')
+    assert "keeps it behind" in text_of(browser, f'tr[data-waiting="{tiny}"]')
+    behind = browser.find_element(By.CSS_SELECTOR, f'tr[data-waiting="{tiny}"] td:last-child span')
+    assert behind.get_attribute("title") == big
     assert "default-dgx2-mt" in text_of(browser, f'tr[data-waiting="{big}"]')
 
     money = bill(srv)

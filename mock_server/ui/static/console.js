@@ -195,12 +195,13 @@ function renderQueue() {
       el("tr", {}, ["#", "item", "workspace / queue", "prio", "GPUs", "waited", "why"].map((h) => el("th", {}, h))),
       g.items.map((it) => el("tr", { "data-waiting": it.id },
         el("td", { class: "num" }, String(it.order)),
-        el("td", { class: "mono", title: it.name }, `${it.kind} ${shortId(it.name)}`),
+        el("td", { class: "mono nowrap", title: it.name }, `${it.kind} ${shortId(it.name)}`),
         el("td", {}, el("span", { class: "swatch", style: { background: colour(it.workspace) } }), `${wsLabel(it.workspace)} / ${it.queue_name}`),
         el("td", {}, it.priority),
         el("td", { class: "num" }, `${it.workers}×${it.gpus / it.workers}`),
         el("td", { class: "num" }, duration(it.waited_s + drift())),
-        el("td", { class: `reason-${it.reason.code}` }, it.reason.text)))))));
+        el("td", { class: `reason-${it.reason.code}` }, it.reason.text,
+          it.reason.behind ? el("span", { class: "mono", title: it.reason.behind }, ` ${shortId(it.reason.behind)}`) : null)))))));
 }
 
 function renderMoney() {
