@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from simulator.engine import Engine
 
 WORK_LIMIT = 300  # newest items shown; the rest are counted
+QUEUE_LIMIT = 100  # first waiting requests shown per pool; the rest are counted
 Holder = Job | Notebook
 
 
@@ -124,10 +125,14 @@ def _queue(engine: Engine, now: float) -> list[dict[str, Any]]:
     out = []
     for name, sched in engine.schedulers.items():
         blocker: Holder | None = None
+        rooms: dict[Demand, int] = {}  # the pool does not change while it is read
         items = []
-        for order, req in enumerate(sched.pending(), 1):
+        pending = sched.pending()
+        for order, req in enumerate(pending[:QUEUE_LIMIT], 1):
             item: Holder = getattr(req, "book", req)
-            room = _room(sched.pool, req.demand)
+            room = rooms.get(req.demand)
+            if room is None:
+                room = rooms[req.demand] = _room(sched.pool, req.demand)
             if room >= req.n_workers and blocker is not None and not sched.backfill:
                 reason = {
                     "code": "order",
@@ -159,7 +164,9 @@ def _queue(engine: Engine, now: float) -> list[dict[str, Any]]:
                     "reason": reason,
                 }
             )
-        out.append({"pool": name, "backfill": sched.backfill, "items": items})
+        out.append(
+            {"pool": name, "backfill": sched.backfill, "waiting": len(pending), "items": items}
+        )
     return out
 
 

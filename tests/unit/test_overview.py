@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from simulator import overview
 from simulator.config import load_config
 from simulator.world import World
 from tests.support.console import A100_1, A100_8, CONFIG, V100_4, V100_8
@@ -102,7 +103,7 @@ def test_the_queue_says_how_long_and_why_each_request_waits(world: World) -> Non
     names = populate(world)
     world.advance(120)
     (group,) = [g for g in world.overview()["queue"] if g["items"]]
-    assert group["pool"] == "region" and group["backfill"] is False
+    assert (group["pool"], group["backfill"], group["waiting"]) == ("region", False, 2)
     big, tiny = group["items"]
     assert (big["order"], big["id"], big["reason"]["code"]) == (1, names["a_big"], "capacity")
     assert "4 worker(s) of v100.8gpu needed, 2 fit now" in big["reason"]["text"]  # 2 free nodes
@@ -110,6 +111,15 @@ def test_the_queue_says_how_long_and_why_each_request_waits(world: World) -> Non
     assert tiny["reason"]["behind"] == names["a_big"] and "behind" not in big["reason"]
     assert big["waited_s"] == tiny["waited_s"] == 120
     assert (big["workers"], big["gpus"], big["priority"]) == (4, 32, "medium")
+
+
+def test_a_long_queue_shows_its_head_and_counts_the_rest(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(overview, "QUEUE_LIMIT", 1)
+    names = populate(world)
+    (group,) = [g for g in world.overview()["queue"] if g["waiting"]]
+    assert group["waiting"] == 2 and [it["id"] for it in group["items"]] == [names["a_big"]]
 
 
 def test_with_backfill_a_request_that_fits_does_not_wait() -> None:

@@ -184,13 +184,14 @@ function cpuBar(node) {
 }
 
 function renderQueue() {
-  const groups = view.queue.filter((g) => g.items.length);
+  const groups = view.queue.filter((g) => g.waiting);
   if (!groups.length) {
     $("queue-list").replaceChildren(el("p", { class: "muted" }, "Nothing waits."));
     return;
   }
   $("queue-list").replaceChildren(...groups.map((g) => el("div", { "data-queue-pool": g.pool },
-    el("h3", {}, `pool ${g.pool} · ${g.items.length} waiting · ${g.backfill ? "backfill" : "strict order"}`),
+    el("h3", {}, `pool ${g.pool} · ${g.waiting} waiting · ${g.backfill ? "backfill" : "strict order"}` +
+      (g.waiting > g.items.length ? ` · first ${g.items.length} shown` : "")),
     el("table", {},
       el("tr", {}, ["#", "item", "workspace / queue", "prio", "GPUs", "waited", "why"].map((h) => el("th", {}, h))),
       g.items.map((it) => el("tr", { "data-waiting": it.id },
