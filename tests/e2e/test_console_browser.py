@@ -177,3 +177,23 @@ def test_a_whatif_report_opens_from_the_console(browser: Any, served_reports: st
     assert images and all(  # the plots are inline data and drawn under the report's CSP
         browser.execute_script("return arguments[0].naturalWidth", img) > 0 for img in images
     )
+
+
+def test_in_realtime_mode_the_clock_and_the_bill_move_by_themselves(
+    browser: Any, tmp_path: Path, artifacts: Path
+) -> None:
+    with console_server(tmp_path, clock="realtime", speed=600) as srv:
+        names = populate(srv)
+        browser.get(f"{srv.base_url}/_mock/ui")
+        row = f'tr[data-item="{names["a_train"]}"]'
+        wait_for(browser, lambda b: "Running" in text_of(b, row), "the running job")
+        assert "realtime ×600" in text_of(browser, "#clock-mode")
+        assert not browser.find_element(By.ID, "clock-controls").is_displayed()
+        clock, total = text_of(browser, "#clock-now"), Decimal(text_of(browser, "#money-total"))
+        wait_for(browser, lambda b: text_of(b, "#clock-now") != clock, "the clock moving")
+        wait_for(
+            browser,
+            lambda b: Decimal(text_of(b, "#money-total").replace(",", "")) > total,
+            "the bill growing",
+        )
+        browser.save_screenshot(str(artifacts / "console-realtime.png"))
