@@ -126,6 +126,12 @@ ADMIN_OPERATIONS: dict[Key, OperationDoc] = {
 }
 
 
+def undocumented(view: Any) -> Any:
+    """Keep a view out of the document: it serves files (the console's page), not an API."""
+    view._mlspace_undocumented = True
+    return view
+
+
 def _summary(view: Any, fallback: str) -> str:
     doc = (view.__doc__ or "").strip()
     return doc.splitlines()[0].rstrip(".") if doc else fallback.replace("_", " ")
@@ -174,6 +180,8 @@ def build_document(
     for rule in app.url_map.iter_rules():
         view = app.view_functions[rule.endpoint]
         if "rest" in rule.arguments or not rule.rule.startswith(("/public/v2/", "/_mock/")):
+            continue
+        if getattr(view, "_mlspace_undocumented", False):
             continue
         path = re.sub(r"<(?:[a-z]+:)?([a-zA-Z_]+)>", r"{\1}", rule.rule)
         params = [

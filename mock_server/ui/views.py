@@ -13,6 +13,7 @@ from flask import Blueprint, current_app, redirect, request, send_file, send_fro
 
 from mock_server.errors import json_response, platform_error
 from mock_server.faults import plan_of
+from mock_server.openapi import undocumented
 from mock_server.params import query_int
 from mock_server.security import CONSOLE_COOKIE, CONSOLE_PATH
 from mock_server.state import state
@@ -27,7 +28,9 @@ LOG_TAIL = 500
 CONSOLE_CSP = "default-src 'self'; img-src 'self' data:; frame-src 'self'; object-src 'none'"
 REPORT_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
-bp = Blueprint("console", __name__, static_folder=str(STATIC), static_url_path="/static")
+STATIC_FILES = frozenset({"console.css", "console.js"})
+
+bp = Blueprint("console", __name__)
 
 
 @bp.after_request
@@ -38,6 +41,7 @@ def no_outside_sources(response: Any) -> Any:
 
 
 @bp.get("")
+@undocumented
 def page() -> Any:
     """The console; ``?token=`` (checked by the admin guard) becomes a cookie, then goes away."""
     if request.args.get("token"):
@@ -52,6 +56,14 @@ def page() -> Any:
         )
         return response
     return send_from_directory(STATIC, "index.html")
+
+
+@bp.get("/static/<name>")
+@undocumented
+def static_file(name: str) -> Any:
+    if name not in STATIC_FILES:
+        raise platform_error(404, 404, f"No console file {name!r}")
+    return send_from_directory(STATIC, name)
 
 
 @bp.get("/state.json")
@@ -105,6 +117,7 @@ def reports() -> Any:
 
 
 @bp.get("/reports/<path:relative>")
+@undocumented
 def report(relative: str) -> Any:
     """One file of a report (``report.html`` or what sits beside it), never outside the folder."""
     path = report_file(_require_reports(), relative)
