@@ -55,6 +55,13 @@ CONFIG = {
 }
 V100_8, V100_4 = "v100.8gpu", "v100.4gpu"
 A100_8, A100_1 = "a100plus.8gpu.80vG.96C.1952G", "a100plus.1gpu.80vG.12C.96G"
+WORK = {  # name: (workspace, instance type, workers, run time in seconds, region), in order
+    "a_train": ("vision", V100_8, 2, 1800, "DGX2-MT"),
+    "b_a100": ("nlp", A100_8, 1, 7200, "SR006"),
+    "b_small": ("nlp", V100_4, 1, 600, "DGX2-MT"),
+    "a_big": ("vision", V100_8, 4, 3600, "DGX2-MT"),
+    "b_tiny": ("nlp", A100_1, 1, 900, "SR006"),
+}
 IMAGE = {
     "name": "cr.ai.cloud.ru/aicloud-jupyter/jupyter-server",
     "tag": "0.0.95",
@@ -90,13 +97,8 @@ def submit(
 
 def populate(srv: MockServer) -> dict[str, str]:
     """Submit the work described above, at the current virtual instant; returns names."""
-    names = {
-        "a_train": submit(srv, VISION, V100_8, 2, 1800, "DGX2-MT"),
-        "b_a100": submit(srv, NLP, A100_8, 1, 7200, "SR006"),
-        "b_small": submit(srv, NLP, V100_4, 1, 600, "DGX2-MT"),
-        "a_big": submit(srv, VISION, V100_8, 4, 3600, "DGX2-MT"),
-        "b_tiny": submit(srv, NLP, A100_1, 1, 900, "SR006"),
-    }
+    creds = {"vision": VISION, "nlp": NLP}
+    names = {name: submit(srv, creds[ws], *rest) for name, (ws, *rest) in WORK.items()}
     body = {
         "name": "notebook-vision",
         "image": IMAGE,

@@ -12,7 +12,7 @@ import pytest
 from simulator import overview
 from simulator.config import load_config
 from simulator.world import World
-from tests.support.console import A100_1, A100_8, CONFIG, V100_4, V100_8
+from tests.support.console import CONFIG, WORK
 
 START = 1_740_564_000.0
 VISION, NLP = "ws-vision", "ws-nlp"
@@ -44,13 +44,8 @@ def world() -> World:
 
 def populate(world: World) -> dict[str, str]:
     """The same work as the browser test's, submitted through the World."""
-    names = {
-        "a_train": job(world, VISION, V100_8, 2, 1800, "DGX2-MT"),
-        "b_a100": job(world, NLP, A100_8, 1, 7200, "SR006"),
-        "b_small": job(world, NLP, V100_4, 1, 600, "DGX2-MT"),
-        "a_big": job(world, VISION, V100_8, 4, 3600, "DGX2-MT"),
-        "b_tiny": job(world, NLP, A100_1, 1, 900, "SR006"),
-    }
+    spaces = {"vision": VISION, "nlp": NLP}
+    names = {name: job(world, spaces[ws], *rest) for name, (ws, *rest) in WORK.items()}
     book = world.create_notebook(
         name="nb",
         workspace=VISION,
