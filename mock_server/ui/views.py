@@ -25,7 +25,7 @@ REPORTS_SETTING = "reports_dir"
 LOG_TAIL = 500
 # the page loads nothing from elsewhere; a what-if report is one file with inline style and
 # data: images
-CONSOLE_CSP = "default-src 'self'; img-src 'self' data:; frame-src 'self'; object-src 'none'"
+CONSOLE_CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'"
 REPORT_CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 STATIC_FILES = frozenset({"console.css", "console.js"})
