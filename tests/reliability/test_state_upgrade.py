@@ -1,0 +1,66 @@
+"""A state file written by the previous release (schema 1, ``tests/fixtures/state-v1.db``, made
+by ``tests/fixtures/make_state_v1.py``) loads and rebuilds the world that release showed."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from mock_server import persistence
+from mock_server.app import create_app
+
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+WORKSPACES = ("11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222")
+
+
+def _headers(client: Any, ws: str) -> dict[str, str]:
+    token = client.post("/public/v2/service_auth", json={"client_id": "k", "client_secret": "s"})
+    return {
+        "authorization": token.get_json()["token"]["access_token"],
+        "x-workspace-id": ws,
+        "x-api-key": "key-" + ws[:4],
+    }
+
+
+def _get(client: Any, path: str, headers: dict[str, str] | None = None, **kw: Any) -> Any:
+    resp = client.get(path, headers=headers or {}, **kw)
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    return resp.get_json()
+
+
+def observe(app: Any) -> dict[str, Any]:
+    """The same view ``make_state_v1.py`` recorded: ids, statuses, bill, clock."""
+    c, api = app.test_client(), "/public/v2"
+    seen: dict[str, Any] = {"jobs": {}, "servers": {}, "builds": {}, "connectors": {}}
+    seen["transfers"] = {}
+    for ws in WORKSPACES:
+        h = _headers(c, ws)
+        for j in _get(c, f"{api}/jobs", h, query_string={"region": "DGX2-MT"})["jobs"]:
+            seen["jobs"][j["job_name"]] = [ws, j["status"]]
+        for n in _get(c, f"{api}/notebooks/v2/notebooks", h)["notebooks"]:
+            seen["servers"][n["uuid"]] = [ws, n["status"]]
+        for b in _get(c, f"{api}/build-image/jobs", h)["jobs"]:
+            got = _get(c, f"{api}/build-image/jobs/{b['name']}", h)
+            seen["builds"][b["name"]] = [ws, got["status"]]
+        for conn in _get(c, f"{api}/data_transfer/v3/connectors", h):
+            if not conn["system"]:
+                seen["connectors"][conn["connector_id"]] = [ws, conn["name"]]
+        for rule in _get(c, f"{api}/data_transfer/v4/transfer", h):
+            seen["transfers"][rule["transfer_id"]] = [ws, rule["name"]]
+    bill = _get(c, "/_mock/billing")
+    seen["bill"] = {"total": bill["total"], "lines": len(bill["lines"])}
+    clock = _get(c, "/_mock/clock")
+    seen["clock"] = {"now_epoch": clock["now_epoch"], "seed": clock["seed"]}
+    seen["commands"] = len(_get(c, "/_mock/state")["entries"])
+    return seen
+
+
+def test_the_previous_releases_state_file_loads(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    shutil.copyfile(FIXTURES / "state-v1.db", path)
+    app = create_app(state_file=path)
+    assert persistence.resume(app) == 12
+    expected = json.loads((FIXTURES / "state-v1.expected.json").read_text())
+    assert observe(app) == expected
