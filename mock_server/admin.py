@@ -12,10 +12,9 @@ from mock_server import persistence
 from mock_server.errors import json_response, validation_error
 from mock_server.params import json_body
 from mock_server.state import state
+from simulator.clock import LAST_EPOCH
 
 bp = Blueprint("admin", __name__)
-
-LAST_EPOCH = 253_402_300_799  # 9999-12-31T23:59:59Z: the last moment the API can show as a date
 
 
 def _number(body: dict[str, Any], name: str, *, required: bool) -> float | None:

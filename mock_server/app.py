@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -81,14 +82,17 @@ def create_app(
     tariff: str | None = None,
     settings: dict[str, Any] | None = None,
     state_file: str | Path | None = None,
+    given: Collection[str] = (),
 ) -> Flask:
     """Build the mock: a new World from the arguments unless one is given. With ``state_file``
-    the file, once it has recorded a world, says what the World is made of (see persistence)."""
+    the file, once it has recorded a world, says what the World is made of (see persistence);
+    a setting named in ``given`` (the flags set on the command line) that says otherwise is
+    refused (:class:`persistence.FlagConflict`)."""
     overrides = {"billing": {"tariff": tariff}} if tariff else None
     config = world.config if world else load_config(config_path, overrides)
     store = persistence.StateFile(state_file) if state_file is not None else None
     config, seed, start_epoch, clock, speed = persistence.world_arguments(
-        store, config, seed, start_epoch, clock, speed
+        store, config, seed, start_epoch, clock, speed, given
     )
     if world is None:
         world = World(config, seed=seed, start_epoch=start_epoch, clock=clock, speed=speed)

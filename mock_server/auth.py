@@ -102,6 +102,16 @@ class AuthRegistry:
             self._tokens[token] = Token(client_id, expires_at)
         return token, self.ttl
 
+    def issued(self, token: str) -> Token | None:
+        """What this registry knows of a token it issued (None: unknown)."""
+        with self._lock:
+            return self._tokens.get(token)
+
+    def restore(self, token: str, record: Token) -> None:
+        """Accept again a token issued before a restart (kept by the state file)."""
+        with self._lock:
+            self._tokens[token] = record
+
     def check_token(self, headers: Any) -> Token:
         """The caller's valid token (the only check ``workspaces/v3`` endpoints make)."""
         raw = headers.get("authorization")

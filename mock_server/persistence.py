@@ -1,18 +1,24 @@
-"""The state file: the commands a server accepted, kept so a restart rebuilds the same World.
+"""The state file's server side: the commands a server accepted, kept so a restart rebuilds the
+same World; a failed command rolled back; snapshots as JSON.
 
-``mlspace-sim serve --state FILE`` keeps in SQLite (WAL, ``synchronous=FULL``, locked by one
-server at a time) what the World is made of (seed, virtual start, resolved configuration, clock
-mode and speed), every accepted command (method, path, query, raw body, workspace, status, a
-digest of the response) with the virtual instant it took effect, the workspaces and tokens the
-server handed out, and the latest virtual time any response showed. A command's row is committed
-in its request, before the response leaves: what a client saw acknowledged survives a crash.
+``mlspace-sim serve --state FILE`` keeps in one SQLite file (:mod:`mock_server.state_file`:
+whole after every write, every command chained) what the World is made of (seed, virtual start,
+resolved configuration, clock mode and speed), every accepted command (method, path, query, raw
+body, workspace, status) with the virtual instant it took effect and what it did to the world
+(:func:`effect_of`), the workspaces and tokens the server handed out, and the latest virtual time
+any answer showed. A command's row is committed in its request, before the answer leaves: what a
+client saw acknowledged survives a crash, in the one file.
 
 At start the World is rebuilt by replaying the commands, each at its instant, straight to its
 view (no authentication: the recorded workspace is bound). Every id, timeline and log line is a
 function of the seed, the request and its instant, so the replay gives the same world; each
-replayed response must match the recorded digest, or the start fails rather than serve another
-world. Commands (POST/PUT/PATCH/DELETE) run one at a time with the clock held still, so the file's
-order is the order they took effect and each happened at one instant, even on the realtime clock.
+replayed command must do what it did the first time (same entities, statuses, bill), or the start
+fails naming the command, the version that wrote it and the difference. The bytes of its answer
+are not compared: a new response shape does not make old files unusable. Commands
+(POST/PUT/PATCH/DELETE) run one at a time with the clock held still, so the file's order is the
+order they took effect and each happened at one instant, even on the realtime clock. A command
+that fails after it may have changed the world (a crash, or more entities than before) is undone
+by rebuilding the world from the file, which never held it.
 
 Without a file the same journal lives in an in-memory database, so ``GET /_mock/state`` (export a
 snapshot) and ``POST /_mock/state`` (replace the world with one) work either way.
@@ -28,10 +34,9 @@ import logging
 import math
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import asdict, astuple, dataclass, fields, replace
-from pathlib import Path
+from collections.abc import Collection, Iterable, Iterator
+from dataclasses import asdict, replace
+from importlib import metadata
 from typing import Any
 from urllib.parse import quote
 
@@ -41,33 +46,33 @@ from mock_server.auth import Token, Workspace
 from mock_server.errors import json_response, validation_error
 from mock_server.journal import Entry
 from mock_server.state import ServerState
+from mock_server.state_file import (
+    FORMAT,
+    LEGACY_SCHEMA,
+    SCHEMA,
+    Command,
+    Identity,
+    Snapshot,
+    StateFile,
+    StateFileError,
+    legacy_version,
+)
 from mock_server.validation import Field, validate
-from simulator.clock import MODES, Clock
+from simulator.clock import MODES
 from simulator.config import SimConfig, load_config
+from simulator.world import World
 
-FORMAT = "mlspace-sim-state"
-SCHEMA = 1
-APPLICATION_ID = 0x4D4C5353  # "MLSS" in the SQLite header: our files, not any SQLite database
-LOCK_WAIT_S = 0.2  # one connection per file: waiting only means another server has it
 COMMAND_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+API_PREFIX = "/public/v2/"
+CLOCK_PREFIX = "/_mock/clock/"
 SERVICE_AUTH = "/public/v2/service_auth"
-JOURNALED_PREFIXES = ("/public/v2/", "/_mock/clock/")  # what app.record() journals
+JOURNALED_PREFIXES = (API_PREFIX, CLOCK_PREFIX)  # what app.record() journals
 EXTENSION = "mlspace_sim.persistence"
-TABLES = {
-    "meta": "key TEXT PRIMARY KEY, value TEXT NOT NULL",
-    "commands": "seq INTEGER PRIMARY KEY, at REAL NOT NULL, t REAL NOT NULL, "
-    "epoch REAL NOT NULL, method TEXT NOT NULL, path TEXT NOT NULL, query TEXT NOT NULL, "
-    "content_type TEXT NOT NULL, body BLOB NOT NULL, workspace TEXT NOT NULL, "
-    "author TEXT NOT NULL, status INTEGER NOT NULL, digest TEXT NOT NULL",
-    "workspaces": "id TEXT PRIMARY KEY, data TEXT NOT NULL",
-    "tokens": "token TEXT PRIMARY KEY, client_id TEXT NOT NULL, expires_at REAL NOT NULL",
-}
+try:
+    VERSION = f"mlspace-sim {metadata.version('mlspace-sim')} (state schema {SCHEMA})"
+except metadata.PackageNotFoundError:  # run from a source tree that was never installed
+    VERSION = f"mlspace-sim (state schema {SCHEMA})"
 log = logging.getLogger("mlspace_sim.persistence")
-
-
-class StateFileError(Exception):
-    """A state file that cannot be used: unreadable, foreign, newer, in use, or replaying to
-    another world."""
 
 
 class ReplayMismatch(Exception):
@@ -78,307 +83,10 @@ class ReplayMismatch(Exception):
         self.index = index
 
 
-# ---- what is kept -------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Identity:
-    """What the World is made of, besides the commands."""
-
-    config: dict[str, Any]  # the resolved raw configuration
-    seed: int
-    start_epoch: float
-    clock: str
-    speed: float
-
-
-@dataclass(frozen=True)
-class Command:
-    """One accepted command, enough to replay it and to check the replay."""
-
-    at: float  # the clock's target (seconds since start) while it ran
-    t: float
-    epoch: float
-    method: str
-    path: str
-    query: str
-    content_type: str
-    body: bytes
-    workspace: str
-    author: str
-    status: int
-    digest: str  # sha256 of the response body
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    identity: Identity
-    clock_s: float  # the virtual time to resume at
-    workspaces: list[Workspace]
-    commands: list[Command]
-
-
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
-
-
-# ---- the clock ----------------------------------------------------------------------------------
-class HeldClock(Clock):
-    """A clock that can stand still: while a command runs (``hold``), or at each replayed
-    command's recorded instant (``pin``). Moves made meanwhile (advance, catch-up) still count,
-    by the same float arithmetic in both cases, so a replay lands on the very same instants."""
-
-    def __init__(self, mode: str, speed: float, wall: Any) -> None:
-        super().__init__(mode, speed, wall)
-        self.held: float | None = None
-
-    @classmethod
-    def continuing(cls, clock: Clock, at: float | None = None) -> HeldClock:
-        """A held-capable clock of ``clock``'s mode and speed, at ``at`` (default: where
-        ``clock`` is now)."""
-        new = cls(clock.mode, clock.speed, clock._wall)
-        new.advance(clock.target() if at is None else at)
-        return new
-
-    def target(self) -> float:
-        return super().target() if self.held is None else self.held
-
-    def hold(self) -> float:
-        self.held = super().target() if self.held is None else self.held
-        return self.held
-
-    def pin(self, at: float) -> None:
-        self.held = at
-
-    def release(self) -> None:
-        self.held = None
-
-    def advance(self, seconds: float) -> None:
-        super().advance(seconds)
-        if self.held is not None:
-            self.held += seconds
-
-    def catch_up_to(self, t: float) -> None:
-        super().catch_up_to(t)
-        if self.held is not None:
-            self.held = max(self.held, t)
-
-
-# ---- the SQLite side ----------------------------------------------------------------------------
-class StateFile:
-    """One connection, one lock; every write is one transaction. ``None`` keeps it in memory."""
-
-    def __init__(self, path: str | Path | None) -> None:
-        self.durable = path is not None
-        self.path = str(path) if path is not None else ":memory:"
-        self._lock = threading.Lock()
-        try:
-            self._db = sqlite3.connect(
-                self.path, timeout=LOCK_WAIT_S, isolation_level=None, check_same_thread=False
-            )
-        except sqlite3.Error as exc:
-            raise StateFileError(f"{self.path}: cannot open ({exc})") from None
-        try:
-            if self.durable:  # the file lock, once taken, is kept until close
-                self._db.execute("PRAGMA locking_mode=EXCLUSIVE")
-            new = self._is_new()  # reads only: a file that is not ours is left untouched
-            if self.durable:
-                self._db.execute("PRAGMA journal_mode=WAL")
-                self._db.execute("PRAGMA synchronous=FULL")
-            with self._write():  # a write, so the lock is taken now, not at the first command
-                if new:
-                    for name, columns in TABLES.items():
-                        self._db.execute(f"CREATE TABLE {name} ({columns})")
-                    self._db.execute(f"PRAGMA application_id={APPLICATION_ID}")
-                    self._db.execute(f"PRAGMA user_version={SCHEMA}")
-                    self._put_meta(format=FORMAT, clock_s=0.0)
-                self._put_meta(schema=SCHEMA)
-        except StateFileError:
-            self._db.close()
-            raise
-        except sqlite3.OperationalError as exc:
-            self._db.close()
-            if "locked" in str(exc):
-                raise StateFileError(f"{self.path}: in use by another mlspace-sim server") from None
-            raise StateFileError(f"{self.path}: cannot use ({exc})") from None
-        except sqlite3.DatabaseError as exc:
-            self._db.close()
-            what = "not an mlspace-sim state file" if "not a database" in str(exc) else "damaged"
-            raise StateFileError(f"{self.path}: {what} (SQLite: {exc})") from None
-
-    # ---- plumbing ----
-    @contextmanager
-    def _write(self, *, synced: bool = True) -> Iterator[sqlite3.Connection]:
-        """A write transaction; ``synced=False`` skips the fsync (it survives a crash of this
-        process, not of the machine): for the clock checkpoint, written on every response."""
-        with self._lock:
-            if not synced and self.durable:
-                self._db.execute("PRAGMA synchronous=NORMAL")
-            try:
-                self._db.execute("BEGIN IMMEDIATE")
-                try:
-                    yield self._db
-                except BaseException:
-                    self._db.execute("ROLLBACK")
-                    raise
-                self._db.execute("COMMIT")
-            finally:
-                if not synced and self.durable:
-                    self._db.execute("PRAGMA synchronous=FULL")
-
-    def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        with self._lock:
-            return self._db.execute(sql, args).fetchall()
-
-    def _is_new(self) -> bool:
-        """True for an empty file; raises unless it is a sound state file of ours."""
-        db = self._db
-        app_id = db.execute("PRAGMA application_id").fetchone()[0]
-        version = db.execute("PRAGMA user_version").fetchone()[0]
-        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if app_id == 0 and not tables:
-            return True
-        if app_id != APPLICATION_ID:
-            raise StateFileError(
-                f"{self.path}: not an mlspace-sim state file (an SQLite database of another "
-                "application)"
-            )
-        if version > SCHEMA:
-            raise StateFileError(
-                f"{self.path}: written by a newer mlspace-sim (schema {version}; this one reads "
-                f"schema {SCHEMA})"
-            )
-        if version != SCHEMA or not set(TABLES) <= tables:
-            raise StateFileError(
-                f"{self.path}: damaged (schema {version}, tables {sorted(tables)})"
-            )
-        check = db.execute("PRAGMA quick_check").fetchone()[0]
-        if check != "ok":
-            raise StateFileError(f"{self.path}: damaged ({check})")
-        return False
-
-    def _put_meta(self, **values: Any) -> None:
-        self._db.executemany(
-            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-            [(k, json.dumps(v)) for k, v in values.items()],
-        )
-
-    def _meta(self) -> dict[str, Any]:
-        try:
-            return {k: json.loads(v) for k, v in self._read("SELECT key, value FROM meta")}
-        except ValueError as exc:
-            raise StateFileError(f"{self.path}: damaged meta ({exc})") from None
-
-    # ---- reading ----
-    def identity(self) -> Identity | None:
-        """What the World is made of, or None for a new file."""
-        meta = self._meta()
-        if "seed" not in meta:
-            return None
-        try:
-            identity = Identity(
-                config=meta["config"],
-                seed=meta["seed"],
-                start_epoch=float(meta["start_epoch"]),
-                clock=meta["clock"],
-                speed=float(meta["speed"]),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise StateFileError(f"{self.path}: damaged meta (missing or bad {exc})") from None
-        if not isinstance(identity.config, dict) or not isinstance(identity.seed, int):
-            raise StateFileError(f"{self.path}: damaged meta (config or seed)")
-        return identity
-
-    def load(self) -> Snapshot:
-        """Everything kept, to replay."""
-        identity = self.identity()
-        if identity is None:
-            raise StateFileError(f"{self.path}: no world recorded yet")
-        rows = self._read(
-            "SELECT at, t, epoch, method, path, query, content_type, body, workspace, author, "
-            "status, digest FROM commands ORDER BY seq"
-        )
-        try:
-            commands = [Command(*row[:7], bytes(row[7]), *row[8:]) for row in rows]
-            workspaces = [
-                Workspace(**json.loads(d)) for (d,) in self._read("SELECT data FROM workspaces")
-            ]
-            clock_s = float(self._meta()["clock_s"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise StateFileError(f"{self.path}: damaged records ({exc!r})") from None
-        return Snapshot(identity, clock_s, workspaces, commands)
-
-    def tokens(self) -> list[tuple[str, str, float]]:
-        return self._read("SELECT token, client_id, expires_at FROM tokens")
-
-    # ---- writing ----
-    def write_identity(self, identity: Identity) -> None:
-        with self._write():
-            self._put_meta(**asdict(identity))
-
-    def append(self, seq: int, cmd: Command, workspaces: list[Workspace], clock_s: float) -> None:
-        """One command, the workspaces it brought, the clock: together, synced."""
-        with self._write() as db:
-            self._put_workspaces(workspaces)
-            db.execute(
-                "INSERT INTO commands VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (seq, *(getattr(cmd, f.name) for f in fields(cmd))),  # flat: astuple copies deep
-            )
-            self._put_meta(clock_s=clock_s)
-
-    def clear(self, seed: int) -> None:
-        """A reset: no commands, the new seed, the clock at the start."""
-        with self._write() as db:
-            db.execute("DELETE FROM commands")
-            self._put_meta(seed=seed, clock_s=0.0)
-
-    def replace(self, snap: Snapshot) -> None:
-        """An imported world, in one transaction."""
-        with self._write() as db:
-            db.execute("DELETE FROM commands")
-            db.executemany(
-                "INSERT INTO commands VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(i, *astuple(c)) for i, c in enumerate(snap.commands, 1)],
-            )
-            self._put_workspaces(snap.workspaces)
-            self._put_meta(**asdict(snap.identity), clock_s=snap.clock_s)
-
-    def save_workspaces(self, workspaces: list[Workspace]) -> None:
-        with self._write():
-            self._put_workspaces(workspaces)
-
-    def _put_workspaces(self, workspaces: list[Workspace]) -> None:
-        self._db.executemany(
-            "INSERT OR REPLACE INTO workspaces (id, data) VALUES (?, ?)",
-            [(ws.id, json.dumps(asdict(ws))) for ws in workspaces],
-        )
-
-    def save_token(self, token: str, client_id: str, expires_at: float) -> None:
-        with self._write() as db:
-            db.execute(
-                "INSERT OR REPLACE INTO tokens VALUES (?, ?, ?)", (token, client_id, expires_at)
-            )
-
-    def drop_tokens_expired_by(self, epoch: float) -> None:
-        with self._write() as db:
-            db.execute("DELETE FROM tokens WHERE expires_at <= ?", (epoch,))
-
-    def checkpoint(self, clock_s: float) -> None:
-        """The latest virtual time a response showed (not fsynced: see ``_write``)."""
-        with self._write(synced=False):
-            self._put_meta(clock_s=clock_s)
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-
 # ---- snapshots as JSON --------------------------------------------------------------------------
 TOP_FIELDS = {
     "format": Field("string", required=True, enum=(FORMAT,)),
-    "schema": Field("integer", required=True, enum=(SCHEMA,)),
+    "schema": Field("integer", required=True, enum=(LEGACY_SCHEMA, SCHEMA)),
     "meta": Field("object", required=True),
     "workspaces": Field("array", required=True),
     "entries": Field("array", required=True),
@@ -419,6 +127,8 @@ ENTRY_FIELDS = {
     "author": Field("string", required=True),
     "status": Field("integer", required=True, ge=200, le=299),
     "digest": Field("string", required=True),
+    "effect": Field("object"),  # absent in schema 1 snapshots
+    "version": Field("string"),
 }
 
 
@@ -440,6 +150,8 @@ def snapshot_json(snap: Snapshot) -> dict[str, Any]:
 
 def _entry_json(seq: int, cmd: Command) -> dict[str, Any]:
     out = {"seq": seq, **asdict(cmd)}
+    if cmd.effect is None:
+        del out["effect"]
     try:
         out["body"] = cmd.body.decode("utf-8")
     except UnicodeDecodeError:
@@ -468,7 +180,8 @@ def parse_snapshot(data: Any) -> Snapshot:
         workspaces.append(Workspace(**ws))
     commands: list[Command] = []
     for i, entry in enumerate(data["entries"]):
-        commands.append(_parse_entry(entry, i, commands[-1].at if commands else 0.0))
+        previous = commands[-1].at if commands else 0.0
+        commands.append(_parse_entry(entry, i, previous, data["schema"]))
     identity = Identity(
         config=meta["config"],
         seed=meta["seed"],
@@ -479,7 +192,7 @@ def parse_snapshot(data: Any) -> Snapshot:
     return Snapshot(identity, float(meta["clock"]["elapsed_s"]), workspaces, commands)
 
 
-def _parse_entry(entry: Any, i: int, previous_at: float) -> Command:
+def _parse_entry(entry: Any, i: int, previous_at: float, schema: int) -> Command:
     loc = ["body", "entries", i]
     if not isinstance(entry, dict):
         raise validation_error(loc, "Input should be a valid dictionary", "dict_type")
@@ -511,9 +224,13 @@ def _parse_entry(entry: Any, i: int, previous_at: float) -> Command:
             raise validation_error(
                 [*loc, "body_base64"], "Input should be base64", "value_error"
             ) from None
-    fields = {k: v for k, v in entry.items() if k not in ("seq", "body", "body_base64")}
+    kept = {k: v for k, v in entry.items() if k not in ("seq", "body", "body_base64")}
     times = {name: float(entry[name]) for name in ("at", "t", "epoch")}
-    return Command(**{**fields, **times, "body": body})
+    made = {
+        "effect": entry.get("effect"),
+        "version": entry.get("version") or legacy_version(schema),
+    }
+    return Command(**{**kept, **times, **made, "body": body})
 
 
 def _finite(loc: list[Any], value: float) -> None:
@@ -522,6 +239,10 @@ def _finite(loc: list[Any], value: float) -> None:
 
 
 # ---- the server side ----------------------------------------------------------------------------
+class FlagConflict(StateFileError):
+    """A flag given at start that says otherwise than the state file's record."""
+
+
 def world_arguments(
     store: StateFile | None,
     config: SimConfig,
@@ -529,20 +250,74 @@ def world_arguments(
     start_epoch: float | None,
     clock: str,
     speed: float,
+    given: Collection[str] = (),
 ) -> tuple[SimConfig, int, float | None, str, float]:
-    """What to build the World from: the file's record once it has one, else the arguments."""
+    """What to build the World from: the file's record once it has one, else the arguments.
+    Raises :class:`FlagConflict` when a flag named in ``given`` (``--seed``, ``--config``, ...)
+    was set to something else than the file records."""
     found = store.identity() if store is not None else None
     if store is None or found is None:
         return config, seed, start_epoch, clock, speed
     try:
         saved = load_config(None, found.config)
     except (KeyError, TypeError, ValueError) as exc:
+        store.close()
         raise StateFileError(f"{store.path}: unusable configuration ({exc})") from None
+    asked = {
+        "--seed": (seed, found.seed),
+        "--start-time": (start_epoch, found.start_epoch),
+        "--clock": (clock, found.clock),
+        "--speed": (speed, found.speed),
+        "--tariff": (config.tariff, saved.tariff),
+        "--config": (_resolved(config.raw), _resolved(saved.raw)),
+    }
+    conflicts = [
+        f"{flag} {mine!r} (the file has {theirs!r})" if flag != "--config" else flag
+        for flag, (mine, theirs) in asked.items()
+        if flag in given and mine != theirs
+    ]
+    if conflicts:
+        store.close()
+        raise FlagConflict(
+            f"{store.path}: {', '.join(conflicts)} conflicts with the state file: once written, "
+            "it fixes the seed, start, configuration and clock; drop the flag or use a new file"
+        )
     return saved, found.seed, found.start_epoch, found.clock, found.speed
 
 
+def effect_of(world: World, path: str, ref: str) -> dict[str, Any]:
+    """What a command did, as the world shows it at its instant: how many jobs, servers and
+    bill lines exist, the entity it made or acted on and that entity's status, and after a clock
+    move the bill. Not the bytes of its answer: a new response shape changes none of it."""
+    effect: dict[str, Any] = {"census": world.census(), "ref": ref}
+    if ref:
+        found = world.get_job(ref) or world.get_notebook(ref)
+        if found is not None:
+            effect["status"] = found.status
+    if path.startswith(CLOCK_PREFIX):
+        effect["bill"] = world.billing_report()["total"]
+    return effect
+
+
+def _difference(recorded: dict[str, Any], now: dict[str, Any]) -> str | None:
+    """Why a replayed effect is not the recorded one (None: it is)."""
+    for key, then in recorded.items():
+        if now.get(key) == then:
+            continue
+        if key == "census":
+            return "; ".join(
+                f"{now.get(key, {}).get(kind)} {kind} where the first run left {count}"
+                for kind, count in then.items()
+                if now.get(key, {}).get(kind) != count
+            )
+        what = {"ref": "the entity it made or acted on", "status": "its status", "bill": "the bill"}
+        return f"{what.get(key, key)} is {now.get(key)!r} where the first run had {then!r}"
+    return None
+
+
 class Persistence:
-    """The journal's sink and the request hooks: serialized commands, durable answers."""
+    """The journal's sink and the request hooks: serialized commands, durable answers, failed
+    commands rolled back."""
 
     def __init__(self, app: Flask, st: ServerState, store: StateFile) -> None:
         self.app, self.st, self.store = app, st, store
@@ -550,8 +325,6 @@ class Persistence:
         self.resumed = False
         self.broken: str | None = None
         world = st.world
-        self._wall = world.clock._wall
-        world.clock = HeldClock.continuing(world.clock)
         self.identity = Identity(
             config=json.loads(json.dumps(world.config.raw, default=str)),  # YAML dates: text
             seed=world.seed,
@@ -574,7 +347,8 @@ class Persistence:
 
     # ---- start ----
     def resume(self) -> int:
-        """Rebuild the recorded world (once); returns how many commands were replayed."""
+        """Rebuild the recorded world (once); returns how many commands were replayed. A file
+        of the previous schema is upgraded once its replay has succeeded."""
         with self.commands:
             if self.resumed:
                 return 0
@@ -582,19 +356,22 @@ class Persistence:
                 snap = self.store.load()
                 self.store.drop_tokens_expired_by(snap.identity.start_epoch + snap.clock_s)
                 for token, client_id, expires_at in self.store.tokens():
-                    self.st.auth._tokens[token] = Token(client_id, expires_at)
+                    self.st.auth.restore(token, Token(client_id, expires_at))
                 if snap.commands:
-                    self._rebuild(snap)
+                    commands = self._rebuild(snap)
                 else:
+                    commands = []
                     self._join(snap)
+                if self.store.schema != SCHEMA:
+                    self.store.upgrade(commands)
+                    log.warning("%s: upgraded to state schema %d", self.store.path, SCHEMA)
             except sqlite3.Error as exc:
                 raise StateFileError(f"{self.store.path}: cannot read ({exc})") from None
             except ReplayMismatch as exc:
-                cmd = snap.commands[exc.index]
                 raise StateFileError(
-                    f"{self.store.path}: command #{exc.index + 1} ({cmd.method} {cmd.path}) "
-                    f"{exc}; the file was written by another version or configuration of "
-                    "mlspace-sim"
+                    f"{self.store.path}: command {snap.commands[exc.index].describe(exc.index + 1)}"
+                    f" cannot be replayed: {exc}; {VERSION} would build another world from it, "
+                    "so the file is refused (run the version that wrote it, or use a new file)"
                 ) from None
             self._saved_ws = {ws.id for ws in snap.workspaces}
             self._shown = snap.clock_s
@@ -606,34 +383,38 @@ class Persistence:
         runtime models or state of its own); workspaces and the clock catch up."""
         for ws in snap.workspaces:
             self.st.auth.workspaces.setdefault(ws.id, ws)
-        world = self.st.world
-        world.clock = HeldClock.continuing(world.clock, max(snap.clock_s, world.clock.target()))
+        self.st.world.clock.catch_up_to(snap.clock_s)
 
-    def _rebuild(self, snap: Snapshot) -> None:
-        """The world of ``snap``: a reset, then every command at its instant, then the clock."""
+    def _rebuild(self, snap: Snapshot) -> list[Command]:
+        """The world of ``snap``: a reset, then every command at its instant (its effect
+        checked), then the clock. Nobody sees the steps between. Returns the commands with the
+        effects their replay had."""
         st, world = self.st, self.st.world
         for ws in snap.workspaces:
             st.auth.workspaces.setdefault(ws.id, ws)
         sink, st.journal.sink = st.journal.sink, None
         at = snap.clock_s
-        try:
-            world.start_epoch = snap.identity.start_epoch
-            st.reset(snap.identity.seed)
-            pinned = world.clock = HeldClock(snap.identity.clock, snap.identity.speed, self._wall)
-            for i, cmd in enumerate(snap.commands):
-                pinned.pin(cmd.at)
-                self._replay(i, cmd)
-            at = max(pinned.target(), at)
-        finally:
-            st.journal.sink = sink
-            world.clock = HeldClock(self.identity.clock, self.identity.speed, self._wall)
-            world.clock.advance(at)
+        replayed = []
+        with st.lock, world.exclusive():
+            try:
+                st.reset(snap.identity.seed, start_epoch=snap.identity.start_epoch)
+                for i, cmd in enumerate(snap.commands):
+                    world.clock.pin(cmd.at)
+                    replayed.append(replace(cmd, effect=self._replay(i, cmd)))
+                at = max(world.clock.target(), at)
+            finally:
+                st.journal.sink = sink
+                world.clock.release()
+                world.clock.restart()
+                world.clock.advance(at)
+        return replayed
 
-    def _replay(self, i: int, cmd: Command) -> None:
+    def _replay(self, i: int, cmd: Command) -> dict[str, Any]:
+        """Run one recorded command again; its effect, checked against the recorded one."""
         app = self.app
         ws = self.st.auth.workspaces.get(cmd.workspace)
-        if ws is None and cmd.path.startswith("/public/v2/"):
-            raise ReplayMismatch(i, f"acts for an unknown workspace {cmd.workspace!r}")
+        if ws is None and cmd.path.startswith(API_PREFIX):
+            raise ReplayMismatch(i, f"it acts for an unknown workspace {cmd.workspace!r}")
         query = {"QUERY_STRING": cmd.query}  # byte for byte as the server saw it
         headers = {"Content-Type": cmd.content_type} if cmd.content_type else {}
         with (
@@ -653,13 +434,11 @@ class Persistence:
                 rv = app.handle_user_exception(exc)
             response = app.make_response(rv)
             data = response.get_data()
-        if response.status_code != cmd.status:
+        if not 200 <= response.status_code < 300:
             raise ReplayMismatch(
-                i, f"replays as HTTP {response.status_code}, recorded {cmd.status}"
+                i, f"it is refused now (HTTP {response.status_code}: {data[:200]!r})"
             )
-        if _digest(data) != cmd.digest:
-            raise ReplayMismatch(i, "replays with another response than recorded")
-        self.st.journal.record(
+        entry = self.st.journal.record(
             t=cmd.t,
             epoch=cmd.epoch,
             method=cmd.method,
@@ -671,6 +450,11 @@ class Persistence:
             body=cmd.body,
             response=data,
         )
+        effect = effect_of(self.st.world, cmd.path, entry.ref)
+        why = _difference(cmd.effect, effect) if cmd.effect is not None else None
+        if why:
+            raise ReplayMismatch(i, why)
+        return effect
 
     # ---- the journal's sink ----
     def append(self, entry: Entry, body: bytes, response: bytes) -> None:
@@ -689,7 +473,9 @@ class Persistence:
             workspace=entry.workspace,
             author=entry.author,
             status=entry.status,
-            digest=_digest(response),
+            digest=hashlib.sha256(response).hexdigest(),
+            effect=effect_of(world, entry.path, entry.ref),
+            version=VERSION,
         )
         new = self._new_workspaces()
         clock_s = world.clock.target()
@@ -723,12 +509,17 @@ class Persistence:
         request.get_data(cache=True)  # the raw body, kept: parsing a form would consume it
         self.commands.acquire()
         g.mlspace_command = True
-        g.command_at = self._clock().hold()
+        world = self.st.world
+        g.command_at = world.clock.hold()
+        g.census = world.census()
         return None
 
     def after(self, response: Any) -> Any:
-        """Tokens, new workspaces and the virtual time shown reach the file before the answer."""
+        """A failed command leaves no trace; tokens, new workspaces and the virtual time shown
+        reach the file before the answer's first byte (a streamed answer: before each chunk)."""
         try:
+            if g.get("mlspace_command") and not 200 <= response.status_code < 300:
+                self._undo_if_changed(response.status_code)
             if (
                 request.path == SERVICE_AUTH
                 and request.method == "POST"
@@ -739,27 +530,50 @@ class Persistence:
             if new:
                 self.store.save_workspaces(new)
                 self._saved_ws.update(ws.id for ws in new)
-            shown = self.st.world.clock.target()
-            if shown > self._shown and self.store.durable:
-                self.store.checkpoint(shown)
-                self._shown = shown
+            self._checkpoint()
         except sqlite3.Error as exc:
             self._fail(exc)
+        if response.is_streamed and self.store.durable:
+            response.response = self._covered(response.response)
         return response
+
+    def _undo_if_changed(self, status: int) -> None:
+        """Rebuild the world from the file, without the command that failed, when it may have
+        changed something: it crashed (5xx), or there are more jobs, servers or bill lines."""
+        if status < 500 and self.st.world.census() == g.census:
+            return
+        log.warning(
+            "%s %s failed with %d: rebuilding the world without it",
+            request.method,
+            request.path,
+            status,
+        )
+        snap = self.store.load()
+        self._rebuild(replace(snap, clock_s=self.st.world.clock.target()))
+        self.st.world.clock.hold()
+
+    def _covered(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        """A streamed body whose every chunk is covered by the clock checkpoint."""
+        try:
+            for chunk in chunks:
+                self._checkpoint()
+                yield chunk
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+
+    def _checkpoint(self) -> None:
+        """The virtual time now is on disk: after a crash no status shown goes backwards."""
+        shown = self.st.world.clock.target()
+        if shown > self._shown and self.store.durable:
+            self.store.checkpoint(shown)
+            self._shown = shown
 
     def teardown(self, _exc: BaseException | None) -> None:
         if g.pop("mlspace_command", False):
-            clock = self.st.world.clock
-            if isinstance(clock, HeldClock):
-                clock.release()
+            self.st.world.clock.release()
             self.commands.release()
-
-    def _clock(self) -> HeldClock:
-        """The world's clock, made held-capable again if a reset replaced it."""
-        world = self.st.world
-        if not isinstance(world.clock, HeldClock):
-            world.clock = HeldClock.continuing(world.clock)
-        return world.clock
 
     def _new_workspaces(self) -> list[Workspace]:
         known = self.st.auth.workspaces
@@ -769,7 +583,7 @@ class Persistence:
 
     def _save_token(self, response: Any) -> None:
         token = json.loads(response.get_data())["token"]["access_token"]
-        issued = self.st.auth._tokens.get(token)
+        issued = self.st.auth.issued(token)
         if issued is not None:
             self.store.save_token(token, issued.client_id, issued.expires_at)
 
@@ -808,11 +622,13 @@ class Persistence:
             )
         previous = replace(self.store.load(), clock_s=self.st.world.clock.target())
         try:
-            self._rebuild(snap)
+            commands = self._rebuild(snap)
         except ReplayMismatch as exc:
             self._rebuild(previous)
             raise validation_error(
-                ["body", "entries", exc.index], f"The command {exc}", "value_error"
+                ["body", "entries", exc.index],
+                f"The command cannot be replayed: {exc}",
+                "value_error",
             ) from None
         self.identity = replace(
             self.identity, seed=snap.identity.seed, start_epoch=snap.identity.start_epoch
@@ -820,6 +636,7 @@ class Persistence:
         kept = replace(
             snap,
             identity=self.identity,
+            commands=commands,
             workspaces=list(self.st.auth.workspaces.values()),
         )
         try:
@@ -845,7 +662,7 @@ class Persistence:
 
 def _resolved(raw: dict[str, Any]) -> str:
     """A recorded configuration as this version resolves it (defaults added since included)."""
-    return _canonical(load_config(None, raw).raw)
+    return json.dumps(load_config(None, raw).raw, sort_keys=True, default=str)
 
 
 def install(app: Flask, store: StateFile | None) -> Persistence:
@@ -869,9 +686,11 @@ def resume(app: Flask) -> int:
 
 
 __all__ = [
+    "FlagConflict",
     "Persistence",
     "StateFile",
     "StateFileError",
+    "effect_of",
     "install",
     "of",
     "parse_snapshot",

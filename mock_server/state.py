@@ -37,10 +37,10 @@ class ServerState:
                 store = self._areas[name] = factory()
             return store
 
-    def reset(self, seed: int | None = None) -> None:
+    def reset(self, seed: int | None = None, start_epoch: float | None = None) -> None:
         """A fresh world, empty area stores and journal; tokens and workspaces survive."""
         with self.lock:
-            self.world.reset(seed)
+            self.world.reset(seed, start_epoch)
             self._areas.clear()
             self.journal.clear()
 

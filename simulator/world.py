@@ -11,12 +11,13 @@ from __future__ import annotations
 import functools
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from typing import Any, ParamSpec, TypeVar
 
 from simulator import logs, overview
-from simulator.clock import Clock
+from simulator.clock import LAST_EPOCH, Clock
 from simulator.config import SimConfig, load_config
 from simulator.engine import Engine
 from simulator.faults import FaultSettings
@@ -57,7 +58,7 @@ class World:
         self.config = config or load_config()
         self.seed = seed
         self.start_epoch = float(int(time.time()) if start_epoch is None else start_epoch)
-        self.clock = Clock(clock, speed, wall)
+        self.clock = Clock(clock, speed, wall, limit=LAST_EPOCH - self.start_epoch)
         self._lock = threading.RLock()
         self.engine = Engine(self.config, seed=seed, start_epoch=self.start_epoch)
         self._models: dict[str, RuntimeModel] = {}
@@ -83,7 +84,7 @@ class World:
         return self._clock_info()
 
     def _clock_info(self) -> dict[str, Any]:
-        return {
+        info = {
             "mode": self.clock.mode,
             "speed": self.clock.speed,
             "start_epoch": self.start_epoch,
@@ -92,6 +93,12 @@ class World:
             "idle": self.engine.idle(),
             "seed": self.seed,
         }
+        if self.clock.stopped:
+            info["error"] = (
+                "the clock stopped at 9999-12-31T23:59:59Z, the last instant dates can show; "
+                "nothing due later will happen (reset to start over)"
+            )
+        return info
 
     def advance(self, seconds: float) -> float:
         """Move virtual time forward by ``seconds`` and run everything due; returns now (epoch)."""
@@ -113,17 +120,36 @@ class World:
             self.clock.catch_up_to(env.now)
             return self.engine.now_epoch()
 
-    def reset(self, seed: int | None = None) -> None:
-        """A fresh engine (same config, clock mode and speed), optionally with a new seed."""
+    def reset(self, seed: int | None = None, start_epoch: float | None = None) -> None:
+        """A fresh engine (same config, clock mode and speed), optionally with a new seed or
+        virtual start."""
         with self._lock:
             if seed is not None:
                 self.seed = seed
-            self.clock = Clock(self.clock.mode, self.clock.speed, self.clock._wall)
+            if start_epoch is not None:
+                self.start_epoch = float(start_epoch)
+            self.clock.restart(limit=LAST_EPOCH - self.start_epoch)
             self.engine = Engine(self.config, seed=self.seed, start_epoch=self.start_epoch)
             for name, model in self._models.items():
                 self.engine.register_runtime_model(name, model)
             if self._faults is not None:
                 self.engine.faults.apply(self._faults)
+
+    @contextmanager
+    def exclusive(self) -> Iterator[None]:
+        """Hold the world's lock across several calls: nobody else sees the steps between."""
+        with self._lock:
+            yield
+
+    @synced
+    def census(self) -> dict[str, int]:
+        """How many jobs, Jupyter Servers (TensorBoards included) and bill lines exist: cheap,
+        for checking that a replayed command did what it did the first time."""
+        return {
+            "jobs": len(self.engine.jobs),
+            "servers": len(self.engine.notebooks),
+            "bill_lines": len(self.engine.ledger.lines),
+        }
 
     def register_runtime_model(self, script_name: str, model: RuntimeModel) -> None:
         """Runtime/outcome model for scripts with this file name (kept across resets)."""

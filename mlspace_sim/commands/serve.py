@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 from datetime import datetime, timezone
 from typing import Any
@@ -27,7 +28,7 @@ def _epoch(text: str) -> float:
 def add_arguments(s: argparse.ArgumentParser) -> None:
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=8080, help="port to bind (default 8080; 0 = any)")
-    s.add_argument("--seed", type=int, default=0, help="world seed (default 0)")
+    s.add_argument("--seed", type=int, default=None, help="world seed (default 0)")
     s.add_argument(
         "--start-time",
         type=_epoch,
@@ -38,14 +39,14 @@ def add_arguments(s: argparse.ArgumentParser) -> None:
     s.add_argument(
         "--clock",
         choices=("realtime", "manual"),
-        default="realtime",
+        default=None,
         help="realtime: virtual time = wall time x speed; manual: moves only through "
         "/_mock/clock/advance (default realtime)",
     )
     s.add_argument(
         "--speed",
         type=float,
-        default=DEFAULT_SPEED,
+        default=None,
         help=f"virtual seconds per wall second in realtime mode (default "
         f"{DEFAULT_SPEED:g}: the documented examples finish within about a "
         "minute)",
@@ -69,7 +70,8 @@ def add_arguments(s: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="keep the world in this SQLite file: every accepted command is journaled before "
         "its answer, and a restart replays it to the same world; once written, the file fixes "
-        "seed, start, configuration and clock (default: in memory only)",
+        "seed, start, configuration and clock: --seed, --start-time, --config, --tariff, "
+        "--clock or --speed saying otherwise are refused (default: in memory only)",
     )
     s.add_argument(
         "--admin-token",
@@ -128,6 +130,14 @@ def run(args: argparse.Namespace) -> int:
     from mock_server.server import make_server
     from scenarios import register_all
 
+    flags = {
+        "--seed": args.seed,
+        "--start-time": args.start_time,
+        "--clock": args.clock,
+        "--speed": args.speed,
+        "--config": args.config,
+        "--tariff": args.tariff,
+    }
     admin: dict[str, Any] = {"admin": False} if args.no_admin else {}
     if args.admin_token:
         admin["admin_token"] = args.admin_token
@@ -136,17 +146,21 @@ def run(args: argparse.Namespace) -> int:
     try:
         app = create_app(
             config_path=args.config,
-            seed=args.seed,
+            seed=0 if args.seed is None else args.seed,
             start_epoch=args.start_time,
-            clock=args.clock,
-            speed=args.speed,
+            clock=args.clock or "realtime",
+            speed=DEFAULT_SPEED if args.speed is None else args.speed,
             tariff=args.tariff,
             settings=admin,
             state_file=args.state,
+            given={flag for flag, value in flags.items() if value is not None},
         )
         world = app.extensions["mlspace_sim"].world
         example_scripts = register_all(world)
         replayed = persistence.resume(app)  # after the runtime models: replayed jobs use them
+    except persistence.FlagConflict as exc:
+        print(f"mlspace-sim: {exc}", file=sys.stderr)
+        return 2
     except persistence.StateFileError as exc:
         raise SystemExit(f"mlspace-sim: {exc}") from None
     tls, cert = _tls(args)

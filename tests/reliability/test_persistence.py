@@ -232,7 +232,7 @@ def test_a_snapshot_round_trips_through_the_admin_api() -> None:
     snapshot = a.admin("GET", "state")
     assert (snapshot["format"], snapshot["schema"], snapshot["meta"]["seed"]) == (
         "mlspace-sim-state",
-        1,
+        2,
         5,
     )
     assert len(snapshot["entries"]) == 13
