@@ -548,8 +548,11 @@ class Persistence:
             request.path,
             status,
         )
-        snap = self.store.load()
-        self._rebuild(replace(snap, clock_s=self.st.world.clock.target()))
+        try:
+            snap = self.store.load()
+            self._rebuild(replace(snap, clock_s=self.st.world.clock.target()))
+        except (StateFileError, ReplayMismatch) as exc:
+            self._fail(exc)  # the world may hold the failed command: accept no more
         self.st.world.clock.hold()
 
     def _covered(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
