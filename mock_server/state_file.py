@@ -34,6 +34,7 @@ FORMAT = "mlspace-sim-state"
 SCHEMA = 2
 LEGACY_SCHEMA = 1
 APPLICATION_ID = 0x4D4C5353  # "MLSS" in the SQLite header: our files, not any SQLite database
+JOURNAL_MODE = "DELETE"  # a rollback journal: committed means in the main file
 LOCK_WAIT_S = 0.2  # one connection per file: waiting only means another server has it
 GENESIS = hashlib.sha256(FORMAT.encode()).hexdigest()  # what the first command chains to
 TABLES = {
@@ -156,7 +157,7 @@ class StateFile:
                 self._db.execute("PRAGMA locking_mode=EXCLUSIVE")
             new = self._inspect()  # reads only: a file that is not ours is left untouched
             if self.durable and self.schema == SCHEMA:
-                self._db.execute("PRAGMA journal_mode=DELETE")
+                self._db.execute(f"PRAGMA journal_mode={JOURNAL_MODE}")
                 self._db.execute("PRAGMA synchronous=FULL")
             with self._write():  # a write, so the lock is taken now, not at the first command
                 if new:
@@ -418,7 +419,7 @@ class StateFile:
                 self._put_token(*token)
             db.execute(f"PRAGMA user_version={SCHEMA}")
         with self._lock:
-            self._db.execute("PRAGMA journal_mode=DELETE")
+            self._db.execute(f"PRAGMA journal_mode={JOURNAL_MODE}")
             self._db.execute("PRAGMA synchronous=FULL")
         self._head, self.schema = head, SCHEMA
 

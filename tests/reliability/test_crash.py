@@ -14,6 +14,7 @@ import os
 import random
 import re
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -77,8 +78,9 @@ def start(tmp_path: Path) -> Iterator[Callable[[int], Server]]:
     """Start servers on one state file; any still running at the end is killed."""
     started: list[Server] = []
 
-    def run(seed: int) -> Server:
-        started.append(Server(tmp_path / "state.db", seed, tmp_path / "server.log"))
+    def run(seed: int, state: Path | None = None) -> Server:
+        state = state or tmp_path / "state.db"
+        started.append(Server(state, seed, tmp_path / "server.log"))
         return started[-1]
 
     yield run
@@ -251,7 +253,9 @@ def check(after: dict[str, Any], seen: Seen) -> None:
 
 
 @pytest.mark.parametrize("seed", SEEDS)
-def test_acknowledged_work_survives_sigkill(start: Callable[[int], Server], seed: int) -> None:
+def test_acknowledged_work_survives_sigkill(
+    start: Callable[..., Server], seed: int, tmp_path: Path
+) -> None:
     rng = random.Random(seed)
     server = start(seed)
     seen, stop = Seen(), threading.Event()
@@ -271,14 +275,17 @@ def test_acknowledged_work_survives_sigkill(start: Callable[[int], Server], seed
         t.join(TIMEOUT_S)
     assert seen.jobs and seen.servers, "the crash came before any work was acknowledged"
 
-    server = start(seed)
+    moved = tmp_path / "moved" / "state.db"
+    moved.parent.mkdir()
+    shutil.copyfile(tmp_path / "state.db", moved)  # the one file, nothing beside it
+    server = start(seed, moved)
     after = observe(server.url, seen)
     server.kill()  # with nothing in flight
     check(after, seen)
     if seed != SEEDS[0]:  # (each start costs a second or two)
         return
 
-    server = start(seed)  # a restart after a quiet crash changes nothing
+    server = start(seed, moved)  # a restart after a quiet crash changes nothing
     again = observe(server.url, seen)
     server.kill()
     assert again["entries"] == after["entries"]
