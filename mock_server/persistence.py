@@ -239,6 +239,13 @@ def _finite(loc: list[Any], value: float) -> None:
 
 
 # ---- the server side ----------------------------------------------------------------------------
+def is_command() -> bool:
+    """Whether the current request may change the world: such requests run one at a time on a
+    held clock, are journaled, and are undone when they fail. Decided by method (an operation's
+    own ``mutating`` flag can take its place: this is the one place that decides)."""
+    return request.method in COMMAND_METHODS
+
+
 class FlagConflict(StateFileError):
     """A flag given at start that says otherwise than the state file's record."""
 
@@ -500,7 +507,7 @@ class Persistence:
                 self.resume()
             except StateFileError as exc:
                 self._fail(exc)
-        if request.method not in COMMAND_METHODS:
+        if not is_command():
             return None
         if self.broken:
             return json_response(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -64,3 +66,11 @@ def test_the_previous_releases_state_file_loads(tmp_path: Path) -> None:
     assert persistence.resume(app) == 12
     expected = json.loads((FIXTURES / "state-v1.expected.json").read_text())
     assert observe(app) == expected
+    persistence.of(app).close()
+
+    with closing(sqlite3.connect(path)) as db:  # upgraded in place: chained, one file
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    again = create_app(state_file=path)  # and it replays as schema 2, effects checked
+    assert persistence.resume(again) == 12
+    assert observe(again) == expected
