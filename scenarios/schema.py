@@ -8,6 +8,8 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
+from simulator import script_templates
+
 RANGE = {
     "type": "array",
     "items": {"type": "number", "minimum": 0},
@@ -165,7 +167,24 @@ SCHEMA: dict[str, Any] = {
                         },
                     },
                     "phases": PHASES,
-                    "by_gpu_model": {"type": "object", "additionalProperties": PHASES},
+                    "log": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["template"],
+                        "properties": {
+                            "template": {"type": "string"},
+                            "params": {"type": "object"},
+                        },
+                    },
+                    "by_gpu_model": {
+                        "type": "object",
+                        "additionalProperties": {
+                            "type": "object",
+                            "additionalProperties": False,
+                            "required": ["phases"],
+                            "properties": {"phases": PHASES, "params": {"type": "object"}},
+                        },
+                    },
                     "jitter": {"type": "number", "minimum": 0, "maximum": 0.5},
                     "calibration": {"type": "string"},
                 },
@@ -282,10 +301,38 @@ def _cross_checks(data: dict[str, Any]) -> list[str]:
     for i, item in enumerate(data.get("contrast", [])):
         if item["subject"] not in saved:
             problems.append(f"contrast/{i}/subject: no step saves {item['subject']!r}")
+    problems += _log_checks(data)
     for name, part in (("log_span_s", "expect"), ("run_s", "expect"), ("bill", "expect")):
         for subject, want in data["expect"]["subjects"].items():
             if name in want and want[name][0] > want[name][1]:
                 problems.append(f"{part}/subjects/{subject}/{name}: low end above high end")
+    return problems
+
+
+def _log_checks(data: dict[str, Any]) -> list[str]:
+    """A model's log template exists and its phases are the model's, in any GPU variant."""
+    problems: list[str] = []
+    for i, model in enumerate(data.get("runtime_models", [])):
+        if "log" not in model:
+            continue
+        name = model["log"]["template"]
+        if name not in script_templates.names():
+            problems.append(
+                f"runtime_models/{i}/log/template: no template {name!r}; known: "
+                + ", ".join(script_templates.names())
+            )
+            continue
+        want = script_templates.phase_names(name)
+        variants = {"phases": model["phases"]} | {
+            f"by_gpu_model/{gpu}/phases": v["phases"]
+            for gpu, v in model.get("by_gpu_model", {}).items()
+        }
+        for where, phases in variants.items():
+            if sorted(phases) != sorted(want):
+                problems.append(
+                    f"runtime_models/{i}/{where}: template {name} has the phases "
+                    f"{', '.join(want)}, not {', '.join(phases)}"
+                )
     return problems
 
 

@@ -10,11 +10,11 @@ job that a fault ended says so last.
 from __future__ import annotations
 
 import math
-import posixpath
 import random
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
+from simulator import script_logs
 from simulator.jobs import NODE_FAILURE, TERMINATED
 from simulator.randomness import stream
 from simulator.runtime import BAD_SCRIPT
@@ -24,12 +24,6 @@ if TYPE_CHECKING:
 
 Line = tuple[float, str]
 
-DEVICE_NAMES = {
-    "V100": "Tesla V100-SXM3-32GB",
-    "A100-40GB": "A100-PCIE-40GB",
-    "A100-80GB": "NVIDIA A100-SXM4-80GB",
-    "H100": "NVIDIA H100 80GB HBM3",
-}
 UNTAGGED_TYPES = frozenset({"horovod", "cce", "pytorch_elastic"})
 
 
@@ -160,70 +154,21 @@ def _elastic_banner(job: Job, t0: float, running_at: float) -> list[Line]:
 
 def _script_output(job: Job, running_at: float, rng: random.Random) -> list[Line]:
     plan = job.plan
-    tag = "" if job.spec.type in UNTAGGED_TYPES else "[1,0]<stdout>:"
-    err = "[1,0]<stderr>:" if tag else ""
+    tagged = job.spec.type not in UNTAGGED_TYPES
+
+    def tag(rank: int, err: bool) -> str:
+        return f"[1,{rank}]<{'stderr' if err else 'stdout'}>:" if tagged else ""
+
     end = running_at + plan.runtime_s
-    t = running_at + min(1.2, plan.runtime_s / 4)
-    script = job.spec.script
     if plan.reason == BAD_SCRIPT:
+        t = running_at + min(1.2, plan.runtime_s / 4)
         return [
-            (t, f"{err}python: can't open file '{script}': [Errno 2] No such file or directory"),
+            (t, f"{tag(0, True)}python: can't open file '{job.spec.script}': [Errno 2] No such "
+                "file or directory"),
             *_mpirun_failure(end, job),
-        ]
-    if plan.output:
-        lines = [
-            (running_at + at, f"{tag}{text}") for at, text in plan.output if at <= plan.runtime_s
-        ]
-        return lines if plan.success else lines + _traceback(job, end, err)
-    lines: list[Line] = [(t, f"{tag}Working dir: {posixpath.dirname(script) or '/home/jovyan'}")]
-    if not job.cpu_only:
-        device = DEVICE_NAMES.get(job.itype.gpu_model or "", job.itype.gpu_model or "GPU")
-        lines.append(
-            (t + 0.3, f"{tag}Using {job.gpu_count} x {device}, world size {job.gpu_count}")
-        )
-    span = max(0.0, end - t - 1.0)
-    n_epochs = max(1, min(100, int(span // 5))) if span >= 1 else 0
-    loss0, decay = rng.uniform(1.5, 2.5), rng.uniform(0.04, 0.12)
-    if n_epochs:
-        step = span / n_epochs
-        for i in range(1, n_epochs + 1):
-            loss = loss0 * math.exp(-decay * i) + rng.uniform(0, 0.02)
-            acc = min(0.9999, 1 - loss / (loss0 + 0.5) + rng.uniform(-0.005, 0.005))
-            lines.append(
-                (
-                    t + 0.5 + i * step - 0.01,
-                    f"{tag}Epoch {i}/{n_epochs} - loss: {loss:.4f} - accuracy: {acc:.4f} "
-                    f"- {step:.1f}s",
-                )
-            )
-    if plan.success:
-        lines.append(
-            (
-                end - 0.05,
-                f"{tag}Training finished, saving model to /home/jovyan/checkpoints/{job.name}",
-            )
-        )
-        return lines
-    return lines + _traceback(job, end, err)
-
-
-def _traceback(job: Job, end: float, err: str) -> list[Line]:
-    """How a failed script's log ends: a Python traceback, then the launcher's verdict."""
-    script = job.spec.script
-    oom = (
-        "torch.cuda.OutOfMemoryError: CUDA out of memory. Tried to allocate 2.00 GiB"
-        if not job.cpu_only
-        else "MemoryError: Unable to allocate 3.81 GiB for an array"
-    )
-    return [
-        (end - 0.04, f"{err}Traceback (most recent call last):"),
-        (end - 0.04, f'{err}  File "{script}", line 87, in <module>'),
-        (end - 0.04, f"{err}    train(model, loader, optimizer)"),
-        (end - 0.04, f'{err}  File "{script}", line 52, in train'),
-        (end - 0.04, f"{err}    loss.backward()"),
-        (end - 0.03, f"{err}{oom}"),
-        *_mpirun_failure(end, job),
-    ]
+        ]  # fmt: skip
+    lines = script_logs.render(job, running_at, plan.runtime_s, plan.success, plan.log, rng, tag)
+    return lines if plan.success else lines + _mpirun_failure(end, job)
 
 
 def _mpirun_failure(end: float, job: Job) -> list[Line]:

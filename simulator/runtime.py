@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from simulator.errors import Rejected
@@ -26,15 +26,26 @@ COMMAND_TYPES = frozenset({"binary", "binary_exp"})  # the script is a command l
 BAD_SCRIPT = "bad_script"
 
 
+class ScriptLog(NamedTuple):
+    """What the script prints, as parameters, not lines: a template of ``data/script_logs.yaml``,
+    its parameter overrides and the nominal seconds of its phases (shared by every job of one
+    model; the log renders from them when read, scaled to the job's run time)."""
+
+    template: str
+    params: Mapping[str, Any]
+    phases: tuple[tuple[str, float], ...]
+
+
 class RunPlan(NamedTuple):
     """The script's fate: seconds of run time after Running, success or not, and why (a tuple:
-    built once per job on the hot path)."""
+    built once per job on the hot path). ``log`` None: the template follows from the job's type
+    and image."""
 
     runtime_s: float
     success: bool = True
     reason: str = ""
     source: str = "default"
-    output: tuple[tuple[float, str], ...] = ()  # the script's own lines: (s after Running, text)
+    log: ScriptLog | None = None
 
 
 RuntimeModel = Callable[[Job, random.Random], RunPlan]

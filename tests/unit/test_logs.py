@@ -9,6 +9,11 @@ import pytest
 from simulator.logs import format_ts
 from tests.unit.builders import PULL_2S, START, job, split, world
 
+IMAGES = "cr.ai.cloud.ru/aicloud-base-images"
+TF2 = f"{IMAGES}/horovod-cuda11.0-tf2.4.0-pt1.7.1-a100"
+TF1 = f"{IMAGES}/horovod-cuda10.0-tf1.15.0-pt1.3.0"
+TORCH = f"{IMAGES}/cuda12.1-torch2-py39:0.0.36"
+
 
 def finished(spec, overrides=None):
     w = world({**PULL_2S, **(overrides or {})}, seed=2)
@@ -52,23 +57,25 @@ def test_the_banner_delay_is_a_config_timing():
     assert j.running_at - lines[0][0] == pytest.approx(0.5 + 15.02, abs=1e-6)
 
 
-def test_non_horovod_output_is_tagged_and_has_epochs():
-    w, j = finished(job(runtime_s=60, type="binary"))
+def test_non_horovod_output_is_tagged_per_rank_and_stream():
+    w, j = finished(job("v100.1gpu", n_workers=2, runtime_s=60, type="pytorch"))
     texts = w.job_logs(j)
     after_ready = texts[next(i for i, t in enumerate(texts) if "READY" in t) + 1 :]
     assert after_ready
-    assert all(t.startswith("[1,0]<stdout>:") for t in after_ready)
-    assert any(re.search(r"Epoch 1/\d+", t) for t in after_ready)
+    assert all(re.match(r"\[1,[01]\]<std(out|err)>:", t) for t in after_ready)
+    assert "[1,0]<stdout>:local rank = 0, rank = 0" in after_ready
+    assert "[1,1]<stdout>:local rank = 0, rank = 1" in after_ready
+    assert "[1,0]<stdout>:Epoch 0" in after_ready
 
 
 def test_horovod_output_is_untagged_and_lists_hosts():
-    w, j = finished(job("v100.2gpu", n_workers=2, runtime_s=60, type="horovod"))
+    w, j = finished(job("v100.2gpu", n_workers=2, runtime_s=60, type="horovod", base_image=TF2))
     texts = w.job_logs(j)
     assert texts[0] == f"Job {j.name} is starting..."
     assert f"{j.name}-mpimaster-0.{j.name}:2," in texts
     assert f"{j.name}-mpiworker-0.{j.name}:2," in texts
     assert not any("<stdout>" in t for t in texts)
-    assert any(t.startswith("Epoch 1/") for t in texts)
+    assert "Epoch 1/100" in texts
 
 
 def test_cpu_job_banner_has_no_type():
@@ -76,13 +83,28 @@ def test_cpu_job_banner_has_no_type():
     assert w.job_logs(j)[0] == f"Job {j.name} is starting..."
 
 
-def test_a_failed_job_ends_with_a_traceback():
-    w, j = finished(job(runtime_s=60, outcome="failure"))
+@pytest.mark.parametrize(
+    ("params", "error"),
+    [
+        ({}, "[1,0]<stderr>:torch.cuda.OutOfMemoryError: CUDA out of memory."),
+        ({"type": "horovod", "base_image": TF2}, "tensorflow.python.framework.errors_impl"),
+        ({"base_image": "cr.ai.cloud.ru/x/xgboost:1"}, "xgboost.core.XGBoostError"),
+        ({"base_image": "cr.ai.cloud.ru/x/transformers:1"}, "transformers/trainer.py"),
+    ],
+)
+def test_a_failed_job_ends_with_its_frameworks_traceback(params, error):
+    w, j = finished(job(runtime_s=60, outcome="failure", **params))
     texts = w.job_logs(j)
     assert j.status == "Failed"
-    assert "[1,0]<stderr>:Traceback (most recent call last):" in texts
-    assert texts.index("[1,0]<stderr>:Traceback (most recent call last):") > texts.index(
-        "🚀 All workers are READY 🚀"
+    traceback = next(
+        i for i, t in enumerate(texts) if t.endswith("Traceback (most recent call last):")
+    )
+    assert traceback > texts.index("🚀 All workers are READY 🚀")
+    last_error = max(i for i, t in enumerate(texts) if error in t)
+    assert (
+        traceback
+        < last_error
+        < texts.index("Primary job  terminated normally, but 1 process returned")
     )
 
 
@@ -121,7 +143,7 @@ def test_a_killed_job_log_stops_at_the_kill():
     w.advance(1000)
     assert w.job_logs(j, timestamps=True) == at_kill
     assert split(at_kill[-1])[0] <= j.completed_at + 1e-6
-    assert not any("Training finished" in ln for ln in at_kill)
+    assert not any("Test set:" in ln for ln in at_kill[-3:])
 
 
 @pytest.mark.parametrize("outcome", ["success", "failure"])
@@ -153,3 +175,76 @@ def test_logs_render_the_same_bytes_every_time():
     w, j = finished(job(runtime_s=300, type="pytorch_elastic"))
     assert w.job_logs(j, timestamps=True) == w.job_logs(j, timestamps=True)
     assert any(t.endswith("group_world_size=1") for t in w.job_logs(j))
+
+
+# ---- the script's own output, per framework (jobs with no run-time model of their own) ---------
+@pytest.mark.parametrize(
+    ("job_type", "image", "markers"),
+    [
+        (
+            "pytorch2",
+            TORCH,
+            ["Start train with num epoch = ", "[1,0]<stdout>:Epoch 0", "train loss = "],
+        ),
+        ("pytorch", TF1, ["[1,0]<stdout>:local rank = 0, rank = 0", "Test set: Average loss: "]),
+        ("horovod", TF2, ["Epoch 1/100", "Epoch 00001: saving model to ", "[0.0"]),
+        ("horovod", TF1, ["INFO:tensorflow:loss = ", "'global_step': "]),
+        ("horovod", f"{IMAGES}/horovod-torch1.7:1", ["process local rank = 0, global rank =  0"]),
+        ("pytorch_elastic", TORCH, ["Start train with num epoch = ", "worker group successfully"]),
+        ("pytorch2", "cr.ai.cloud.ru/ws/xgboost-cpu:1", ["[1,0]<stdout>:RMSE: 0.4"]),
+        ("pytorch2", "cr.ai.cloud.ru/ws/transformers-4.40:1", ["'learning_rate': ", "'epoch': "]),
+        (
+            "pytorch2",
+            "cr.ai.cloud.ru/ws/job-lightning:0.1",
+            ["`Trainer.fit` stopped: `max_epochs="],
+        ),
+        ("binary", "cr.ai.cloud.ru/img:1", ["[1,0]<stdout>:Epoch 1/", "Training finished"]),
+    ],
+)
+def test_a_job_without_a_model_logs_in_the_format_its_type_and_image_name(job_type, image, markers):
+    w, j = finished(job(runtime_s=120, type=job_type, base_image=image))
+    text = "\n".join(w.job_logs(j))
+    for marker in markers:
+        assert marker in text
+
+
+def floats_after(prefix, texts):
+    return [
+        float(re.search(r"[-\d.e]+", t.split(prefix, 1)[1]).group()) for t in texts if prefix in t
+    ]
+
+
+def test_loss_falls_and_accuracy_rises_as_training_goes_on():
+    w, j = finished(job(runtime_s=600, type="horovod", base_image=TF2))
+    texts = w.job_logs(j)
+    losses, accuracies = floats_after("- loss: ", texts), floats_after("- accuracy: ", texts)
+    assert len(losses) > 10
+    assert losses[0] > 5 * losses[-2] and accuracies[0] < accuracies[-2]
+    w, j = finished(job(runtime_s=600))
+    texts = w.job_logs(j)
+    train = floats_after("train loss = ", texts)
+    tests = floats_after("Accuracy: ", texts)
+    assert sum(train[:12]) / 12 > 3 * sum(train[-12:]) / 12
+    assert tests[0] < tests[-1]
+
+
+def test_values_are_seeded_per_world():
+    def values(seed):
+        w = world(PULL_2S, seed=seed)
+        j = w.submit_job(job(runtime_s=300), workspace="ws")
+        w.run_until_idle()
+        return floats_after("train loss = ", w.job_logs(j))
+
+    assert values(3) == values(3)
+    assert values(3) != values(4)
+
+
+@pytest.mark.parametrize(
+    ("job_type", "image"),
+    [("pytorch2", TORCH), ("horovod", TF2), ("horovod", TF1), ("pytorch_elastic", TORCH),
+     ("pytorch2", "x/transformers:1"), ("pytorch2", "x/lightning:1"), ("binary", "img")],
+)  # fmt: skip
+def test_a_ten_year_job_still_renders_a_bounded_log(job_type, image):
+    w, j = finished(job("v100.16gpu", n_workers=8, runtime_s=10 * 365 * 86400, type=job_type,
+                        base_image=image))  # fmt: skip
+    assert 20 < len(w.job_logs(j)) < 3000
