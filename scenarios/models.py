@@ -41,14 +41,20 @@ def script_log(model: dict[str, Any], gpu_model: str | None) -> ScriptLog | None
     return ScriptLog(model["log"]["template"], v["params"], tuple(v["phases"].items()))
 
 
-def matches(model: dict[str, Any], job: Job) -> bool:
+def matches(model: dict[str, Any], base_image: str, job_type: str, region: str) -> bool:
+    """Whether ``model``'s ``when`` fits a job of this image, type and region."""
     when = model.get("when", {})
-    spec = job.spec
     return (
-        when.get("base_image_contains", "") in spec.base_image
-        and when.get("type", spec.type) == spec.type
-        and when.get("region", spec.region) == spec.region
+        when.get("base_image_contains", "") in base_image
+        and when.get("type", job_type) == job_type
+        and when.get("region", region) == region
     )
+
+
+def choose(models: list[dict[str, Any]], base_image: str, job_type: str, region: str) -> int:
+    """Index of the model that decides for such a job: the first that matches, else the first."""
+    found = (k for k, m in enumerate(models) if matches(m, base_image, job_type, region))
+    return next(found, 0)
 
 
 def dispatcher(name: str, models: list[dict[str, Any]]) -> RuntimeModel:
@@ -57,7 +63,8 @@ def dispatcher(name: str, models: list[dict[str, Any]]) -> RuntimeModel:
     built: dict[tuple[int, str | None], tuple[float, ScriptLog | None]] = {}
 
     def model_fn(job: Job, rng: random.Random) -> RunPlan:
-        i = next((k for k, m in enumerate(models) if matches(m, job)), 0)
+        spec = job.spec
+        i = choose(models, spec.base_image, spec.type, spec.region)
         key = (i, job.itype.gpu_model)
         if key not in built:
             built[key] = (runtime_s(models[i], key[1]), script_log(models[i], key[1]))

@@ -112,7 +112,7 @@ def _curve(
 
     def value(p: float) -> float:
         left = 1 - p if shape == "linear" else (math.exp(-rate * p) - floor) / (1 - floor)
-        jitter = rng.uniform(-noise, noise) if noise else 0.0
+        jitter = rng.uniform(-noise, noise) * min(1.0, p * 20) if noise else 0.0
         return stop + (start - stop) * left + jitter
 
     return value

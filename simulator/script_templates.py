@@ -48,7 +48,7 @@ def _merged(name: str, raw: dict[str, Any]) -> dict[str, Any]:
         base[key] = {**base.get(key, {}), **own.get(key, {})}
     by_name = {p["name"]: p for p in own.get("phases", [])}
     base["phases"] = [by_name.get(p["name"], p) for p in base["phases"]]
-    for key in ("framework", "traceback"):
+    for key in ("framework", "traceback", "progress"):
         if key in own:
             base[key] = own[key]
     return base
