@@ -149,3 +149,26 @@ def test_shared_script_names_dispatch_on_the_job() -> None:
     ddp = models.dispatcher("train_distributed_example.py", grouped["train_distributed_example.py"])
     assert ddp(_job("py3.10-torch2.2.2", "pytorch2", "A100-40GB"), rng).runtime_s > 800
     assert ddp(_job("horovod-tf15", "pytorch", "A100-80GB"), rng).runtime_s < 12
+    assert tf2_40.log.template == "keras" and tf2_40.log.params["stop_epoch"] == 62
+    assert tf2_80.log.params["stop_epoch"] == 89, "the 2021 run early-stopped later"
+    again = tf(_job("…/horovod-cuda11.0-tf2.4.0-pt1.7.1-a100", "horovod", "A100-40GB"), rng)
+    assert again.log is tf2_40.log, "jobs of one model share its log description, no lines"
+
+
+def test_a_model_log_must_name_a_template_with_the_models_phases() -> None:
+    model = MINIMAL["runtime_models"][0]
+    unknown = {**model, "log": {"template": "caffe"}}
+    assert problems({**MINIMAL, "runtime_models": [unknown]})[0].startswith(
+        "runtime_models/0/log/template: no template 'caffe'; known: generic, hf_trainer,"
+    )
+    wrong = {**model, "log": {"template": "xgboost"}}
+    assert problems({**MINIMAL, "runtime_models": [wrong]}) == [
+        "runtime_models/0/phases: template xgboost has the phases load_data, train_and_rmse, "
+        "not work"
+    ]
+    phases = {"load_data": 1, "train_and_rmse": 8}
+    right = {
+        **MINIMAL,
+        "runtime_models": [{**model, "log": {"template": "xgboost"}, "phases": phases}],
+    }
+    assert check(right, "x.yaml") is right
