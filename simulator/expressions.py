@@ -62,6 +62,13 @@ def compile_expr(text: str) -> CodeType:
     return compile(tree, "<expression>", "eval")
 
 
+def names_in(text: str) -> set[str]:
+    """The names ``text`` reads (for dependency tracking)."""
+    compile_expr(text)
+    tree = ast.parse(text, mode="eval")
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)} - set(FUNCTIONS)
+
+
 def evaluate(text: str | int | float, names: Mapping[str, Any]) -> Any:
     """The value of ``text`` (a number is itself) with ``names`` bound."""
     if isinstance(text, (int, float)):

@@ -190,14 +190,17 @@ def _emit(
     curves: dict[str, Callable[[float], float]], tag: Tag,
     loop_t0: float, loop_s: float, slot: float = 0.0,
 ) -> Iterator[Line]:  # fmt: skip
-    """One template line: repeated, per rank, or not at all, formatted with fresh values."""
+    """One template line: repeated, per rank, or not at all, formatted with fresh values.
+    ``names`` is the phase's context, updated in place (a copy per line would dominate)."""
 
     def context(at: float, j: int) -> dict[str, Any]:
         p = min(1.0, max(0.0, (at - loop_t0) / loop_s)) if loop_s > 0 else 1.0
-        ctx = {**names, "j": j, "p": p, **{k: c(p) for k, c in curves.items()}}
-        for field, expr in tpl["fields"].items():
-            ctx[field] = evaluate(expr, ctx)
-        return ctx
+        names["j"], names["p"] = j, p
+        for name in ln["_values"]:
+            names[name] = curves[name](p)
+        for field, expr in ln["_fields"]:
+            names[field] = evaluate(expr, names)
+        return names
 
     if "repeat" in ln:
         k = min(MAX_REPEAT, max(0, int(evaluate(ln["repeat"], context(t, 0)))))
@@ -205,18 +208,19 @@ def _emit(
         times = [t + (lo + (hi - lo) * j / k) * slot for j in range(1, k + 1)]
     else:
         times = [t]
-    ranks = range(names["shown_ranks"]) if ln.get("ranks") == "all" else range(1)
+    text, err = ln["text"], bool(ln.get("err"))
+    ranks = names["shown_ranks"] if ln.get("ranks") == "all" else 1
     for j, at in enumerate(times, 1):
         ctx = context(at, j)
-        if not _shown(ln, ctx):
+        if "if" in ln and not evaluate(ln["if"], ctx):
             continue
-        text = ln["text"]
-        if "{msk" in text or "{utc" in text:
+        if ln["_clock"]:
             ctx.update(_clock(at))
-        for r in ranks:
-            if r:
-                ctx["rank"], ctx["local_rank"] = r, r % names["per_worker"]
-            yield at, tag(r, bool(ln.get("err"))) + text.format_map(ctx)
+        yield at, tag(0, err) + text.format_map(ctx)
+        for r in range(1, ranks):
+            ctx["rank"], ctx["local_rank"] = r, r % names["per_worker"]
+            yield at, tag(r, err) + text.format_map(ctx)
+        ctx["rank"] = ctx["local_rank"] = 0
 
 
 def _clock(at: float) -> dict[str, Any]:

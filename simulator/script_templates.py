@@ -8,11 +8,12 @@ import copy
 import re
 from functools import cache, lru_cache
 from importlib import resources
+from string import Formatter
 from typing import Any
 
 import yaml
 
-from simulator.expressions import compile_expr
+from simulator.expressions import compile_expr, names_in
 
 DATA = "data/script_logs.yaml"
 
@@ -72,12 +73,28 @@ def _checked(name: str, tpl: dict[str, Any]) -> dict[str, Any]:
     lines = [ln for p in tpl["phases"] for ln in p["lines"]]
     lines += [ln for b in tpl["blocks"].values() for ln in b] + tpl["traceback"]
     for ln in lines:
-        for key in ("if", "repeat"):
-            if key in ln:
-                compile_expr(str(ln[key]))
-    for expr in tpl["fields"].values():
-        compile_expr(str(expr))
+        _needs(ln, tpl)
     return tpl
+
+
+def _needs(line: dict[str, Any], tpl: dict[str, Any]) -> None:
+    """Record which curves and fields ``line`` uses (directly or through other fields), so a
+    read computes only those: ``_values`` and ``_fields`` (in the template's field order)."""
+    used = {root for _, name, _, _ in Formatter().parse(line["text"]) if name for root in [
+        re.split(r"[.\[]", name)[0]]}  # fmt: skip
+    for key in ("if", "repeat"):
+        if key in line:
+            used |= names_in(str(line[key]))
+    fields = tpl["fields"]
+    pending = [n for n in used if n in fields]
+    while pending:
+        name = pending.pop()
+        more = names_in(str(fields[name])) - used
+        used |= more
+        pending += [n for n in more if n in fields]
+    line["_clock"] = bool(used & {"msk", "msk_ms", "utc"})
+    line["_values"] = tuple(n for n in tpl["values"] if n in used)
+    line["_fields"] = tuple((n, e) for n, e in fields.items() if n in used)
 
 
 def _flat(items: list[Any]) -> list[Any]:
