@@ -46,6 +46,22 @@ PHASES = {
     "minProperties": 1,
     "additionalProperties": {"type": "number", "minimum": 0},
 }
+LOG_PARAMS = {  # numbers the template prints or counts by, and overrides of its value curves
+    "type": "object",
+    "properties": {
+        "values": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    k: {"type": "number"} for k in ("start", "end", "rate", "spread", "noise")
+                },
+            },
+        }
+    },
+    "additionalProperties": {"type": "number", "minimum": 0, "maximum": 1_000_000},
+}
 
 STEP_KINDS: dict[str, dict[str, Any]] = {
     "call": {
@@ -173,7 +189,7 @@ SCHEMA: dict[str, Any] = {
                         "required": ["template"],
                         "properties": {
                             "template": {"type": "string"},
-                            "params": {"type": "object"},
+                            "params": LOG_PARAMS,
                         },
                     },
                     "by_gpu_model": {
@@ -182,7 +198,7 @@ SCHEMA: dict[str, Any] = {
                             "type": "object",
                             "additionalProperties": False,
                             "required": ["phases"],
-                            "properties": {"phases": PHASES, "params": {"type": "object"}},
+                            "properties": {"phases": PHASES, "params": LOG_PARAMS},
                         },
                     },
                     "jitter": {"type": "number", "minimum": 0, "maximum": 0.5},
@@ -322,6 +338,19 @@ def _log_checks(data: dict[str, Any]) -> list[str]:
                 + ", ".join(script_templates.names())
             )
             continue
+        tpl = script_templates.template(name)
+        params = [model["log"].get("params", {})] + [
+            v.get("params", {}) for v in model.get("by_gpu_model", {}).values()
+        ]
+        for given in params:
+            for key in sorted(set(given) - set(tpl["params"]) - {"values"}):
+                problems.append(
+                    f"runtime_models/{i}/log/params/{key}: template {name} has no such parameter"
+                )
+            for key in sorted(set(given.get("values", {})) - set(tpl["values"])):
+                problems.append(
+                    f"runtime_models/{i}/log/params/values/{key}: template {name} has no such value"
+                )
         want = script_templates.phase_names(name)
         variants = {"phases": model["phases"]} | {
             f"by_gpu_model/{gpu}/phases": v["phases"]

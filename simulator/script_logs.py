@@ -41,7 +41,7 @@ def render(
     """Every line the script prints in one run, oldest first, none after it ended."""
     spec = job.spec
     tpl = template(log.template if log else pick(spec.type, spec.base_image))
-    params = {**tpl["params"], **{k: v for k, v in (log.params if log else {}).items()}}
+    params = {**tpl["params"], **(log.params if log else {})}
     curves = _curves(tpl["values"], params.pop("values", {}), rng)
     span = runtime_s if success or log else runtime_s / FAILED_FRACTION
     lengths = _lengths(tpl, log, span)

@@ -167,6 +167,14 @@ def test_a_model_log_must_name_a_template_with_the_models_phases() -> None:
         "not work"
     ]
     phases = {"load_data": 1, "train_and_rmse": 8}
+    typo = {**model, "phases": phases, "log": {"template": "xgboost", "params": {"rmse": 0.5}}}
+    assert problems({**MINIMAL, "runtime_models": [typo]}) == [
+        "runtime_models/0/log/params/rmse: template xgboost has no such parameter"
+    ]
+    text = {**model, "phases": phases, "log": {"template": "keras", "params": {"epochs": "ten"}}}
+    assert problems({**MINIMAL, "runtime_models": [text]}) == [
+        "runtime_models/0/log/params/epochs: 'ten' is not of type 'number'"
+    ]
     right = {
         **MINIMAL,
         "runtime_models": [{**model, "log": {"template": "xgboost"}, "phases": phases}],
