@@ -4,7 +4,9 @@ Nothing is stored: each call rebuilds the lines from (seed, job name, timestamps
 world of 100k jobs holds no log text, and the same job always renders the same bytes. Only lines
 whose virtual time has passed are returned; a killed job's log stops where it was killed. A job
 restarted after a node failure shows each lost run, cut where its node failed, then the next; a
-job that a fault ended says so last.
+job that a fault ended says so last. The platform's own lines (banner, worker wait, rank tags,
+launcher verdicts) are built here; the script's lines come from its framework's template
+(:mod:`simulator.script_logs`).
 """
 
 from __future__ import annotations
