@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response
+
+from simulator.errors import Conflict, NotFound, Refused, Rejected
 
 JSON = "application/json"
 
@@ -49,3 +52,38 @@ def validation_error(loc: list[Any], msg: str, type_: str, **extra: Any) -> ApiE
 
 def validation_errors(items: list[dict[str, Any]]) -> ApiError:
     return ApiError(422, {"detail": items})
+
+
+# ---- the engine's refusals, answered as the platform answers them ----------------------------
+STATUS: dict[type[Rejected], int] = {Refused: 400, NotFound: 404, Conflict: 409}
+"""The one place an engine refusal becomes an HTTP status."""
+
+Body = Callable[[Rejected], dict[str, Any]]
+
+BODIES: dict[str, dict[type[Rejected], Body]] = {
+    # the jobs service: one shape for every status; its generic refusal's code is 400 (the spec)
+    "platform": {
+        Rejected: lambda e: {
+            "error_code": 400 if e.error_code is None else e.error_code,
+            "error_message": e.message,
+        }
+    },
+    # the notebooks module (Jupyter Servers, TensorBoards): a shape per status, as in the spec
+    "servers": {
+        Conflict: lambda e: {"code": e.error_code, "detail": e.message, "message": e.message},
+        NotFound: lambda e: {"detail": e.message},
+        Rejected: lambda e: {"details": e.message, "status": "error"},
+    },
+    # FastAPI modules answering ``HTTPException(detail=...)`` (builds, data transfers)
+    "detail": {Rejected: lambda e: {"detail": e.message}},
+}
+"""Body shapes per platform module (``dialect``), most specific refusal class first."""
+
+
+def _first(table: dict[type[Rejected], Any], exc: Rejected) -> Any:
+    return next(table[cls] for cls in type(exc).__mro__ if cls in table)
+
+
+def refusal(exc: Rejected, dialect: str) -> ApiError:
+    """The platform's answer to an engine refusal, in the shapes of module ``dialect``."""
+    return ApiError(_first(STATUS, exc), _first(BODIES[dialect], exc)(exc))

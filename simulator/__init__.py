@@ -5,7 +5,7 @@ Never imports Flask: the mock server, the scenarios and the what-if analyser all
 """
 
 from simulator.config import SimConfig, load_config
-from simulator.errors import Rejected
+from simulator.errors import Conflict, NotFound, Refused, Rejected
 from simulator.world import World
 
-__all__ = ["Rejected", "SimConfig", "World", "load_config"]
+__all__ = ["Conflict", "NotFound", "Refused", "Rejected", "SimConfig", "World", "load_config"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from simulator.errors import Rejected
+from simulator.errors import Refused
 
 
 @dataclass(frozen=True)
@@ -68,13 +68,13 @@ class Catalog:
         try:
             return self.regions[key]
         except KeyError:
-            raise Rejected(f"Unknown region={key!r}", error_code=1) from None
+            raise Refused(f"Unknown region={key!r}", error_code=1) from None
 
     def instance_type(self, region: str, key: str) -> InstanceType:
         """The type ``key`` in ``region``, else the platform's "Can't find instance_type_key"."""
         itype = self.region(region).instance_types.get(key)
         if itype is None:
-            raise Rejected(
+            raise Refused(
                 f"Can't find instance_type_key={key!r} for region={region}", error_code=1
             )
         return itype

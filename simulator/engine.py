@@ -21,7 +21,7 @@ from simulator import logs
 from simulator.billing import Ledger
 from simulator.catalog import InstanceType
 from simulator.config import SimConfig
-from simulator.errors import Rejected
+from simulator.errors import NotFound, Refused, Rejected
 from simulator.fault_injection import FaultInjector
 from simulator.faults import FaultSettings, parse_faults
 from simulator.jobs import (
@@ -119,7 +119,7 @@ class Engine(ServerLifecycle):
             if pool.matches(kind, region, itype):
                 return self.schedulers[pool.name]
         what = "GPU" if itype.gpus else "CPU"
-        raise Rejected(f"No {what} capacity serves {kind}s of {itype.key!r} in region={region}")
+        raise Refused(f"No {what} capacity serves {kind}s of {itype.key!r} in region={region}")
 
     def _placed(self, req: Job | Ticket, plan: Placement) -> None:
         req.placement = plan
@@ -162,29 +162,29 @@ class Engine(ServerLifecycle):
     def _validate_job(self, spec: JobSpec) -> tuple[InstanceType, str, PoolScheduler]:
         itype, sched = self._route(spec.region, spec.instance_type)
         if spec.type not in JOB_TYPES:
-            raise Rejected(f"Unknown job type={spec.type!r}")
+            raise Refused(f"Unknown job type={spec.type!r}")
         if spec.n_workers < 1:
-            raise Rejected("n_workers must be a positive integer")
+            raise Refused("n_workers must be a positive integer")
         priority = spec.priority_class or DEFAULT_PRIORITY
         if priority not in PRIORITY_RANK:
-            raise Rejected(f"Unknown priority_class={priority!r}")
+            raise Refused(f"Unknown priority_class={priority!r}")
         if spec.env_variables:
             check_overrides(spec)
         gpus = spec.n_workers * itype.gpus
         if gpus > self.max_job_gpus:
-            raise Rejected(
+            raise Refused(
                 f"The job asks for {gpus} GPUs; a training job may use at most "
                 f"{self.max_job_gpus} GPUs"
             )
         if not sched.pool.can_ever_fit(spec.n_workers, Demand.of(itype)):
-            raise Rejected(
+            raise Refused(
                 f"{spec.n_workers} x {itype.key} ({gpus} GPUs) can never fit in pool "
                 f"{sched.pool.name!r} of region={spec.region} ({sched.pool.total_gpus} GPUs)"
             )
         return itype, priority, sched
 
     def submit_job(self, spec: JobSpec, *, workspace: str, author: str = "") -> Job:
-        """Accept a job (or raise :class:`Rejected`) and queue it; it may be placed at once."""
+        """Accept a job (or raise :class:`Refused`) and queue it; it may be placed at once."""
         itype, priority, sched = self._validate_job(spec)
         bits = self._entity_bits(
             f"job\x1f{workspace}\x1f{spec.script}\x1f{spec.base_image}\x1f{spec.instance_type}"
@@ -345,7 +345,7 @@ class Engine(ServerLifecycle):
         """A new job with the same parameters (the old one is left as it is)."""
         old = self.jobs.get(name)
         if old is None:
-            raise Rejected("not found", error_code=1, http_status=404)
+            raise NotFound("not found", error_code=1)
         job = self.submit_job(
             JobSpec.from_params(old.spec.params) if old.spec.params else old.spec,
             workspace=old.workspace,

@@ -1,17 +1,29 @@
-"""The one exception the engine raises for a request the platform would refuse."""
+"""The engine's refusals, in the domain's words: what went wrong, never how to answer it.
+
+The mock server maps each class to the platform's status code and body (``mock_server/errors.py``);
+``error_code`` is the platform's own number for the refusal where it has one (None leaves it to
+the answering module's default), and ``message`` the text.
+"""
 
 from __future__ import annotations
 
 
 class Rejected(Exception):
-    """A request refused at submission, with the platform-style code and message.
+    """A request the engine refuses; catch this to catch every refusal."""
 
-    ``http_status`` is what the mock server answers; ``error_code`` and ``message`` go into the
-    platform's ``{"error_code", "error_message"}`` body.
-    """
-
-    def __init__(self, message: str, *, error_code: int = 400, http_status: int = 400) -> None:
+    def __init__(self, message: str, *, error_code: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.error_code = error_code
-        self.http_status = http_status
+
+
+class Refused(Rejected):
+    """The request is malformed or can never be served (a wrong value, a size that never fits)."""
+
+
+class NotFound(Rejected):
+    """The request names something that does not exist (or is not the caller's to see)."""
+
+
+class Conflict(Rejected):
+    """The request is valid but the entity's current state forbids it (already down, deleting)."""

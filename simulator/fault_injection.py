@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from simulator.errors import Rejected
+from simulator.errors import Conflict, NotFound
 from simulator.faults import FaultSettings
 from simulator.jobs import Job
 from simulator.notebooks import Notebook, Ticket
@@ -167,7 +167,7 @@ class FaultInjector:
                 if node.name != name:
                     continue
                 if node.down:
-                    raise Rejected(f"Node {name} is already down", error_code=409, http_status=409)
+                    raise Conflict(f"Node {name} is already down")
                 holders: list[Job | Notebook] = [
                     j for j in engine.jobs.values() if j.pool is sched and _on(j.placement, i)
                 ]
@@ -176,7 +176,7 @@ class FaultInjector:
                 ]
                 self._take_down(sched, i, sorted(holders, key=lambda h: h.seq))
                 return
-        raise Rejected(f"No node named {name!r}", error_code=404, http_status=404)
+        raise NotFound(f"No node named {name!r}")
 
     def _take_down(self, sched: PoolScheduler, i: int, holders: list[Job | Notebook]) -> None:
         """Node ``i`` fails now: its holders lose it, and it is down for ``repair_s``."""

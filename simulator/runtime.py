@@ -15,7 +15,7 @@ import random
 from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
-from simulator.errors import Rejected
+from simulator.errors import Refused
 from simulator.jobs import Job, JobSpec
 
 RUNTIME_ENV = "MLSPACE_SIM_RUNTIME_S"
@@ -60,12 +60,12 @@ def check_overrides(spec: JobSpec) -> None:
         except (TypeError, ValueError):
             value = -1.0
         if not (0 <= value <= MAX_RUNTIME_S):  # NaN fails too
-            raise Rejected(
+            raise Refused(
                 f"{RUNTIME_ENV} must be a number of seconds from 0 to {MAX_RUNTIME_S:.0f} "
                 "(ten years)"
             )
     if OUTCOME_ENV in env and str(env[OUTCOME_ENV]).lower() not in ("success", "failure"):
-        raise Rejected(f"{OUTCOME_ENV} must be 'success' or 'failure'")
+        raise Refused(f"{OUTCOME_ENV} must be 'success' or 'failure'")
 
 
 def bad_script(script: str, job_type: str) -> bool:

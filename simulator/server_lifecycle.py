@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from simulator import notebooks as nb
 from simulator.catalog import InstanceType
-from simulator.errors import Rejected
+from simulator.errors import Conflict, NotFound, Refused
 from simulator.notebooks import Notebook, Ticket
 from simulator.pools import Demand
 from simulator.randomness import stream, uuid4_str
@@ -48,12 +48,12 @@ class ServerLifecycle:
     def _notebook_type(self, region: str, key: str, noun: str = "Notebook") -> InstanceType:
         itype = self.catalog.instance_type(region, key)
         if itype.gpus > self.max_notebook_gpus:
-            raise Rejected(
+            raise Refused(
                 f"A Jupyter Server may use at most {self.max_notebook_gpus} GPUs; "
                 f"{key} has {itype.gpus}"
             )
         if not itype.jupyter:
-            raise Rejected(f"Instance type {key!r} is not available for {noun}s in region={region}")
+            raise Refused(f"Instance type {key!r} is not available for {noun}s in region={region}")
         return itype
 
     def _server_scheduler(self, region: str, itype: InstanceType) -> PoolScheduler | None:
@@ -62,7 +62,7 @@ class ServerLifecycle:
             return None
         sched = self._scheduler_for("notebook", region, itype)
         if not sched.pool.can_ever_fit(1, Demand.of(itype)):
-            raise Rejected(f"{itype.key} can never fit in pool {sched.pool.name!r}")
+            raise Refused(f"{itype.key} can never fit in pool {sched.pool.name!r}")
         return sched
 
     def create_notebook(
@@ -208,10 +208,9 @@ class ServerLifecycle:
         nothing."""
         book = self._live_notebook(uid)
         if not book.paused and book.status != nb.ERROR:
-            raise Rejected(
+            raise Conflict(
                 f"{book.noun} status is '{book.status.capitalize()}'. Can't resume.",
                 error_code=3,
-                http_status=409,
             )
         itype = self._notebook_type(region, instance_type, book.noun)
         sched = self._server_scheduler(region, itype)
@@ -232,9 +231,7 @@ class ServerLifecycle:
     @staticmethod
     def _refuse_if_deleting(book: Notebook) -> None:
         if book.status == nb.DELETING:
-            raise Rejected(
-                f"{book.noun} deletion is already in progress.", error_code=2, http_status=409
-            )
+            raise Conflict(f"{book.noun} deletion is already in progress.", error_code=2)
 
     def _server_gone(self, book: Notebook) -> None:
         book.deleted = True
@@ -242,7 +239,8 @@ class ServerLifecycle:
     def _live_notebook(self, uid: str) -> Notebook:
         book = self.notebooks.get(uid)
         if book is None or book.deleted:
-            raise Rejected(f"Notebook uuid='{uid}' does not found", error_code=404, http_status=404)
+            noun = book.noun if book is not None else "Notebook"
+            raise NotFound(f"{noun} uuid='{uid}' does not found")
         return book
 
     def notebook_cost(self, book: Notebook) -> Decimal:

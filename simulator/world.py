@@ -20,6 +20,7 @@ from simulator import logs, overview
 from simulator.clock import LAST_EPOCH, Clock
 from simulator.config import SimConfig, load_config
 from simulator.engine import Engine
+from simulator.errors import NotFound
 from simulator.faults import FaultSettings
 from simulator.jobs import Job, JobSpec
 from simulator.notebooks import Notebook
@@ -176,7 +177,8 @@ class World:
     def fail_node(self, name: str) -> None:
         """Fail the node called ``name`` (as in ``pools_report()``) now, whatever the failure
         rate: its jobs restart or fail, its servers go to error, and it is down for
-        ``repair_s``. Raises :class:`Rejected` (404) for an unknown node, (409) if it is down."""
+        ``repair_s``. Raises :class:`NotFound` for an unknown node, :class:`Conflict` if it is
+        down."""
         self.engine.faults.fail_node(name)
 
     # ---- jobs -------------------------------------------------------------------------------
@@ -220,10 +222,8 @@ class World:
 
     @synced
     def restart_job(self, name: str, workspace: str | None = None) -> Job:
-        from simulator.errors import Rejected
-
         if self.get_job(name, workspace) is None:
-            raise Rejected("not found", error_code=1, http_status=404)
+            raise NotFound("not found", error_code=1)
         return self.engine.restart_job(name)
 
     @synced

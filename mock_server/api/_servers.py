@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import request
 
-from mock_server.errors import ApiError, validation_error
+from mock_server.errors import ApiError, refusal, validation_error
 from mock_server.params import query_bool, query_int
 from mock_server.state import state, workspace
 from mock_server.tenancy import placement_names, stable_uuid
@@ -235,20 +235,6 @@ def _comma_set(name: str) -> set[str] | None:
     return {part.strip().lower() for part in raw.split(",") if part.strip()}
 
 
-# ---- errors ---------------------------------------------------------------------------------
-def rejected(kind: ServerKind, exc: Rejected) -> ApiError:
-    """The engine's refusal in the notebook module's shapes: 409 ``{code, detail, message}``,
-    404 ``{detail}``, anything else ``{details, status: "error"}`` (the spec's 400 bodies)."""
-    message = exc.message
-    if message.startswith("Notebook "):
-        message = kind.noun + message[len("Notebook") :]
-    if exc.http_status == 409:
-        return ApiError(409, {"code": exc.error_code, "detail": message, "message": message})
-    if exc.http_status == 404:
-        return ApiError(404, {"detail": message})
-    return ApiError(exc.http_status, {"details": message, "status": "error"})
-
-
 def check_namespace(namespace: str) -> None:
     ws = workspace()
     if namespace != ws.namespace:
@@ -435,7 +421,7 @@ def create(kind: ServerKind, namespace: str, body: dict[str, Any]) -> Notebook:
                 extra=meta,
             )
         except Rejected as exc:
-            raise rejected(kind, exc) from None
+            raise refusal(exc, "servers") from None
         if rule:
             apply_timer(st.world, book)
     return book
@@ -483,7 +469,7 @@ def pause(kind: ServerKind, raw_uuid: str, param: str) -> dict[str, Any]:
         try:
             st.world.pause_notebook(book.uid)
         except Rejected as exc:
-            raise rejected(kind, exc) from None
+            raise refusal(exc, "servers") from None
         return detail(book)
 
 
@@ -499,7 +485,7 @@ def resume(
         try:
             st.world.resume_notebook(book.uid, region, instance_type)
         except Rejected as exc:
-            raise rejected(kind, exc) from None
+            raise refusal(exc, "servers") from None
         return detail(book)
 
 
@@ -530,5 +516,5 @@ def delete(kind: ServerKind, raw_uuid: str, param: str) -> dict[str, Any]:
         try:
             st.world.delete_notebook(book.uid)
         except Rejected as exc:
-            raise rejected(kind, exc) from None
+            raise refusal(exc, "servers") from None
         return async_result(book, "delete")

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from mock_server.errors import json_response, platform_error, validation_error
+from mock_server.errors import json_response, refusal, validation_error
 from mock_server.params import json_body, query_bool, query_datetime, query_int
 from mock_server.state import ServerState, state, workspace
 from mock_server.tenancy import placement_names, stable_uuid
@@ -106,10 +106,6 @@ def _money(value: Decimal) -> str:
     return str(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
-def _rejected(exc: Rejected) -> Any:
-    return platform_error(exc.http_status, exc.error_code, exc.message)
-
-
 def _queue_fields(job: Job) -> dict[str, str]:
     params = job.spec.params
     return placement_names(
@@ -151,7 +147,7 @@ def submit() -> Any:
     try:
         job = st.world.submit_job(body, workspace=ws.id, author=ws.owner_email)
     except Rejected as exc:
-        raise _rejected(exc) from None
+        raise refusal(exc, "platform") from None
     return json_response(
         {"job_name": job.name, "status": "Pending", "created_at": int(job.created_at)}
     )
@@ -251,7 +247,7 @@ def restart() -> Any:
     try:
         job = st.world.restart_job(body["job_name"], workspace().id)
     except Rejected as exc:
-        raise _rejected(exc) from None
+        raise refusal(exc, "platform") from None
     return json_response(
         {"job_name": job.name, "status": "Pending", "created_at": int(job.created_at)}
     )

@@ -278,14 +278,14 @@ class Driver:
         check_progress(self.world.engine, backfill=not self.strict_order)
 
     def apply(self, cmd: tuple) -> Any:
-        """Run ``cmd``; returns what a caller saw (hashable), ``"rejected:<status>"`` if refused."""
+        """Run ``cmd``; returns what a caller saw (hashable), ``"rejected:<kind>"`` if refused."""
         engine = self.world.engine
         before = waiting_jobs(engine) if self.observe else []
         known = len(self.jobs)
         try:
             result = getattr(self, f"_{cmd[0]}")(*cmd[1:])
         except Rejected as exc:
-            result = f"rejected:{exc.http_status}"
+            result = f"rejected:{type(exc).__name__}"
         if self.observe:
             self.check_instant(before + self.jobs[known:])
             check_jobs(engine, self.seen_terminal)

@@ -57,7 +57,7 @@ class WorldMachine(RuleBasedStateMachine):
         fits = can_ever_fit(
             self.main.world, args["region"], args["instance_type"], args["n_workers"]
         )
-        assert (seen != "rejected:400") == fits, (args, seen)
+        assert (seen != "rejected:Refused") == fits, (args, seen)
         return len(self.main.jobs) - 1 if fits else multiple()
 
     @rule(i=jobs)

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from simulator import Rejected
+from simulator import NotFound
 from tests.unit.builders import PULL_2S, START, gpu_pool, job, used_gpus, world
 
 NAME = re.compile(
@@ -157,11 +157,10 @@ def test_restart_creates_a_new_job_with_the_same_parameters():
     assert new.completed_at - new.running_at == pytest.approx(50)
 
 
-def test_restart_of_an_unknown_job_is_404():
+def test_restart_of_an_unknown_job_is_not_found():
     w = world()
-    with pytest.raises(Rejected) as caught:
+    with pytest.raises(NotFound):
         w.restart_job("lm-mpi-job-00000000-0000-4000-8000-000000000000")
-    assert caught.value.http_status == 404
 
 
 def test_job_names_are_lm_mpi_job_uuid4_from_the_seeded_stream():
