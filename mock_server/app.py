@@ -16,7 +16,7 @@ from mock_server.api import BLUEPRINTS
 from mock_server.auth import AuthRegistry
 from mock_server.errors import ApiError, json_response
 from mock_server.routing import AUTH_FULL, AUTH_NONE, AUTH_TOKEN, classify
-from mock_server.state import ServerState
+from mock_server.state import ServerState, install_instant
 from simulator.config import load_config
 from simulator.world import World
 
@@ -107,6 +107,7 @@ def create_app(
     security.install(app, merged)  # body limit, admin switch and token (before authentication)
     ratelimit.install(app, config.raw.get("rate_limits"))
     faults.install(app, config.raw.get("faults"))
+    install_instant(app, API_PREFIX)  # one lock and one virtual instant per API request
     app.wsgi_app = CollapseSlashes(app.wsgi_app)  # type: ignore[method-assign]
 
     for bp in BLUEPRINTS:

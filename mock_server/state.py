@@ -7,11 +7,12 @@ the stores; the World has its own. Order is always stores first, then World, nev
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from flask import current_app
+from flask import Flask, current_app, g, request
 
 from mock_server.auth import AuthRegistry
 from mock_server.journal import Journal
@@ -37,12 +38,37 @@ class ServerState:
                 store = self._areas[name] = factory()
             return store
 
+    @contextlib.contextmanager
+    def instant(self) -> Iterator[float]:
+        """Both locks (stores, then World) and one virtual instant, yielded as epoch seconds."""
+        with self.lock, self.world.instant() as now:
+            yield now
+
     def reset(self, seed: int | None = None, start_epoch: float | None = None) -> None:
         """A fresh world, empty area stores and journal; tokens and workspaces survive."""
         with self.lock:
             self.world.reset(seed, start_epoch)
             self._areas.clear()
             self.journal.clear()
+
+
+def install_instant(app: Flask, prefix: str) -> None:
+    """Compute each request under ``prefix`` at one virtual instant under the locks: taken
+    before the handler, given back at teardown (before a streamed body is sent, so a log that
+    follows a job takes the lock per look instead of holding it)."""
+
+    @app.before_request
+    def hold_instant() -> None:
+        if request.path.startswith(prefix):
+            held = contextlib.ExitStack()
+            held.enter_context(app.extensions["mlspace_sim"].instant())
+            g.instant_held = held
+
+    @app.teardown_request
+    def release_instant(_exc: BaseException | None) -> None:
+        held = g.pop("instant_held", None)
+        if held is not None:
+            held.close()
 
 
 def state() -> ServerState:

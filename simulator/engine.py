@@ -19,6 +19,7 @@ import simpy
 
 from simulator import logs
 from simulator.billing import Ledger
+from simulator.builds import Builds
 from simulator.catalog import InstanceType
 from simulator.config import SimConfig
 from simulator.errors import NotFound, Refused, Rejected
@@ -89,6 +90,7 @@ class Engine(ServerLifecycle):
         self._slow_pulls = False
         self.faults = FaultInjector(self)
         self.faults.apply(parse_faults(config.faults))
+        self.builds = Builds(self.env, seed, self.now_epoch)
 
     # ---- time -------------------------------------------------------------------------------
     def now_epoch(self) -> float:

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any, ParamSpec, TypeVar
 
 from simulator import logs, overview
+from simulator.builds import Build
 from simulator.clock import LAST_EPOCH, Clock
 from simulator.config import SimConfig, load_config
 from simulator.engine import Engine
@@ -64,10 +65,26 @@ class World:
         self.engine = Engine(self.config, seed=seed, start_epoch=self.start_epoch)
         self._models: dict[str, RuntimeModel] = {}
         self._faults: FaultSettings | None = None  # set at run time, kept across resets
+        self._pinned: float | None = None  # the instant held by :meth:`instant`
 
     # ---- time -------------------------------------------------------------------------------
     def _sync(self) -> None:
-        self._run_to(self.clock.target())
+        self._run_to(self.clock.target() if self._pinned is None else self._pinned)
+
+    @contextmanager
+    def instant(self) -> Iterator[float]:
+        """Hold the lock and one virtual instant (yielded, as epoch) for a whole request, so
+        every read in it sees the same world even on the real-time clock. Moves made inside
+        (``advance``, ``run_until_idle``, ``reset``) move the held instant with them."""
+        with self._lock:
+            outer = self._pinned
+            self._pinned = None
+            self._sync()
+            self._pinned = self.engine.env.now
+            try:
+                yield self.engine.now_epoch()
+            finally:
+                self._pinned = outer
 
     def _run_to(self, t: float) -> None:
         env = self.engine.env
@@ -105,6 +122,8 @@ class World:
         """Move virtual time forward by ``seconds`` and run everything due; returns now (epoch)."""
         with self._lock:
             self.clock.advance(seconds)
+            if self._pinned is not None:
+                self._pinned += seconds
             self._sync()
             return self.engine.now_epoch()
 
@@ -119,6 +138,8 @@ class World:
             if max_seconds is not None and not self.engine.idle():
                 self._run_to(limit)
             self.clock.catch_up_to(env.now)
+            if self._pinned is not None:
+                self._pinned = env.now
             return self.engine.now_epoch()
 
     def reset(self, seed: int | None = None, start_epoch: float | None = None) -> None:
@@ -135,6 +156,8 @@ class World:
                 self.engine.register_runtime_model(name, model)
             if self._faults is not None:
                 self.engine.faults.apply(self._faults)
+            if self._pinned is not None:
+                self._pinned = 0.0
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:
@@ -278,6 +301,34 @@ class World:
     @synced
     def notebook_cost(self, book: Notebook) -> Decimal:
         return self.engine.notebook_cost(book)
+
+    # ---- image builds -------------------------------------------------------------------------
+    @synced
+    def start_build(self, workspace: str, from_image: str, requirements: str) -> Build:
+        """Build ``from_image`` plus ``pip install -r`` of ``requirements`` (the file's text)."""
+        return self.engine.builds.start(workspace, from_image, requirements)
+
+    @synced
+    def get_build(self, workspace: str, name: str) -> Build | None:
+        return self.engine.builds.get(workspace, name)
+
+    @synced
+    def list_builds(self, workspace: str) -> list[Build]:
+        return self.engine.builds.listing(workspace)
+
+    @synced
+    def cancel_build(self, workspace: str, name: str) -> Build | None:
+        """Cancel a build that has not finished (a finished one keeps its outcome); None if the
+        workspace has no such build."""
+        build = self.engine.builds.get(workspace, name)
+        if build is not None:
+            self.engine.builds.cancel(build)
+        return build
+
+    @synced
+    def built_images(self, workspace: str) -> list[str]:
+        """The workspace's custom images: destinations of its successful builds."""
+        return self.engine.builds.images(workspace)
 
     # ---- reports ----------------------------------------------------------------------------
     @synced
