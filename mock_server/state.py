@@ -1,7 +1,8 @@
 """Everything a running mock server holds: the World, auth, and per-area stores.
 
-API areas that the engine does not model (connectors, transfers, image builds, autoshutdown
-rules, S3 credentials) keep their records in an area store created on first use. One lock guards
+API areas that the engine does not model (autoshutdown rules, S3 credentials and the like) keep
+their records in an area store created on first use; image builds and data transfers are the
+engine's (they take time). One lock guards
 the stores; the World has its own. Order is always stores first, then World, never the reverse.
 """
 

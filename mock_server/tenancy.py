@@ -6,14 +6,9 @@ jobs that name no allocation or queue are listed under these, as on the platform
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
-NAMESPACE = uuid.UUID("5f1c1d64-1d0e-4c1b-9a36-6d2b8b8f5e11")
-
-
-def stable_uuid(*parts: str) -> str:
-    return str(uuid.uuid5(NAMESPACE, "/".join(parts)))
+from simulator.randomness import stable_uuid
 
 
 def allocation_for(workspace_id: str, region: str) -> dict[str, Any]:

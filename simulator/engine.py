@@ -45,6 +45,7 @@ from simulator.randomness import stream, unit_interval, uuid4_str
 from simulator.runtime import BAD_SCRIPT, RuntimeModel, RuntimeModels, check_overrides
 from simulator.scheduler import PRIORITY_RANK, PoolScheduler
 from simulator.server_lifecycle import ServerLifecycle
+from simulator.transfers import Transfers
 
 DEFAULT_PRIORITY = "medium"
 RETRY_TYPES = frozenset({"horovod", "torchrun", "pytorch2", "pytorch", "binary"})  # max_retry
@@ -91,10 +92,38 @@ class Engine(ServerLifecycle):
         self.faults = FaultInjector(self)
         self.faults.apply(parse_faults(config.faults))
         self.builds = Builds(self.env, seed, self.now_epoch)
+        self.transfers = Transfers(self.env, seed, self.start_epoch, self.now_epoch)
 
     # ---- time -------------------------------------------------------------------------------
     def now_epoch(self) -> float:
         return self.start_epoch + self.env.now
+
+    def run_until(self, t: float) -> None:
+        """Run everything due by ``t`` (seconds since start), events due exactly at ``t``
+        included; transfer runs start at their own due instants on the way."""
+        transfers = self.transfers
+        if transfers.transfers:
+            transfers.skip_missed(self.start_epoch + t)
+            while (due := transfers.next_due()) - self.start_epoch <= t:
+                self._run_through(due - self.start_epoch)
+                transfers.start_due(due)
+        self._run_through(t)
+
+    def _run_through(self, t: float) -> None:
+        env = self.env
+        if t > env.now:
+            env.run(until=t)
+        while env.peek() <= t:
+            env.step()
+
+    def step(self) -> None:
+        """The next thing that happens: an event, or a transfer run falling due before it."""
+        if self.transfers.transfers:
+            due = self.transfers.next_due()
+            if due - self.start_epoch <= self.env.peek():
+                self.run_until(due - self.start_epoch)
+                return
+        self.env.step()
 
     def _after(self, delay: float, step: Callable[[Any], None], target: Any) -> None:
         self.env.timeout(max(0.0, delay)).callbacks.append(lambda _ev: step(target))

@@ -10,6 +10,13 @@ import hashlib
 import random
 import uuid
 
+NAMESPACE = uuid.UUID("5f1c1d64-1d0e-4c1b-9a36-6d2b8b8f5e11")
+
+
+def stable_uuid(*parts: str) -> str:
+    """A name-based (v5) UUID of ``parts``: the same parts give the same id in every run."""
+    return str(uuid.uuid5(NAMESPACE, "/".join(parts)))
+
 
 def derive_bits(seed: int, *parts: object, size: int = 16) -> int:
     """``size`` bytes of bits that depend only on ``seed`` and ``parts``."""

@@ -26,6 +26,7 @@ from simulator.faults import FaultSettings
 from simulator.jobs import Job, JobSpec
 from simulator.notebooks import Notebook
 from simulator.runtime import RuntimeModel
+from simulator.transfers import Transfers
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -87,11 +88,7 @@ class World:
                 self._pinned = outer
 
     def _run_to(self, t: float) -> None:
-        env = self.engine.env
-        if t > env.now:
-            env.run(until=t)
-        while env.peek() <= t:
-            env.step()
+        self.engine.run_until(t)
 
     @synced
     def now_epoch(self) -> float:
@@ -134,7 +131,7 @@ class World:
             env = self.engine.env
             limit = env.now + max_seconds if max_seconds is not None else float("inf")
             while not self.engine.idle() and env.peek() <= limit:
-                env.step()
+                self.engine.step()
             if max_seconds is not None and not self.engine.idle():
                 self._run_to(limit)
             self.clock.catch_up_to(env.now)
@@ -329,6 +326,13 @@ class World:
     def built_images(self, workspace: str) -> list[str]:
         """The workspace's custom images: destinations of its successful builds."""
         return self.engine.builds.images(workspace)
+
+    # ---- data transfers -----------------------------------------------------------------------
+    @synced
+    def data_transfers(self) -> Transfers:
+        """Connectors and transfer rules of every workspace, caught up to now: runs due by now
+        have started (each at its own instant) and the ones in flight are engine processes."""
+        return self.engine.transfers
 
     # ---- reports ----------------------------------------------------------------------------
     @synced

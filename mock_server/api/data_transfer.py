@@ -2,7 +2,7 @@
 
 What the ``mls connector``/``mls transfer`` commands rely on: list endpoints answer JSON arrays,
 ``…/try`` answers an object, a ``crontab`` has exactly five keys, body-less POSTs are accepted.
-Records live in ``dts_store``; runs are planned in ``dts_runs`` and read off the virtual clock.
+Records and runs live in the engine (:mod:`simulator.transfers`); this module shows them.
 The deprecated routes the in-Jupyter ``client_lib`` calls live in ``dts_legacy``, on this blueprint.
 """
 
@@ -17,13 +17,11 @@ from mock_server.api.dts_catalog import (
     CONNECTOR_TYPES,
     CUSTOM_TYPES,
     SOURCE_NAMES,
+    check_connection,
     parameters_schema,
     public_parameters,
 )
 from mock_server.api.dts_context import DTS, Ctx, dts_view, find_transfer
-from mock_server.api.dts_runs import EVENT_CATEGORIES, EVENT_TYPES, Entry, Run, human_size
-from mock_server.api.dts_schedule import Schedule, iso
-from mock_server.api.dts_store import Connector, Transfer, user_uid
 from mock_server.api.dts_validation import (
     check_enum,
     check_uuid,
@@ -35,6 +33,9 @@ from mock_server.api.dts_validation import (
 from mock_server.errors import detail_error, json_response, validation_error, validation_errors
 from mock_server.params import json_body, query_bool, query_int
 from mock_server.validation import Field, validate
+from simulator.transfers import Connector, Entry, Run, Schedule, Transfer, user_uid
+from simulator.transfers.runs import EVENT_CATEGORIES, EVENT_TYPES, human_size
+from simulator.transfers.schedule import iso
 
 bp = Blueprint("data_transfer", __name__)
 
@@ -88,6 +89,12 @@ def _connector(ctx: Ctx, connector_type: str, connector_id: str, *, change: bool
     return conn
 
 
+def _test(conn: Connector, now: float) -> None:
+    """The connection test, run now; the connector is active only if it passes."""
+    ok, logs = check_connection(conn.source_type, conn.parameters)
+    conn.tested(ok, logs, now)
+
+
 @bp.get(f"{DTS}/v2/connectors/sources")
 def sources() -> Any:
     return json_response(
@@ -132,7 +139,7 @@ def create_connector(ctx: Ctx) -> Any:
         public=bool(body.get("workspace_id")),
         favorite=bool(body.get("favorite")),
     )
-    conn.test(ctx.now)
+    _test(conn, ctx.now)
     ctx.connectors[conn.connector_id] = conn
     return json_response(connector_json(conn))
 
@@ -159,7 +166,7 @@ def update_connector(ctx: Ctx, connector_type: str, connector_id: str) -> Any:
     conn.modified = ctx.now
     if params is not None:
         conn.parameters = params
-        conn.test(ctx.now)
+        _test(conn, ctx.now)
     return json_response(connector_json(conn))
 
 
@@ -167,7 +174,7 @@ def update_connector(ctx: Ctx, connector_type: str, connector_id: str) -> Any:
 @dts_view
 def try_connector(ctx: Ctx, connector_type: str, connector_id: str) -> Any:
     conn = _connector(ctx, connector_type, connector_id, change=False)
-    conn.test(ctx.now)
+    _test(conn, ctx.now)
     return json_response(connector_json(conn))
 
 
@@ -182,7 +189,7 @@ def try_logs(ctx: Ctx, connector_type: str, connector_id: str) -> Any:
 @dts_view
 def halt_connector(ctx: Ctx, connector_type: str, connector_id: str) -> Any:
     conn = _connector(ctx, connector_type, connector_id, change=True)
-    ctx.store.halt(ctx.ws.id, conn, ctx.now)
+    ctx.store.halt(ctx.ws.id, conn)
     return json_response(connector_json(conn))
 
 
@@ -266,8 +273,7 @@ def create_transfer(ctx: Ctx) -> Any:
         schedule=schedule,
         next_at=schedule.next_at(ctx.now) if schedule.periodic else int(ctx.now),
     )
-    ctx.transfers[t.transfer_id] = t
-    ctx.store.sync(ctx.ws.id, ctx.now)
+    ctx.store.add(t)
     return json_response(transfer_json(t))
 
 

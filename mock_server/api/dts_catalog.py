@@ -11,8 +11,9 @@ import re
 from typing import Any
 from urllib.parse import urlparse
 
+from simulator.transfers.runs import SQL_TYPES
+
 S3_TYPES = ("s3amazon", "s3custom", "s3google")
-SQL_TYPES = ("postgresql", "mssql", "mysql", "clickhouse", "oracledb")
 CUSTOM_TYPES = (*SQL_TYPES, *S3_TYPES)
 CONNECTOR_TYPES = (
     *CUSTOM_TYPES,

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mock_server.api.dts_store import Connector, DtsStore, Transfer
 from mock_server.api.dts_validation import check_uuid
 from mock_server.errors import detail_error
 from mock_server.state import state, workspace
+from simulator.transfers import Connector, Transfer, Transfers
 
 DTS = "/data_transfer"
 
@@ -23,7 +23,7 @@ DTS = "/data_transfer"
 class Ctx:
     """One request's view: the store, the caller's workspace, virtual now."""
 
-    store: DtsStore
+    store: Transfers
     ws: Any
     now: float
 
@@ -37,15 +37,14 @@ class Ctx:
 
 
 def dts_view(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Run ``view(ctx, ...)`` under the stores' lock, after the workspace's due runs started."""
+    """Run ``view(ctx, ...)`` under the locks, on the engine's transfers as of now."""
 
     @functools.wraps(view)
     def wrapper(**kwargs: Any) -> Any:
         st = state()
         with st.lock:
-            store = st.area("data_transfer", lambda: DtsStore(st.world.seed, st.world.start_epoch))
-            ctx = Ctx(store, workspace(), st.world.now_epoch())
-            ctx.store.sync(ctx.ws.id, ctx.now)
+            world = st.world
+            ctx = Ctx(world.data_transfers(), workspace(), world.now_epoch())
             return view(ctx, **kwargs)
 
     return wrapper

@@ -16,12 +16,10 @@ from flask import Blueprint
 
 from mock_server.api.dts_catalog import NFS_CLUSTERS
 from mock_server.api.dts_context import DTS, Ctx, dts_view, find_transfer
-from mock_server.api.dts_runs import Entry
-from mock_server.api.dts_schedule import Schedule
-from mock_server.api.dts_store import Transfer, user_uid
 from mock_server.api.dts_validation import legacy_copy_body
 from mock_server.errors import json_response
 from mock_server.params import json_body
+from simulator.transfers import Entry, Schedule, Transfer, user_uid
 
 # direction -> (region key of the body, name prefix, description), as client_lib's rules are named
 DIRECTIONS = {
@@ -90,8 +88,7 @@ def _copy(ctx: Ctx, direction: str) -> Any:
         schedule=Schedule(start_at=int(ctx.now)),
         next_at=int(ctx.now),
     )
-    ctx.transfers[t.transfer_id] = t
-    ctx.store.sync(ctx.ws.id, ctx.now)
+    ctx.store.add(t)
     return json_response(created_json(t))
 
 

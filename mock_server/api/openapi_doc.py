@@ -14,7 +14,6 @@ from flask import Blueprint, current_app
 from mock_server.api import _servers as servers
 from mock_server.api import build_image, configs, data_transfer, jobs, resources, s3
 from mock_server.api.dts_catalog import CLUSTERS, CONNECTOR_TYPES, parameters_schema
-from mock_server.api.dts_runs import EVENT_CATEGORIES, EVENT_TYPES
 from mock_server.api.dts_validation import (
     CONNECTOR_FIELDS,
     CONNECTOR_UPDATE_FIELDS,
@@ -41,6 +40,7 @@ from mock_server.openapi import (
 from mock_server.routing import AUTH_NONE, auth_level
 from mock_server.state import state
 from mock_server.validation import Field
+from simulator.transfers.runs import EVENT_CATEGORIES, EVENT_TYPES
 
 bp = Blueprint("openapi", __name__)
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from mock_server.api.dts_schedule import Schedule
 from mock_server.app import create_app
 from mock_server.testing import DEFAULT_START_EPOCH
+from simulator.transfers import Schedule
 from tests.support.openapi import validate_response
 
 WS_A = "11111111-1111-4111-8111-111111111111"

@@ -1,4 +1,4 @@
-"""Connectors and transfer rules of every workspace, and the lazy catch-up of their runs.
+"""Connectors and transfer rules of every workspace, and their runs on the engine's clock.
 
 Everything is keyed by workspace: a lookup never crosses workspaces, so one workspace can neither
 see nor change another's records. Every workspace starts with two system connectors, its
@@ -7,21 +7,25 @@ see nor change another's records. Every workspace starts with two system connect
 not from when they were first looked at, so replaying a state file's commands (reads are not
 kept) rebuilds them the same.
 
-Runs are never driven by a thread. Each request first calls ``sync``, which starts every run that
-fell due since the last request, with the connectors as they are now; because every change also
-goes through a request, "now" is exactly the state those runs saw.
+A rule's schedule is a calendar the engine consults as it moves time (:meth:`Transfers.next_due`,
+:meth:`Transfers.start_due`): each run starts at its own due instant, with the connectors as they
+are then, and is a SimPy process that keeps the engine busy until its last source is copied. A
+schedule waiting for its next date does not: ``run_until_idle`` ends when no copy is in flight.
+When time jumps far ahead in one go, runs missed long ago are skipped (``skip_missed``), not
+replayed by the thousand.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
-from mock_server.api.dts_catalog import check_connection
-from mock_server.api.dts_runs import Run, plan_entry
-from mock_server.api.dts_schedule import Schedule
-from mock_server.tenancy import stable_uuid
-from simulator.randomness import stream, uuid4_from
+import simpy
+
+from simulator.randomness import stable_uuid, stream, uuid4_from
+from simulator.transfers.runs import SQL_TYPES, Run, plan_entry
+from simulator.transfers.schedule import Schedule
 
 LOOKBACK_S = 31 * 86_400  # missed runs older than this are skipped, not replayed
 MAX_CATCH_UP = 500  # at most this many missed runs are replayed per rule
@@ -52,9 +56,9 @@ class Connector:
     try_status: str = "success"
     try_logs: list[str] = field(default_factory=list)
 
-    def test(self, now: float) -> None:
-        """Run the connection test; the connector is active only if it passes."""
-        ok, self.try_logs = check_connection(self.source_type, self.parameters)
+    def tested(self, ok: bool, logs: list[str], now: float) -> None:
+        """Record a connection test's outcome; the connector is active only if it passed."""
+        self.try_logs = logs
         self.try_status = self.status = "success" if ok else "failed"
         self.type_status = f"Test: {self.status}"
         self.modified = now
@@ -110,12 +114,16 @@ def _copied(t: Transfer, source: str, when: int) -> bool:
     )
 
 
-class DtsStore:
-    """All data-transfer records of one mock server (reset with the world)."""
+class Transfers:
+    """All data-transfer records of one engine; runs happen on its environment."""
 
-    def __init__(self, seed: int, start_epoch: float) -> None:
+    def __init__(
+        self, env: simpy.Environment, seed: int, start_epoch: float, now: Callable[[], float]
+    ) -> None:
+        self.env = env
         self.seed = seed
         self.start_epoch = start_epoch  # when the system connectors were made
+        self.now_epoch = now
         self.connectors: dict[str, dict[str, Connector]] = {}
         self.transfers: dict[str, dict[str, Transfer]] = {}
         self._counters: dict[tuple[str, str], int] = {}
@@ -138,8 +146,9 @@ class DtsStore:
         found = self.connectors[ws.id] = {s3.connector_id: s3, nfs.connector_id: nfs}
         return found
 
-    def halt(self, ws_id: str, conn: Connector, now: float) -> None:
+    def halt(self, ws_id: str, conn: Connector) -> None:
         """Mark a connector inactive and deactivate every rule that reads or writes through it."""
+        now = self.now_epoch()
         conn.status, conn.type_status, conn.modified = "inactive", "Halt: success", now
         for t in self.transfers.get(ws_id, {}).values():
             if t.uses(conn.connector_id) and t.active:
@@ -149,17 +158,33 @@ class DtsStore:
     def workspace_transfers(self, ws_id: str) -> dict[str, Transfer]:
         return self.transfers.setdefault(ws_id, {})
 
-    def sync(self, ws_id: str, now: float) -> None:
-        """Start every run of the workspace's rules that fell due by ``now``."""
-        conns = self.connectors.get(ws_id, {})
-        for t in self.transfers.get(ws_id, {}).values():
-            since = now - min(LOOKBACK_S, (MAX_CATCH_UP - 1) * t.schedule.min_gap_s)
+    def add(self, t: Transfer) -> None:
+        """Keep a new rule; a run due now (a one-shot rule) starts at once."""
+        self.workspace_transfers(t.workspace_id)[t.transfer_id] = t
+        self.start_due(self.now_epoch())
+
+    def _rules(self) -> Generator[Transfer]:
+        for rules in self.transfers.values():
+            yield from rules.values()
+
+    def skip_missed(self, until: float) -> None:
+        """Before a jump to ``until``: runs that would fall due long before it are skipped (at
+        most ``MAX_CATCH_UP`` per rule, none older than ``LOOKBACK_S``)."""
+        for t in self._rules():
+            since = until - min(LOOKBACK_S, (MAX_CATCH_UP - 1) * t.schedule.min_gap_s)
             if t.next_at is not None and t.next_at < since:
                 t.next_at = t.schedule.next_at(since)
-            for _ in range(MAX_CATCH_UP):
-                if not t.active or t.next_at is None or t.next_at > now:
-                    break
-                self._start_run(t, t.next_at, conns)
+
+    def next_due(self) -> float:
+        """The epoch of the next run of an active rule (infinity if none)."""
+        due = [t.next_at for t in self._rules() if t.active and t.next_at is not None]
+        return min(due, default=float("inf"))
+
+    def start_due(self, now: float) -> None:
+        """Start every run due by ``now``."""
+        for t in self._rules():
+            while t.active and t.next_at is not None and t.next_at <= now:
+                self._start_run(t, t.next_at, self.connectors.get(t.workspace_id, {}))
                 t.next_at = t.schedule.next_at(t.next_at + 1)
 
     def _start_run(self, t: Transfer, execution: int, conns: dict[str, Connector]) -> None:
@@ -178,12 +203,20 @@ class DtsStore:
                 t.transfer_id,
                 execution,
                 source,
-                body["connector_type"],
+                sql=body["connector_type"] in SQL_TYPES,
                 already_copied=only_new and _copied(t, source, execution),
                 error=error,
             )
             for source in t.sources
         ]
         names = [c.name if c else "" for _, _, c in found]
-        t.runs.append(Run(execution, names[0], names[1], body["query"]["destination"], entries))
+        run = Run(execution, names[0], names[1], body["query"]["destination"], entries)
+        t.runs.append(run)
         del t.runs[:-MAX_RUNS_KEPT]
+        self.env.process(self._copying(run))
+
+    def _copying(self, run: Run) -> Generator[simpy.Event]:
+        """The run in flight: the engine is busy until its last source ends."""
+        left = max(e.end for e in run.entries) - self.now_epoch()
+        if left > 0:
+            yield self.env.timeout(left)

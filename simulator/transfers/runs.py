@@ -1,8 +1,8 @@
 """One run of a transfer rule: a history entry per source, its progress and its event log.
 
-Nothing is simulated step by step. An entry is planned once, when its run falls due (object count,
-size, throughput drawn from streams seeded by the world seed, the transfer and the source), and
-its status, progress and events are pure functions of the clock afterwards. Sizes depend only on
+An entry is planned when its run starts (object count, size, throughput drawn from streams seeded
+by the world seed, the transfer and the source); while the run's engine process waits for its
+end, its status, progress and events are functions of the engine's clock. Sizes depend only on
 (transfer, source), so every run of a rule sees the same data; speed varies per run.
 
 Event codes are the spec's: types 100 ObjectTransferred, 200 SkipObject, 304 ConnectorError,
@@ -15,9 +15,7 @@ import posixpath
 from dataclasses import dataclass
 from typing import Any
 
-from mock_server.api.dts_catalog import SQL_TYPES
-from mock_server.tenancy import stable_uuid
-from simulator.randomness import stream, uuid4_from
+from simulator.randomness import stable_uuid, stream, uuid4_from
 
 EVENT_TYPES = {
     100: "ObjectTransferred",
@@ -32,6 +30,7 @@ EVENT_TYPES = {
     400: "Other",
 }
 EVENT_CATEGORIES = {1: "Success", 2: "Error", 3: "Info"}
+SQL_TYPES = ("postgresql", "mssql", "mysql", "clickhouse", "oracledb")  # a query, not files
 MIB = 1 << 20
 MAX_DURATION_S = 900.0
 EXTENSIONS = (".parquet", ".jpg", ".csv", ".json", ".tar")
@@ -189,8 +188,8 @@ def plan_entry(
     transfer_id: str,
     execution: int,
     source: str,
-    source_category: str,
     *,
+    sql: bool,
     already_copied: bool,
     error: str | None,
 ) -> Entry:
@@ -198,7 +197,7 @@ def plan_entry(
     only adds new objects and an earlier run copied this source."""
     data = stream(seed, "dts-source", transfer_id, source)
     rows = None
-    if source_category in SQL_TYPES:
+    if sql:
         name, kind, objects = source[:100], "query", ("query_result.csv",)
         rows = data.randint(1_000, 5_000_000)
         sizes: tuple[int, ...] = (rows * data.randint(60, 400),)
