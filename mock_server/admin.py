@@ -3,13 +3,13 @@ journal and state snapshots."""
 
 from __future__ import annotations
 
-import math
-from typing import Any
+from typing import Annotated, Any
 
 from flask import Blueprint, current_app, request
+from pydantic import BaseModel, ConfigDict, Field
 
 from mock_server import persistence
-from mock_server.errors import json_response, validation_error
+from mock_server.errors import json_response, parse_body, validation_error
 from mock_server.params import json_body
 from mock_server.state import state
 from simulator.clock import LAST_EPOCH
@@ -17,44 +17,42 @@ from simulator.clock import LAST_EPOCH
 bp = Blueprint("admin", __name__)
 
 
-def _number(body: dict[str, Any], name: str, *, required: bool) -> float | None:
-    """A number of seconds >= 0 that keeps the virtual clock at or before ``LAST_EPOCH``."""
-    value = body.get(name)
-    if value is None:
-        if required:
-            raise validation_error(["body", name], "Field required", "missing", input=body)
-        return None
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or value < 0
-    ):
-        raise validation_error(
-            ["body", name],
-            "Input should be a finite number >= 0",
-            "greater_than_equal",
-            input=value,
-        )
+Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class ResetBody(Body):
+    seed: int | None = None
+
+
+class AdvanceBody(Body):
+    seconds: Seconds
+
+
+class RunUntilIdleBody(Body):
+    max_seconds: Seconds | None = None
+
+
+def _within_range(seconds: float | None, name: str) -> float | None:
+    """``seconds`` unless they would move the clock past ``LAST_EPOCH`` (a 422 then)."""
     room = LAST_EPOCH - state().world.now_epoch()
-    if value > room:
+    if seconds is not None and seconds > room:
         raise validation_error(
             ["body", name],
             f"Input should be less than or equal to {room} (the clock stops at year 9999)",
             "less_than_equal",
-            input=value,
+            input=seconds,
+            ctx={"le": room},
         )
-    return float(value)
+    return seconds
 
 
 @bp.post("/reset")
 def reset() -> Any:
-    body = json_body(required=False)
-    seed = body.get("seed")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise validation_error(
-            ["body", "seed"], "Input should be a valid integer", "int_type", input=seed
-        )
+    seed = parse_body(ResetBody, json_body(required=False)).seed
     st = state()
     st.reset(seed)
     return json_response({"status": "ok", "seed": st.world.seed, "clock": st.world.clock_info()})
@@ -67,7 +65,7 @@ def clock() -> Any:
 
 @bp.post("/clock/advance")
 def advance() -> Any:
-    seconds = _number(json_body(), "seconds", required=True)
+    seconds = _within_range(parse_body(AdvanceBody, json_body()).seconds, "seconds")
     world = state().world
     world.advance(seconds or 0.0)
     return json_response(world.clock_info())
@@ -75,7 +73,8 @@ def advance() -> Any:
 
 @bp.post("/clock/run-until-idle")
 def run_until_idle() -> Any:
-    limit = _number(json_body(required=False), "max_seconds", required=False)
+    body = parse_body(RunUntilIdleBody, json_body(required=False))
+    limit = _within_range(body.max_seconds, "max_seconds")
     world = state().world
     if limit is None:  # a job may be scheduled to end beyond any date the API can show
         limit = LAST_EPOCH - world.now_epoch()

@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app
+from pydantic import BaseModel, ConfigDict, model_validator
 
-from mock_server.errors import json_response, validation_error
+from mock_server.errors import json_response, parse_body, pydantic_errors, validation_error
 from mock_server.faults import FaultRule, RuleError, parse_rules, plan_of
 from mock_server.params import json_body
 from mock_server.state import state
@@ -29,21 +30,32 @@ ENGINE_OFF = {
 }
 
 
+class FaultsBody(BaseModel):
+    """A PUT/POST body: API fault rules, engine fault sections, or both. Rules are checked by
+    :func:`mock_server.faults.parse_rules`, engine sections by the engine's own model."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    rules: list[Any] | None = None
+    node_failures: dict[str, Any] | None = None
+    preemption: dict[str, Any] | None = None
+    slow_pulls: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def something_to_do(self) -> FaultsBody:
+        if not self.model_fields_set:
+            raise ValueError("give rules or an engine section (node_failures, ...)")
+        return self
+
+
 def _body() -> tuple[list[FaultRule] | None, dict[str, Any]]:
     """The API rules (None when absent) and the engine sections of a PUT/POST body."""
-    body = json_body()
-    extra = sorted(set(body) - {"rules", *ENGINE_SECTIONS})
-    if extra:
-        raise validation_error(
-            ["body", extra[0]], "Extra inputs are not permitted", "extra_forbidden", input=body
-        )
-    engine = {k: body[k] for k in ENGINE_SECTIONS if k in body}
-    if "rules" not in body:
-        if not engine:
-            raise validation_error(["body", "rules"], "Field required", "missing", input=body)
+    body = parse_body(FaultsBody, json_body())
+    engine = {k: getattr(body, k) for k in ENGINE_SECTIONS if k in body.model_fields_set}
+    if body.rules is None:
         return None, engine
     try:
-        return parse_rules(body["rules"], ["body", "rules"]), engine
+        return parse_rules(body.rules, ["body", "rules"]), engine
     except RuleError as exc:
         raise validation_error(exc.loc, exc.msg, "value_error", input=exc.value) from None
 
@@ -52,8 +64,7 @@ def _configure_engine(changes: dict[str, Any]) -> None:
     try:
         state().world.configure_faults(changes)
     except FaultConfigError as exc:
-        loc = exc.loc[1:] if exc.loc[:1] == ["faults"] else exc.loc  # the config's section name
-        raise validation_error(["body", *loc], exc.msg, "value_error") from None
+        raise pydantic_errors(exc.errors) from None
 
 
 def _described() -> Any:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from flask import Response
+from pydantic import BaseModel, ValidationError
 
 from simulator.errors import Conflict, NotFound, Refused, Rejected
 
@@ -52,6 +53,23 @@ def validation_error(loc: list[Any], msg: str, type_: str, **extra: Any) -> ApiE
 
 def validation_errors(items: list[dict[str, Any]]) -> ApiError:
     return ApiError(422, {"detail": items})
+
+
+def pydantic_errors(errors: list[dict[str, Any]], prefix: tuple[Any, ...] = ("body",)) -> ApiError:
+    """FastAPI's 422 from pydantic's own error records, ``loc`` under ``prefix``."""
+    items = [{**e, "loc": [*prefix, *e["loc"]]} for e in errors]
+    return validation_errors(json.loads(json.dumps(items, default=str)))  # ctx may hold objects
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_body(model: type[M], body: Any) -> M:
+    """``body`` validated by ``model``, or FastAPI's 422 with pydantic's errors."""
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        raise pydantic_errors(exc.errors(include_url=False)) from None
 
 
 # ---- the engine's refusals, answered as the platform answers them ----------------------------

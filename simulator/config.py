@@ -12,10 +12,10 @@ from typing import Any
 import yaml
 
 from simulator.catalog import Catalog
-from simulator.faults import parse_faults
+from simulator.config_schema import TARIFFS, ConfigError, check
 from simulator.prices import PriceBook
 
-TARIFFS = ("per_second", "per_minute_ceil")
+__all__ = ["TARIFFS", "ConfigError", "SimConfig", "deep_merge", "load_config"]
 
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: 10x faster
@@ -31,9 +31,12 @@ def _packaged(name: str) -> dict[str, Any]:
 
 
 def _read_yaml(path: str | Path) -> dict[str, Any]:
-    data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=Loader) or {}
+    try:
+        data = yaml.load(Path(path).read_text(encoding="utf-8"), Loader=Loader) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError([(str(path), str(exc))]) from None
     if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping at the top level")
+        raise ConfigError([(str(path), "expected a mapping at the top level")])
     return data
 
 
@@ -94,10 +97,7 @@ def _section(value: Any, packaged: str) -> dict[str, Any]:
 
 
 def _build(raw: dict[str, Any], catalog: Catalog, prices: PriceBook) -> SimConfig:
-    tariff = raw["billing"]["tariff"]
-    if tariff not in TARIFFS:
-        raise ValueError(f"billing.tariff must be one of {TARIFFS}, not {tariff!r}")
-    parse_faults(raw.get("faults"))  # refuse a bad section now, not when an engine is built
+    check(raw)  # refuse a misspelt key or a bad value now, not when a request trips over it
     return SimConfig(
         catalog=catalog,
         prices=prices,

@@ -7,39 +7,33 @@ is a partial mapping merged over the settings in force, validated as a whole.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 from typing import Any
 
-API_RULES_KEY = "rules"  # faults.rules: the mock server's API fault rules
-MAX_RATE_PER_NODE_HOUR = 3600.0  # one failure per node-second: beyond that nothing could run
-MAX_REPAIR_S = 30 * 86400.0
-MAX_SLOW_FACTOR = 1000.0
+from pydantic import ValidationError
 
-# section -> key -> (field of FaultSettings, kind, lower bound, upper bound)
-_FIELDS: dict[str, dict[str, tuple[str, str, float, float]]] = {
-    "node_failures": {
-        "rate_per_node_hour": ("node_failure_rate", "number", 0.0, MAX_RATE_PER_NODE_HOUR),
-        "repair_s": ("repair_s", "number", 0.0, MAX_REPAIR_S),
-    },
-    "preemption": {
-        "enabled": ("preemption", "bool", 0, 0),
-        "notebooks": ("notebooks_preempt", "bool", 0, 0),
-    },
-    "slow_pulls": {
-        "probability": ("slow_pull_p", "number", 0.0, 1.0),
-        "factor": ("slow_pull_factor", "number", 1.0, MAX_SLOW_FACTOR),
-    },
+from simulator.config_schema import Faults
+
+API_RULES_KEY = "rules"  # faults.rules: the mock server's API fault rules
+
+# section -> key -> field of FaultSettings
+_FIELDS: dict[str, dict[str, str]] = {
+    "node_failures": {"rate_per_node_hour": "node_failure_rate", "repair_s": "repair_s"},
+    "preemption": {"enabled": "preemption", "notebooks": "notebooks_preempt"},
+    "slow_pulls": {"probability": "slow_pull_p", "factor": "slow_pull_factor"},
 }
 
 
 class FaultConfigError(ValueError):
-    """A fault setting that cannot be used; ``loc`` is the path to the offending key."""
+    """Fault settings that cannot be used: pydantic's own error records (``errors``, each
+    with its ``loc`` from the ``faults`` section down); ``loc``/``msg`` are the first one's."""
 
-    def __init__(self, loc: list[str], msg: str) -> None:
-        super().__init__(f"{'.'.join(loc)}: {msg}")
-        self.loc = loc
-        self.msg = msg
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        first = errors[0]
+        self.errors = errors
+        self.loc = ["faults", *map(str, first["loc"])]
+        self.msg = first["msg"]
+        super().__init__(f"{'.'.join(self.loc)}: {self.msg}")
 
 
 @dataclass(frozen=True)
@@ -61,46 +55,32 @@ class FaultSettings:
     def to_dict(self) -> dict[str, Any]:
         """The settings in the config's shape."""
         return {
-            section: {key: getattr(self, spec[0]) for key, spec in keys.items()}
+            section: {key: getattr(self, field) for key, field in keys.items()}
             for section, keys in _FIELDS.items()
         }
 
 
-def _value(loc: list[str], kind: str, lo: float, hi: float, value: Any) -> Any:
-    if kind == "bool":
-        if not isinstance(value, bool):
-            raise FaultConfigError(loc, "Input should be a valid boolean")
-        return value
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise FaultConfigError(loc, "Input should be a valid number")
-    if not (math.isfinite(value) and lo <= value <= hi):
-        raise FaultConfigError(loc, f"Input should be between {lo:g} and {hi:g}")
-    return float(value)
-
-
 def parse_faults(section: Any, base: FaultSettings | None = None) -> FaultSettings:
-    """``section`` (the ``faults:`` mapping, or a partial change of it) merged over ``base``."""
+    """``section`` (the ``faults:`` mapping, or a partial change of it) merged over ``base``,
+    validated by the config's own model (:class:`simulator.config_schema.Faults`)."""
     settings = base or FaultSettings()
     if section is None:
         return settings
-    if not isinstance(section, dict):
-        raise FaultConfigError(["faults"], "Input should be a valid mapping")
-    changes: dict[str, Any] = {}
-    for name, keys in section.items():
-        if name == API_RULES_KEY:
-            continue
-        fields = _FIELDS.get(name)
-        if fields is None:
-            known = ", ".join([*_FIELDS, API_RULES_KEY])
-            raise FaultConfigError(["faults", str(name)], f"Unknown section; known: {known}")
-        if not isinstance(keys, dict):
-            raise FaultConfigError(["faults", name], "Input should be a valid mapping")
-        for key, value in keys.items():
-            spec = fields.get(key)
-            if spec is None:
-                raise FaultConfigError(
-                    ["faults", name, str(key)], f"Unknown key; known: {', '.join(fields)}"
-                )
-            field, kind, lo, hi = spec
-            changes[field] = _value(["faults", name, key], kind, lo, hi, value)
+    merged: Any = section
+    if isinstance(section, dict):
+        current = settings.to_dict()
+        merged = {
+            name: {**current[name], **keys} if name in current and isinstance(keys, dict) else keys
+            for name, keys in section.items()
+        }
+    try:
+        valid = Faults.model_validate(merged)
+    except ValidationError as exc:
+        raise FaultConfigError(exc.errors(include_url=False)) from None
+    changes = {
+        field: getattr(getattr(valid, name), key)
+        for name, keys in _FIELDS.items()
+        if name in merged
+        for key, field in keys.items()
+    }
     return replace(settings, **changes)

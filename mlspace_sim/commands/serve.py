@@ -129,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
     from mock_server.app import create_app
     from mock_server.server import make_server
     from scenarios import register_all
+    from simulator.config import ConfigError
 
     flags = {
         "--seed": args.seed,
@@ -163,6 +164,9 @@ def run(args: argparse.Namespace) -> int:
         return 2
     except persistence.StateFileError as exc:
         raise SystemExit(f"mlspace-sim: {exc}") from None
+    except ConfigError as exc:  # a misspelt key or a bad value in --config: say which, exit 2
+        print(f"mlspace-sim: {exc}", file=sys.stderr)
+        return 2
     tls, cert = _tls(args)
     server = make_server(app, args.host, args.port, args.threads, tls=tls)
     scheme = "https" if tls else "http"

@@ -45,6 +45,31 @@ def test_a_bad_engine_setting_is_a_422_and_changes_nothing() -> None:
     assert client.get("/_mock/faults").json["slow_pulls"]["probability"] == 0.0
 
 
+def test_admin_bodies_answer_pydantics_own_422_records() -> None:
+    """FastAPI's shape: type, loc under "body", msg, input (and ctx for a bound)."""
+    _, client, _ = _client()
+    r = client.put("/_mock/faults", json={"slow_pulls": {"probability": 2}})
+    (item,) = r.json["detail"]
+    assert item["type"] == "less_than_equal" and item["ctx"] == {"le": 1.0}
+    assert item["loc"] == ["body", "slow_pulls", "probability"] and item["input"] == 2
+    r = client.put("/_mock/faults", json={"slow_pull": {"probability": 0.5}})
+    assert r.status_code == 422
+    assert r.json["detail"][0]["type"] == "extra_forbidden"
+    assert r.json["detail"][0]["loc"] == ["body", "slow_pull"]
+    r = client.post("/_mock/clock/advance", json={"seconds": "10"})
+    assert r.status_code == 422
+    assert r.json["detail"] == [
+        {
+            "type": "float_type",
+            "loc": ["body", "seconds"],
+            "msg": "Input should be a valid number",
+            "input": "10",
+        }
+    ]
+    r = client.post("/_mock/reset", json={"seed": 1, "sead": 2})
+    assert r.status_code == 422 and r.json["detail"][0]["loc"] == ["body", "sead"]
+
+
 def test_preemption_switched_on_at_run_time_terminates_the_lower_class(monkeypatch) -> None:
     app, client, headers = _client()
     world = app.extensions["mlspace_sim"].world
