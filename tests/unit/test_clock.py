@@ -111,3 +111,25 @@ def test_clock_target_and_catch_up():
     assert clock.target() == 45
     clock.catch_up_to(10)
     assert clock.target() == 45
+
+
+# ---- one request, one instant ----------------------------------------------------------------
+def test_real_time_stands_still_inside_an_instant_and_moves_after():
+    wall = FakeWall()
+    w = world(clock="realtime", speed=1.0, wall=wall)
+    wall.t += 10
+    with w.instant() as now:
+        assert now == START + 10
+        wall.t += 15
+        assert w.now_epoch() == now
+        assert w.clock_info()["now_epoch"] == now
+    assert w.now_epoch() == START + 25
+
+
+def test_moves_made_inside_an_instant_move_it():
+    w = world()
+    with w.instant() as now:
+        assert w.advance(30) == now + 30
+        assert w.now_epoch() == now + 30
+        w.reset()
+        assert w.now_epoch() == START
