@@ -33,7 +33,7 @@ class LedgerLine:
 
     line_id: int
     workspace: str
-    kind: str  # "job" | "notebook" | "tensorboard"
+    kind: str  # "job" | "notebook" | "tensorboard" | "deployment"
     item: str  # job name or notebook uid
     region: str
     instance_type: str
@@ -43,8 +43,12 @@ class LedgerLine:
     end: float | None = None
 
     def seconds(self, now: float, tariff: str) -> int:
+        """Metered seconds; deployments are always per second, whatever the tariff (the
+        platform's rule for inference)."""
         end = self.end if self.end is not None else now
-        return metered_seconds(end - self.start, tariff)
+        return metered_seconds(
+            end - self.start, "per_second" if self.kind == "deployment" else tariff
+        )
 
     def cost(self, now: float, tariff: str) -> Decimal:
         return Decimal(self.seconds(now, tariff)) * self.price_per_hour / SECONDS_PER_HOUR

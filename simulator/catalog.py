@@ -42,6 +42,7 @@ class Region:
     nfs_name: str | None = None
     ssh_host: str | None = None
     in_spec_enum: bool = False
+    cluster_type: str = "MT"  # MT: training and Jupyter; INF: inference deployments
     instance_types: dict[str, InstanceType] = field(default_factory=dict)
 
     @property
@@ -50,10 +51,16 @@ class Region:
 
 
 class Catalog:
-    """Lookup of regions and their instance types, with the platform's rejection messages."""
+    """Lookup of regions and their instance types, with the platform's rejection messages.
+
+    ``regions`` are the training regions (``configs?cluster_type=MT``); ``inference_regions``
+    the ones deployments run in (``cluster_type=INF``), kept apart so no job lands there."""
 
     def __init__(self, regions: list[Region]) -> None:
-        self.regions: dict[str, Region] = {r.key: r for r in regions}
+        self.regions: dict[str, Region] = {r.key: r for r in regions if r.cluster_type != "INF"}
+        self.inference_regions: dict[str, Region] = {
+            r.key: r for r in regions if r.cluster_type == "INF"
+        }
 
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> Catalog:
@@ -74,7 +81,15 @@ class Catalog:
         """The type ``key`` in ``region``, else the platform's "Can't find instance_type_key"."""
         itype = self.region(region).instance_types.get(key)
         if itype is None:
-            raise Refused(
-                f"Can't find instance_type_key={key!r} for region={region}", error_code=1
-            )
+            raise Refused(f"Can't find instance_type_key={key!r} for region={region}", error_code=1)
+        return itype
+
+    def inference_type(self, region: str, key: str) -> InstanceType:
+        """The type ``key`` of the inference region ``region``, else a refusal naming it."""
+        reg = self.inference_regions.get(region)
+        if reg is None:
+            raise Refused(f"Unknown inference region={region!r}", error_code=1)
+        itype = reg.instance_types.get(key)
+        if itype is None:
+            raise Refused(f"Can't find instance_type_key={key!r} for region={region}", error_code=1)
         return itype

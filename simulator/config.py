@@ -62,6 +62,7 @@ class SimConfig:
     scheduler: dict[str, Any]
     timings: dict[str, Any]
     billing: dict[str, Any]
+    inference: dict[str, Any]
     runtime: dict[str, Any]
     faults: dict[str, Any]
     raw: dict[str, Any]
@@ -106,6 +107,7 @@ def _build(raw: dict[str, Any], catalog: Catalog, prices: PriceBook) -> SimConfi
         scheduler=raw["scheduler"],
         timings=raw["timings"],
         billing=raw["billing"],
+        inference=raw["inference"],
         runtime=raw["runtime"],
         faults=raw.get("faults") or {},
         raw=raw,

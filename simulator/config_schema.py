@@ -11,12 +11,21 @@ from __future__ import annotations
 import difflib
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 NonNegInt = Annotated[int, Field(ge=0)]
 NonNeg = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Probability = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False)]
 Range = Annotated[list[NonNeg], Field(min_length=2, max_length=2)]  # [low, high] seconds
+
+
+def _daily(values: list[float]) -> list[float]:
+    if len(values) not in (0, 24):
+        raise ValueError(f"a daily profile has 24 hourly values (or none), not {len(values)}")
+    return values
+
+
+DailyRps = Annotated[list[NonNeg], AfterValidator(_daily)]  # [] or 24 hourly values (UTC hours)
 
 
 class Strict(BaseModel):
@@ -33,7 +42,7 @@ class NodeGroup(Strict):
 
 class PoolSpec(Strict):
     name: str
-    serves: list[Literal["job", "notebook"]] = ["job"]
+    serves: list[Literal["job", "notebook", "inference"]] = ["job"]
     resource: Literal["gpu", "cpu"] = "gpu"
     regions: list[str] | None = None
     gpu_models: list[str] | None = None
@@ -59,6 +68,19 @@ class Timings(Strict):
     bad_script_fail_s: NonNeg
     notebook_start_s: Range
     notebook_pause_s: NonNeg
+
+
+class Inference(Strict):
+    image_pull_s: Range
+    model_start_s: Range
+    warm_latency_s: Range
+    target_rps_per_replica: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+    rps_window_s: Annotated[float, Field(gt=0, allow_inf_nan=False)]
+    scale_up_delay_s: NonNeg
+    scale_down_delay_s: NonNeg
+    scale_to_zero_after_s: NonNeg
+    async_processing_s: Range
+    default_daily_rps: DailyRps = []
 
 
 TARIFFS = ("per_second", "per_minute_ceil")
@@ -113,6 +135,7 @@ class EngineConfig(Strict):
     scheduler: Scheduler
     timings: Timings
     billing: Billing
+    inference: Inference
     runtime: Runtime
     faults: Faults | None = None
     catalog: str | dict[str, Any] | None = None

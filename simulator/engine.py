@@ -10,6 +10,7 @@ scheduled for the job. Faults (node failures, preemption, slow pulls) live in
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from hashlib import blake2b
@@ -22,6 +23,7 @@ from simulator.billing import Ledger
 from simulator.builds import Builds
 from simulator.catalog import InstanceType
 from simulator.config import SimConfig
+from simulator.deployments import AsyncRequests, Deployments
 from simulator.errors import NotFound, Refused, Rejected
 from simulator.fault_injection import FaultInjector
 from simulator.faults import FaultSettings, parse_faults
@@ -93,6 +95,8 @@ class Engine(ServerLifecycle):
         self.faults.apply(parse_faults(config.faults))
         self.builds = Builds(self.env, seed, self.now_epoch)
         self.transfers = Transfers(self.env, seed, self.start_epoch, self.now_epoch)
+        self.deployments = Deployments(self)
+        self.async_requests = AsyncRequests(self.deployments)
 
     # ---- time -------------------------------------------------------------------------------
     def now_epoch(self) -> float:
@@ -100,14 +104,26 @@ class Engine(ServerLifecycle):
 
     def run_until(self, t: float) -> None:
         """Run everything due by ``t`` (seconds since start), events due exactly at ``t``
-        included; transfer runs start at their own due instants on the way."""
-        transfers = self.transfers
-        if transfers.transfers:
-            transfers.skip_missed(self.start_epoch + t)
-            while (due := transfers.next_due()) - self.start_epoch <= t:
-                self._run_through(due - self.start_epoch)
-                transfers.start_due(due)
+        included; transfer runs start, and deployments' load profiles change, at their own
+        due instants on the way (calendars, not events, so they never keep the engine busy)."""
+        if self.transfers.transfers:
+            self.transfers.skip_missed(self.start_epoch + t)
+        while True:
+            runs, loads = self._calendars()
+            due = min(runs, loads)
+            if due - self.start_epoch > t:
+                break
+            self._run_through(due - self.start_epoch)
+            if runs <= due:
+                self.transfers.start_due(due)
+            if loads <= due:
+                self.deployments.start_due(due)
         self._run_through(t)
+
+    def _calendars(self) -> tuple[float, float]:
+        """Epochs of the next transfer run and of the next change of a deployment's load."""
+        runs = self.transfers.next_due() if self.transfers.transfers else math.inf
+        return runs, self.deployments.next_due()
 
     def _run_through(self, t: float) -> None:
         env = self.env
@@ -118,11 +134,10 @@ class Engine(ServerLifecycle):
 
     def step(self) -> None:
         """The next thing that happens: an event, or a transfer run falling due before it."""
-        if self.transfers.transfers:
-            due = self.transfers.next_due()
-            if due - self.start_epoch <= self.env.peek():
-                self.run_until(due - self.start_epoch)
-                return
+        due = min(self._calendars())
+        if due - self.start_epoch <= self.env.peek():
+            self.run_until(due - self.start_epoch)
+            return
         self.env.step()
 
     def _after(self, delay: float, step: Callable[[Any], None], target: Any) -> None:

@@ -190,17 +190,19 @@ class FaultInjector:
                     again.append(holder)
             else:
                 engine.server_lost(holder)
+        engine.deployments.node_lost(pool, i)
         pool.take_down(i)
         engine._after(self.settings.repair_s, self._repaired, (sched, i))
         for job in again:
             sched.submit(job)
         sched.dispatch()
+        engine.deployments.dispatch(pool)
 
-    @staticmethod
-    def _repaired(arg: tuple[PoolScheduler, int]) -> None:
+    def _repaired(self, arg: tuple[PoolScheduler, int]) -> None:
         sched, i = arg
         sched.pool.bring_up(i)
         sched.dispatch()
+        self.engine.deployments.dispatch(sched.pool)
 
     # ---- preemption -------------------------------------------------------------------------
     def preempt(self, sched: PoolScheduler, req: Request) -> Placement | None:

@@ -20,6 +20,7 @@ from simulator import logs, overview
 from simulator.builds import Build
 from simulator.clock import LAST_EPOCH, Clock
 from simulator.config import SimConfig, load_config
+from simulator.deployments import AsyncRequest, Deployment, DeploymentSpec, Prediction
 from simulator.engine import Engine
 from simulator.errors import NotFound
 from simulator.faults import FaultSettings
@@ -326,6 +327,77 @@ class World:
     def built_images(self, workspace: str) -> list[str]:
         """The workspace's custom images: destinations of its successful builds."""
         return self.engine.builds.images(workspace)
+
+    # ---- inference deployments ---------------------------------------------------------------
+    @synced
+    def create_deployment(
+        self, spec: DeploymentSpec | dict[str, Any], *, workspace: str
+    ) -> Deployment:
+        """Deploy (raises :class:`Refused` for an unknown region/type or bad replica bounds)."""
+        if isinstance(spec, dict):
+            spec = DeploymentSpec(**spec)
+        return self.engine.deployments.create(spec, workspace)
+
+    @synced
+    def get_deployment(self, name: str, workspace: str | None = None) -> Deployment:
+        """The live deployment ``name``; :class:`NotFound` if deleted or another workspace's."""
+        return self.engine.deployments.get(name, workspace)
+
+    @synced
+    def list_deployments(self, workspace: str | None = None) -> list[Deployment]:
+        return self.engine.deployments.listing(workspace)
+
+    @synced
+    def update_deployment(
+        self,
+        name: str,
+        workspace: str | None = None,
+        *,
+        min_replicas: int | None = None,
+        max_replicas: int | None = None,
+        image: str | None = None,
+    ) -> Deployment:
+        deps = self.engine.deployments
+        return deps.update(
+            deps.get(name, workspace),
+            min_replicas=min_replicas,
+            max_replicas=max_replicas,
+            image=image,
+        )
+
+    @synced
+    def delete_deployment(self, name: str, workspace: str | None = None) -> Deployment:
+        deps = self.engine.deployments
+        return deps.delete(deps.get(name, workspace))
+
+    @synced
+    def predict(self, name: str, model: str, body: Any, workspace: str | None = None) -> Prediction:
+        """A deterministic answer and its virtual latency; counts as load on the deployment."""
+        deps = self.engine.deployments
+        return deps.predict(deps.get(name, workspace), model, body)
+
+    @synced
+    def deployment_cost(self, dep: Deployment) -> Decimal:
+        return self.engine.deployments.cost(dep)
+
+    @synced
+    def submit_async(
+        self, workspace: str, region: str, name: str, path: str, body: Any
+    ) -> AsyncRequest:
+        return self.engine.async_requests.submit(workspace, region, name, path, body)
+
+    @synced
+    def async_request(self, request_id: str, workspace: str | None = None) -> AsyncRequest:
+        return self.engine.async_requests.get(request_id, workspace)
+
+    @synced
+    def async_result(self, request_id: str, workspace: str | None = None) -> dict[str, Any]:
+        """The answer once processed; :class:`Conflict` while still pending."""
+        return self.engine.async_requests.result(request_id, self.engine.now_epoch(), workspace)
+
+    @synced
+    def list_async(self, workspace: str | None = None) -> list[AsyncRequest]:
+        return self.engine.async_requests.listing(workspace)
 
     # ---- data transfers -----------------------------------------------------------------------
     @synced
