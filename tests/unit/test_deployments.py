@@ -198,9 +198,10 @@ def test_async_requests_complete_after_processing() -> None:
         w.async_result(req.id, WS)
     w.advance(21)  # async_processing_s at most 20 s, plus the warm latency
     assert w.async_request(req.id, WS).status(w.now_epoch()) == "completed"
-    assert w.async_result(req.id, WS)["predictions"] == w.predict(
-        dep.name, "predict", {"instances": [[1]]}, WS
-    )["predictions"]
+    assert (
+        w.async_result(req.id, WS)["predictions"]
+        == w.predict(dep.name, "predict", {"instances": [[1]]}, WS)["predictions"]
+    )
     assert [r.id for r in w.list_async(WS)] == [req.id]
 
 
