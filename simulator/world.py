@@ -431,9 +431,12 @@ class World:
 
     # ---- batch ------------------------------------------------------------------------------
     def run_batch(self, arrivals: Iterable[tuple[float, Callable[[Engine], Any]]]) -> Engine:
-        """Batch mode: feed timed actions and run the engine to the end, ignoring the clock."""
+        """Batch mode: feed timed actions and run the engine to the end, ignoring the clock
+        (deployments' load profiles change on the way, as in :meth:`run_until_idle`)."""
         with self._lock:
-            self.engine.feed(arrivals)
-            self.engine.env.run()
+            engine = self.engine
+            engine.feed(arrivals)
+            while not engine.idle():
+                engine.step()
             self.clock.catch_up_to(self.engine.env.now)
             return self.engine

@@ -75,12 +75,16 @@ class _Run:
     def __init__(self, engine: Engine, replay: Replay) -> None:
         self.engine, self.replay = engine, replay
         self.t0, self.now = engine.start_epoch, engine.now_epoch()
-        self.gpu_pools = {p.name: p.total_gpus for p in engine.pools if p.resource == "gpu"}
+        self.gpu_pools = {  # training capacity; inference pools are reported as replica-hours
+            p.name: p.total_gpus
+            for p in engine.pools
+            if p.resource == "gpu" and "inference" not in p.serves
+        }
         self.busy = {name: Spans() for name in self.gpu_pools}
         self.waiting, self.accrual = Spans(), Spans()
         self.money: dict[str, Decimal] = defaultdict(Decimal)
         self.per_ws: dict[str, Decimal] = defaultdict(Decimal)
-        self.hours = {"used": 0.0, "billed": 0.0, "idle": 0.0}
+        self.hours = {"used": 0.0, "billed": 0.0, "idle": 0.0, "replicas": 0.0}
         self.idle_cost = 0.0
         self.end = self.t0
         self.served_at: dict[str, float] = {}  # notebook uid -> when its server got capacity
@@ -96,7 +100,9 @@ class _Run:
     def _line_gpus(self, line: LedgerLine) -> int:
         key = (line.region, line.instance_type)
         if key not in self._gpus:
-            self._gpus[key] = self.engine.catalog.instance_type(*key).gpus
+            catalog = self.engine.catalog
+            lookup = catalog.inference_type if line.kind == "deployment" else catalog.instance_type
+            self._gpus[key] = lookup(*key).gpus
         return self._gpus[key] * line.workers
 
     def _pool_of(self, kind: str, region: str, itype: InstanceType) -> str | None:
@@ -117,6 +123,8 @@ class _Run:
         self.per_ws[line.workspace] += cost
         self.hours["used"] += gpus * (stop - line.start) / 3600
         self.hours["billed"] += gpus * line.seconds(self.now, tariff) / 3600
+        if line.kind == "deployment":
+            self.hours["replicas"] += (stop - line.start) / 3600
         rate = float(line.price_per_hour) / 3600
         self.accrual.add(line.start - t0, stop - t0, rate)
         session = self.replay.sessions.get(line.item) if line.kind == "notebook" else None
@@ -177,6 +185,8 @@ def measure(engine: Engine, replay: Replay, bins: int = 400) -> dict[str, Any]:
         "cost_jobs": float(run.money.get("job", Decimal(0))),
         "cost_notebooks": float(run.money.get("notebook", Decimal(0))),
         "cost_idle_notebooks": run.idle_cost,
+        "cost_inference": float(run.money.get("deployment", Decimal(0))),
+        "inference_replica_hours": run.hours["replicas"],
         "gpu_hours_used": run.hours["used"],
         "gpu_hours_billed": run.hours["billed"],
         "gpu_hours_idle_notebooks": run.hours["idle"],

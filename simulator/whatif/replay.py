@@ -12,11 +12,13 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from typing import Any
 
+from simulator.deployments import DeploymentSpec
 from simulator.engine import Engine
 from simulator.jobs import JobSpec
 from simulator.runtime import OUTCOME_ENV, RUNTIME_ENV
 from simulator.workload.model import (
     DEFAULT_SCRIPT,
+    DEPLOYMENT,
     FAILURE,
     KILLED,
     NOTEBOOK,
@@ -26,6 +28,7 @@ from simulator.workload.model import (
 
 JOB_IMAGE = "cr.ai.cloud.ru/aicloud-base-images/cuda12.1-torch2-py39:0.0.36"
 NOTEBOOK_IMAGE = "cr.ai.cloud.ru/aicloud-jupyter/jupyter-server:0.0.95"
+SERVING_IMAGE = "cr.ai.cloud.ru/aicloud-base-images/inference-serving:latest"
 MOVED_JOB_TYPE = "pytorch2"
 
 Action = Callable[[Engine], Any]
@@ -94,6 +97,19 @@ class Replay:
         heapq.heappush(self._later, (t, self._seq, action))
 
     def _start(self, item: WorkloadItem, engine: Engine) -> None:
+        if item.kind == DEPLOYMENT:
+            spec = DeploymentSpec(
+                region=item.region,
+                instance_type=item.instance_type,
+                image=SERVING_IMAGE,
+                min_replicas=item.min_replicas,
+                max_replicas=item.max_replicas,
+                daily_rps=item.daily_profile(),
+                alias=item.name or None,
+            )
+            dep = engine.deployments.create(spec, item.workspace)
+            self._follow_up(item.submit_s + item.active_s, partial(_undeploy, dep.name))
+            return
         if item.kind != NOTEBOOK:
             job = engine.submit_job(job_spec(item), workspace=item.workspace, author=item.author)
             if item.outcome == KILLED and item.kill_s is not None:
@@ -118,6 +134,11 @@ class Replay:
 
 def _kill(name: str, engine: Engine) -> None:
     engine.kill_job(name)
+
+
+def _undeploy(name: str, engine: Engine) -> None:
+    deployments = engine.deployments
+    deployments.delete(deployments.get(name))
 
 
 def _delete(uid: str, engine: Engine) -> None:

@@ -56,6 +56,8 @@ def rows(result: WhatIfResult) -> list[Row]:
         (f"  jobs, {cur}", "cost_jobs", money),
         (f"  Jupyter Servers, {cur}", "cost_notebooks", money),
         (f"  of which idle Jupyter GPUs, {cur}", "cost_idle_notebooks", money),
+        (f"  inference deployments, {cur}", "cost_inference", money),
+        ("Inference replica-hours", "inference_replica_hours", hours),
         ("GPU-hours used", "gpu_hours_used", hours),
         ("GPU-hours billed", "gpu_hours_billed", hours),
         ("Idle Jupyter GPU-hours", "gpu_hours_idle_notebooks", hours),

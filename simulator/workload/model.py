@@ -10,8 +10,8 @@ import math
 from dataclasses import dataclass, fields
 from typing import Any
 
-JOB, NOTEBOOK = "job", "notebook"
-KINDS = (JOB, NOTEBOOK)
+JOB, NOTEBOOK, DEPLOYMENT = "job", "notebook", "deployment"
+KINDS = (JOB, NOTEBOOK, DEPLOYMENT)
 SUCCESS, FAILURE, KILLED = "success", "failure", "killed"
 OUTCOMES = ("", SUCCESS, FAILURE, KILLED)  # "" = the engine's runtime model decides
 DEFAULT_SCRIPT = "/home/jovyan/train.py"
@@ -30,6 +30,9 @@ class WorkloadItem:
     runtime model decides.
     Notebooks: the server is open ``active_s`` (training) then ``idle_s`` (open, not used),
     from ``submit_s`` until it is deleted at ``submit_s + active_s + idle_s``.
+    Deployments: an inference service of ``min_replicas``..``max_replicas`` replicas in an
+    inference region, deployed for ``active_s`` under ``daily_rps`` (24 hourly requests per
+    second, ``;``-separated; empty = no load).
     """
 
     submit_s: float
@@ -48,6 +51,13 @@ class WorkloadItem:
     name: str = ""
     script: str = ""
     job_type: str = ""
+    min_replicas: int = 0
+    max_replicas: int = 1
+    daily_rps: str = ""
+
+    def daily_profile(self) -> tuple[float, ...]:
+        """The deployment's daily load profile as 24 numbers (or none)."""
+        return tuple(float(x) for x in self.daily_rps.split(";")) if self.daily_rps else ()
 
     @property
     def end_s(self) -> float:
@@ -77,6 +87,8 @@ def _problem(item: WorkloadItem) -> str:
         return "region and instance_type are required"
     if item.n_workers < 1:
         return "n_workers must be >= 1"
+    if item.kind == DEPLOYMENT:
+        return _deployment_problem(item)
     if item.kind == NOTEBOOK:
         if _bad_seconds(item.active_s, False) or _bad_seconds(item.idle_s, False):
             return "a notebook needs active_s and idle_s (seconds >= 0)"
@@ -90,9 +102,23 @@ def _problem(item: WorkloadItem) -> str:
     return ""
 
 
+def _deployment_problem(item: WorkloadItem) -> str:
+    if _bad_seconds(item.active_s, False):
+        return "a deployment needs active_s (seconds deployed, >= 0)"
+    if not 0 <= item.min_replicas <= item.max_replicas or item.max_replicas < 1:
+        return "a deployment needs 0 <= min_replicas <= max_replicas, max_replicas >= 1"
+    try:
+        profile = item.daily_profile()
+    except ValueError:
+        return f"daily_rps must be 24 numbers separated by ';', not {item.daily_rps!r}"
+    if profile and (len(profile) != 24 or min(profile) < 0 or not all(map(math.isfinite, profile))):
+        return "daily_rps must be 24 non-negative hourly values"
+    return ""
+
+
 COLUMNS: tuple[str, ...] = tuple(f.name for f in fields(WorkloadItem))
 REQUIRED = ("submit_s", "workspace", "author", "kind", "region", "instance_type")
-_INTS = {"n_workers"}
+_INTS = {"n_workers", "min_replicas", "max_replicas"}
 _FLOATS = {"submit_s", "active_s", "idle_s"}
 _OPTIONAL_FLOATS = {"run_s", "kill_s"}
 
@@ -123,7 +149,13 @@ def item_to_mapping(item: WorkloadItem) -> dict[str, Any]:
     """The record as a JSON object; fields that do not apply to its kind are left out."""
     out: dict[str, Any] = {c: getattr(item, c) for c in COLUMNS}
     skip = ("run_s", "outcome", "kill_s", "priority", "script", "job_type")
-    if item.kind == NOTEBOOK:
+    if item.kind != DEPLOYMENT:
+        for col in ("min_replicas", "max_replicas", "daily_rps"):
+            out.pop(col)
+    if item.kind == DEPLOYMENT:
+        for col in (*skip, "idle_s", "n_workers"):
+            out.pop(col)
+    elif item.kind == NOTEBOOK:
         for col in skip:
             out.pop(col)
     else:
