@@ -3,8 +3,9 @@
 ``cluster_type=MT`` lists every region of the catalog with its instance types; resource values
 are Kubernetes quantity strings (``"0.5"``, ``"3Gi"``, ``"1"``) as the platform sends them, under
 the platform's spelling ``instances_types``. The image lists below are the images the official
-examples and the spec name; ``custom_images`` are the images this workspace has built. Inference
-regions (``cluster_type=INF``) are not modelled, so that list is empty.
+examples and the spec name; ``custom_images`` are the images this workspace has built.
+``cluster_type=INF`` lists the inference regions (the catalog's ``cluster_type: INF`` entries) the
+same way, with no datahub images (a deployment serves a built image).
 """
 
 from __future__ import annotations
@@ -99,9 +100,11 @@ def get_config() -> Any:
         loc=("query",),
     )
     custom = [{"name": image, "tags": ["latest"]} for image in built_images(workspace().id)]
+    catalog = state().world.config.catalog
     if cluster_type == "INF":
-        return json_response({"regions": [], "datahub_images": [], "custom_images": custom})
-    regions = state().world.config.catalog.regions.values()
+        inference = [cluster_config(r) for r in catalog.inference_regions.values()]
+        return json_response({"regions": inference, "datahub_images": [], "custom_images": custom})
+    regions = catalog.regions.values()
     datahub = [{"name": image["name"], "tags": image["tags"]} for image in NOTEBOOK_IMAGES]
     datahub += [
         {"name": f"cr.ai.cloud.ru/aicloud-base-images/{name}", "tags": tags}

@@ -325,8 +325,15 @@ def test_mt_config_lists_every_region_with_string_quantities(api: Api, world: An
     assert body["custom_images"] == []
 
 
-def test_inference_config_has_no_regions(api: Api) -> None:
-    assert api.get("configs?cluster_type=INF")["regions"] == []
+def test_inference_config_lists_the_inference_regions_and_their_types(api: Api) -> None:
+    body = api.get("configs?cluster_type=INF")
+    regions = {r["key"]: r for r in body["regions"]}
+    assert sorted(regions) == ["CCE-INF", "DGX2-INF-001", "INF-002"]  # the spec's InferenceRegion
+    v100 = {t["key"]: t for t in regions["DGX2-INF-001"]["instances_types"]}["v100.1gpu"]
+    # the spec's InferenceResource defaults: 3 CPU, 94 GB, 1 GPU
+    assert v100["resource"]["limits"] == {"cpu": "3", "memory": "94Gi", "nvidia.com/gpu": "1"}
+    mt = api.get("configs?cluster_type=MT")["regions"]
+    assert not {r["key"] for r in mt} & set(regions)
 
 
 def test_config_needs_a_known_cluster_type(api: Api) -> None:

@@ -46,7 +46,7 @@ def _components() -> dict[str, Any]:
 def _operations() -> list[tuple[str, str, re.Pattern[str]]]:
     ops = []
     for template, item in spec()["paths"].items():
-        rel = template[len(PREFIX):] if template.startswith(PREFIX) else template
+        rel = template[len(PREFIX) :] if template.startswith(PREFIX) else template
         rx = re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(rel)) + "$")
         for method in item:
             ops.append((method.upper(), rel, rx))
@@ -64,8 +64,9 @@ def operation(method: str, path: str) -> tuple[str, dict[str, Any]]:
     raise AssertionError(f"{method} {path} is not an operation of the official spec")
 
 
-def response_schema(method: str, path: str, status: int,
-                    content_type: str = "application/json") -> dict[str, Any] | None:
+def response_schema(
+    method: str, path: str, status: int, content_type: str = "application/json"
+) -> dict[str, Any] | None:
     _, op = operation(method, path)
     responses = op.get("responses", {})
     resp = responses.get(str(status)) or responses.get("default")
@@ -80,10 +81,17 @@ def validate_response(method: str, path: str, status: int, body: Any) -> None:
     schema = response_schema(method, path, status)
     if schema is None:
         return
-    full = {**_denull(schema), "components": _components(),
-            "$schema": "https://json-schema.org/draft/2020-12/schema"}
-    jsonschema.validate(body, full, cls=jsonschema.Draft202012Validator,
-                        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
+    full = {
+        **_denull(schema),
+        "components": _components(),
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+    }
+    jsonschema.validate(
+        body,
+        full,
+        cls=jsonschema.Draft202012Validator,
+        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
+    )
 
 
 def validate_request(method: str, path: str, body: Any) -> None:
