@@ -10,6 +10,7 @@ scheduled for the job. Faults (node failures, preemption, slow pulls) live in
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
@@ -95,6 +96,7 @@ class Engine(ServerLifecycle):
         self.faults.apply(parse_faults(config.faults))
         self.builds = Builds(self.env, seed, self.now_epoch)
         self.transfers = Transfers(self.env, seed, self.start_epoch, self.now_epoch)
+        self._wake: simpy.Event | None = None  # set while a batch run goes at full speed
         self.deployments = Deployments(self)
         self.async_requests = AsyncRequests(self.deployments)
 
@@ -131,6 +133,25 @@ class Engine(ServerLifecycle):
             env.run(until=t)
         while env.peek() <= t:
             env.step()
+
+    def run_to_end(self) -> None:
+        """Batch mode: run until nothing is scheduled. Without calendar entries SimPy runs at
+        full speed; a deployment given a load profile wakes it (:meth:`wake`) so the rest
+        steps through the calendar."""
+        env = self.env
+        while not self.idle():
+            if min(self._calendars()) < math.inf:
+                self.step()
+                continue
+            self._wake = env.event()
+            with contextlib.suppress(RuntimeError):  # the queue emptied without a wake-up
+                env.run(until=self._wake)
+            self._wake = None
+
+    def wake(self) -> None:
+        """A calendar entry appeared: stop a fast batch run so it is consulted."""
+        if self._wake is not None and not self._wake.triggered:
+            self._wake.succeed()
 
     def step(self) -> None:
         """The next thing that happens: an event, or a transfer run falling due before it."""

@@ -436,7 +436,6 @@ class World:
         with self._lock:
             engine = self.engine
             engine.feed(arrivals)
-            while not engine.idle():
-                engine.step()
+            engine.run_to_end()
             self.clock.catch_up_to(self.engine.env.now)
             return self.engine

@@ -98,6 +98,8 @@ class Deployments:
         now = self.engine.now_epoch()
         dep = Deployment(name, workspace, spec, itype, pool, demand, bits, now, now)
         self.items[name] = dep
+        if spec.daily_rps:
+            self.engine.wake()
         self._set_target(dep, max(spec.min_replicas, 1))
         self.evaluate(dep)
         return dep
