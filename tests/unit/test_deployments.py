@@ -28,6 +28,14 @@ def deploy(w: World, **spec: Any) -> Any:
     return w.create_deployment({**V100, **spec}, workspace=WS)
 
 
+def serving() -> tuple[World, Any]:
+    """A world with one single-replica deployment that has been serving for a while."""
+    w = world(PINNED)
+    dep = deploy(w, min_replicas=1, max_replicas=1)
+    w.advance(60)
+    return w, dep
+
+
 def total(w: World) -> Decimal:
     return Decimal(w.billing_report(WS)["total"])
 
@@ -87,9 +95,7 @@ def test_a_request_after_scale_to_zero_is_a_cold_start() -> None:
 
 
 def test_predictions_keep_the_request_shape_and_depend_on_the_row() -> None:
-    w = world(PINNED)
-    dep = deploy(w, min_replicas=1, max_replicas=1)
-    w.advance(60)
+    w, dep = serving()
     out = w.predict(dep.name, "m", {"instances": [[1, 2], [3, 4], [1, 2]]}, WS)
     scores = out["predictions"]
     assert len(scores) == 3 and scores[0] == scores[2] != scores[1]
@@ -171,9 +177,7 @@ def test_a_daily_profile_drives_replicas_within_min_and_max() -> None:
 
 
 def test_a_failed_node_loses_its_replicas_and_they_start_again() -> None:
-    w = world(PINNED)
-    dep = deploy(w, min_replicas=1, max_replicas=1)
-    w.advance(60)
+    w, dep = serving()
     node = next(
         n["name"]
         for p in w.pools_report()
@@ -189,9 +193,7 @@ def test_a_failed_node_loses_its_replicas_and_they_start_again() -> None:
 
 
 def test_async_requests_complete_after_processing() -> None:
-    w = world(PINNED)
-    dep = deploy(w, min_replicas=1, max_replicas=1)
-    w.advance(60)
+    w, dep = serving()
     req = w.submit_async(WS, "DGX2-INF-001", dep.name, "predict", {"instances": [[1]]})
     assert req.status(w.now_epoch()) == "pending"
     with pytest.raises(Conflict):
