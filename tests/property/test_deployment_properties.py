@@ -19,7 +19,11 @@ create = st.tuples(st.just("create"), st.sampled_from(TYPES), st.integers(0, 4),
 burst = st.tuples(st.just("predict"), st.integers(0, 5), st.integers(1, 12))
 wait = st.tuples(st.just("advance"), st.floats(1, 4000))
 delete = st.tuples(st.just("delete"), st.integers(0, 5))
-commands = st.lists(st.one_of(create, burst, wait, wait, delete), min_size=1, max_size=25)
+bounds = st.tuples(st.just("update"), st.integers(0, 5), st.integers(0, 3), st.integers(0, 3))
+failure = st.tuples(st.just("fail"), st.integers(0, 5))
+commands = st.lists(
+    st.one_of(create, burst, wait, wait, delete, bounds, failure), min_size=1, max_size=25
+)
 
 
 def check(w: World) -> None:
@@ -27,7 +31,13 @@ def check(w: World) -> None:
         lo, hi = dep.spec.min_replicas, dep.spec.max_replicas
         assert dep.target == len(dep.replicas)
         assert lo <= dep.target <= hi or (lo == 0 and dep.target == 0), dep.summary()
+    held: dict[str, int] = {}
+    for dep in w.list_deployments():
+        placed = sum(r.placement is not None for r in dep.replicas)
+        held[dep.pool.name] = held.get(dep.pool.name, 0) + placed * dep.itype.gpus
     for pool in w.pools_report():
+        if "inference" in pool["serves"] and pool["resource"] == "gpu":
+            assert pool["gpus"]["used"] == held.get(pool["name"], 0)  # nothing leaks
         for node in pool["nodes"]:
             assert 0 <= node["gpus"]["used"] <= node["gpus"]["total"]
             assert 0 <= node["cpus"]["used"] <= node["cpus"]["total"] + 1e-9
@@ -57,4 +67,19 @@ def test_replicas_capacity_and_bill_hold_under_random_load(cmds: list, seed: int
             w.advance(cmd[1])
         elif cmd[0] == "delete" and live:
             w.delete_deployment(live[cmd[1] % len(live)].name, WS)
+        elif cmd[0] == "update" and live:
+            lo = cmd[2]
+            w.update_deployment(
+                live[cmd[1] % len(live)].name, WS, min_replicas=lo, max_replicas=lo + cmd[3] + 1
+            )
+        elif cmd[0] == "fail":
+            busy = [
+                n["name"]
+                for p in w.pools_report()
+                if "inference" in p["serves"]
+                for n in p["nodes"]
+                if n["cpus"]["used"] and not n["down"]
+            ]
+            if busy:
+                w.fail_node(busy[cmd[1] % len(busy)])
         check(w)

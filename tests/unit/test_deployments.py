@@ -249,3 +249,19 @@ def test_jobs_may_not_run_in_an_inference_region() -> None:
             },
             workspace=WS,
         )
+
+
+def test_new_bounds_apply_at_once_and_a_new_image_restarts_every_replica() -> None:
+    w, dep = serving()
+    w.update_deployment(dep.name, WS, min_replicas=2, max_replicas=3)
+    assert dep.target == 2 and dep.summary()["replicas"]["starting"] == 1
+    w.advance(30)
+    w.update_deployment(dep.name, WS, min_replicas=0, max_replicas=1)
+    assert dep.target == 1 and dep.status == "Running"
+    w.update_deployment(dep.name, WS, image="cr.ai.cloud.ru/x/srv:v2")
+    assert dep.status == "Loading" and dep.spec.image.endswith(":v2")
+    w.advance(30)
+    assert dep.status == "Running"
+    with pytest.raises(Refused):
+        w.update_deployment(dep.name, WS, min_replicas=2)  # above max 1
+    assert (dep.spec.min_replicas, dep.spec.max_replicas) == (0, 1)
