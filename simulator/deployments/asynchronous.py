@@ -60,7 +60,7 @@ class AsyncRequests:
             path,
             now,
             now + answer.latency_s + processing,
-            dict(answer),
+            answer.body,
         )
         self.items[request.id] = request
         return request

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -38,14 +39,13 @@ if TYPE_CHECKING:
 MAX_REPLICAS = 100  # the spec's InferenceReplicas bound
 
 
-class Prediction(dict[str, Any]):
-    """A predict answer, with the virtual latency it took (``latency_s``) and whether a
-    replica had to start for it (``cold``)."""
+@dataclass(frozen=True)
+class Prediction:
+    """A predict answer, the virtual latency it took, and whether a replica had to start."""
 
-    def __init__(self, body: dict[str, Any], latency_s: float, cold: bool) -> None:
-        super().__init__(body)
-        self.latency_s = latency_s
-        self.cold = cold
+    body: dict[str, Any]
+    latency_s: float
+    cold: bool
 
 
 class Deployments:
@@ -90,7 +90,7 @@ class Deployments:
         if not pool.can_ever_fit(1, demand):
             raise Refused(f"{itype.key} can never fit in pool {pool.name!r}")
         if not spec.daily_rps and self._default_profile:
-            spec = DeploymentSpec(**{**spec.__dict__, "daily_rps": self._default_profile})
+            spec = replace(spec, daily_rps=self._default_profile)
         bits = self.engine._entity_bits(
             f"deployment\x1f{workspace}\x1f{spec.region}\x1f{spec.instance_type}\x1f{spec.image}"
         )
@@ -134,13 +134,8 @@ class Deployments:
         hi = dep.spec.max_replicas if max_replicas is None else max_replicas
         if not 0 <= lo <= hi <= MAX_REPLICAS or hi < 1:
             raise Refused(f"replicas must satisfy 0 <= min <= max <= {MAX_REPLICAS}, max >= 1")
-        dep.spec = DeploymentSpec(
-            **{
-                **dep.spec.__dict__,
-                "min_replicas": lo,
-                "max_replicas": hi,
-                "image": image or dep.spec.image,
-            }
+        dep.spec = replace(
+            dep.spec, min_replicas=lo, max_replicas=hi, image=image or dep.spec.image
         )
         dep.updated_at = self.engine.now_epoch()
         if image:
@@ -267,8 +262,19 @@ class Deployments:
             self._after(scaler.down_delay, self._decide, dep, False)
         if dep.spec.min_replicas == 0 and dep.target > 0:
             deadline = scaler.idle_deadline(dep, now, start)
-            if deadline > now:
-                self._after(deadline - now, self.evaluate, dep)
+            self._check_at(dep, deadline)
+
+    def _check(self, dep: Deployment, at: float) -> None:
+        """A scheduled look at the load (the idle deadline, a predict leaving the window)."""
+        dep.checks.discard(at)
+        self.evaluate(dep)
+        if dep.predicts:  # the next predict to leave the window
+            self._check_at(dep, dep.predicts[0] + self.autoscaler.window)
+
+    def _check_at(self, dep: Deployment, at: float) -> None:
+        if at > self.env.now and at not in dep.checks:
+            dep.checks.add(at)
+            self._after(at - self.env.now, self._check, dep, at)
 
     def _decide(self, dep: Deployment, up: bool) -> None:
         if up:
@@ -321,7 +327,8 @@ class Deployments:
         dep.predicts.append(self.env.now)
         dep.last_predict = self.env.now
         self.evaluate(dep)
-        self._after(self.autoscaler.window, self.evaluate, dep)  # the load leaves the window
+        if len(dep.predicts) == 1:  # else a check is already due when the oldest leaves
+            self._check_at(dep, self.env.now + self.autoscaler.window)
         return Prediction(predict.answer(engine.seed, dep.name, model, body), latency, cold)
 
     # ---- money --------------------------------------------------------------------------------

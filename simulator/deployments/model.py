@@ -75,6 +75,7 @@ class Deployment:
     deleted_at: float | None = None
     pending_up: bool = False  # a scale-up decision is scheduled
     pending_down: bool = False  # a scale-down decision is scheduled
+    checks: set[float] = field(default_factory=set)  # env times of scheduled load checks
 
     def count(self, state: str) -> int:
         return sum(r.state == state for r in self.replicas)

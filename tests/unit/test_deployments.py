@@ -89,7 +89,7 @@ def test_a_request_after_scale_to_zero_is_a_cold_start() -> None:
     cold = w.predict(dep.name, "model", {"instances": [[1.0]]}, WS)
     assert cold.cold and cold.latency_s == pytest.approx(20 + 10 + 0.05)
     assert dep.cold_starts == 1 and dep.status == "Loading"
-    assert dict(cold) == dict(warm)  # same request, same answer
+    assert cold.body == warm.body  # same request, same answer
     w.advance(30)
     assert dep.status == "Running"
 
@@ -97,7 +97,7 @@ def test_a_request_after_scale_to_zero_is_a_cold_start() -> None:
 def test_predictions_keep_the_request_shape_and_depend_on_the_row() -> None:
     w, dep = serving()
     out = w.predict(dep.name, "m", {"instances": [[1, 2], [3, 4], [1, 2]]}, WS)
-    scores = out["predictions"]
+    scores = out.body["predictions"]
     assert len(scores) == 3 and scores[0] == scores[2] != scores[1]
     assert all(0 <= s < 1 for s in scores)
 
@@ -113,7 +113,7 @@ def test_same_seed_same_answers_and_bills_other_seed_other_answers() -> None:
         w.run_until_idle()
         return (
             dep.name,
-            [dict(a) for a in answers],
+            [a.body for a in answers],
             [a.latency_s for a in answers],
             cold.latency_s,
             w.billing_report(WS)["lines"],
@@ -202,7 +202,7 @@ def test_async_requests_complete_after_processing() -> None:
     assert w.async_request(req.id, WS).status(w.now_epoch()) == "completed"
     assert (
         w.async_result(req.id, WS)["predictions"]
-        == w.predict(dep.name, "predict", {"instances": [[1]]}, WS)["predictions"]
+        == w.predict(dep.name, "predict", {"instances": [[1]]}, WS).body["predictions"]
     )
     assert [r.id for r in w.list_async(WS)] == [req.id]
 
