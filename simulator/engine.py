@@ -438,7 +438,7 @@ class Engine(ServerLifecycle):
         out = []
         for pool in self.pools:
             rep = pool.report()
-            rep["waiting"] = self.schedulers[pool.name].waiting
+            rep["waiting"] = self.schedulers[pool.name].waiting + self.deployments.queued(pool)
             out.append(rep)
         return out
 

@@ -186,6 +186,10 @@ class Deployments:
             replica.line = None
         dep.updated_at = self.engine.now_epoch()
 
+    def queued(self, pool: Pool) -> int:
+        """Replicas waiting for capacity in ``pool``."""
+        return len(self.queues.get(pool.name, ()))
+
     def dispatch(self, pool: Pool) -> None:
         """Place queued replicas of ``pool`` in arrival order while the first one fits."""
         queue = self.queues.get(pool.name)

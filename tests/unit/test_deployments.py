@@ -138,6 +138,9 @@ def test_replicas_queue_when_the_pool_is_full_and_start_when_it_frees() -> None:
     w.advance(60)
     assert first.status == "Running" and second.status == "Pending"
     assert second.summary()["replicas"]["queued"] == 1
+    pools = {p["name"]: p for p in w.pools_report()}
+    assert pools["inference-a100"]["waiting"] == 1
+    assert pools["inference-a100"]["gpus"] == {"total": 16, "used": 16}
     with pytest.raises(Conflict):
         w.predict(second.name, "m", {}, WS)
     assert w.deployment_cost(second) == 0
