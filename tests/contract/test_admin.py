@@ -152,7 +152,8 @@ def test_a_run_time_the_calendar_cannot_hold_is_refused_at_submission(srv: MockS
 def test_pools_show_totals_and_what_a_running_job_uses(srv: MockServer) -> None:
     def region_pool() -> dict[str, Any]:
         pools = {p["name"]: p for p in admin(srv, "GET", "pools").json()["pools"]}
-        assert set(pools) == {"direct", "region", "cpu"}
+        training = {"direct", "region", "cpu"}
+        assert set(pools) == training | {"inference-v100", "inference-a100", "inference-cpu"}
         return pools["region"]
 
     idle = region_pool()
