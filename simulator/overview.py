@@ -20,6 +20,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from simulator.deployments import Deployment
 from simulator.jobs import Job
 from simulator.notebooks import Notebook
 from simulator.pools import Demand, Pool
@@ -56,6 +57,7 @@ def snapshot(
         "workspaces": sorted(
             {j.workspace for j in engine.jobs.values()}
             | {b.workspace for b in engine.notebooks.values()}
+            | {d.workspace for d in engine.deployments.items.values()}
         ),
         "regions": sorted(engine.catalog.regions),
     }
@@ -241,8 +243,9 @@ def _nodes(item: Holder) -> list[str]:
 def _work(
     engine: Engine, now: float, workspace: str | None, region: str | None, limit: int
 ) -> dict[str, Any]:
-    items: list[Holder] = [*engine.jobs.values()]
+    items: list[Holder | Deployment] = [*engine.jobs.values()]
     items += [b for b in engine.notebooks.values() if not b.deleted]
+    items += engine.deployments.listing()
     items = [
         it
         for it in items
@@ -256,6 +259,9 @@ def _work(
             lines[line.item].append(line)
     out = []
     for it in items[:limit]:
+        if isinstance(it, Deployment):
+            out.append(_deployment(engine, it, now))
+            continue
         if isinstance(it, Job):
             phases, cost = job_phases(it, now), engine.job_cost(it)
             ended = it.completed_at or None
@@ -282,6 +288,46 @@ def _work(
             }
         )
     return {"total": len(items), "items": out}
+
+
+def deployment_phases(dep: Deployment, now: float) -> list[dict[str, Any]]:
+    """A deployment's timeline: pending until its first replica is placed, then running while
+    any replica is billed and paused while it has none (scaled to zero)."""
+    spans: list[list[float]] = []  # union of the replicas' billed spans, in time order
+    for line in sorted(dep.lines, key=lambda ln: ln.start):
+        end = line.end if line.end is not None else now
+        if spans and line.start <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], end)
+        else:
+            spans.append([line.start, end])
+    if not spans:
+        return _span("pending", dep.created_at, now)
+    phases = _span("pending", dep.created_at, spans[0][0])
+    for (start, end), after in zip(spans, [*(s[0] for s in spans[1:]), now], strict=True):
+        phases += _span("running", start, end) + _span("paused", end, after)
+    return phases
+
+
+def _deployment(engine: Engine, dep: Deployment, now: float) -> dict[str, Any]:
+    placed = [r for r in dep.replicas if r.placement is not None]
+    nodes = sorted({dep.pool.nodes[i].name for r in placed for i, _ in r.placement or ()})
+    return {
+        "kind": "deployment",
+        "id": dep.name,
+        "name": dep.spec.alias or dep.name,
+        "workspace": dep.workspace,
+        "region": dep.region,
+        "instance_type": dep.itype.key,
+        "workers": len(placed),
+        "gpus": len(placed) * dep.itype.gpus,
+        "status": dep.status,
+        "created": dep.created_at,
+        "ended": None,
+        "nodes": nodes,
+        "cost": str(engine.deployments.cost(dep)),
+        "phases": deployment_phases(dep, now),
+        "has_log": False,
+    }
 
 
 # ---- money ----------------------------------------------------------------------------------

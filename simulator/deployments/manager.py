@@ -96,7 +96,8 @@ class Deployments:
         )
         name = f"inf-{uuid4_str(bits)[:13]}"
         now = self.engine.now_epoch()
-        dep = Deployment(name, workspace, spec, itype, pool, demand, bits, now, now)
+        seq = self.engine._next_seq()
+        dep = Deployment(name, workspace, spec, itype, pool, demand, bits, seq, now, now)
         self.items[name] = dep
         if spec.daily_rps:
             self.engine.wake()

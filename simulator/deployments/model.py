@@ -62,6 +62,7 @@ class Deployment:
     pool: Pool
     demand: Demand
     bits: int
+    seq: int
     created_at: float
     updated_at: float
     target: int = 0  # replicas the autoscaler wants now
@@ -76,6 +77,10 @@ class Deployment:
     pending_up: bool = False  # a scale-up decision is scheduled
     pending_down: bool = False  # a scale-down decision is scheduled
     checks: set[float] = field(default_factory=set)  # env times of scheduled load checks
+
+    @property
+    def region(self) -> str:
+        return self.spec.region
 
     def count(self, state: str) -> int:
         return sum(r.state == state for r in self.replicas)

@@ -268,3 +268,20 @@ def test_new_bounds_apply_at_once_and_a_new_image_restarts_every_replica() -> No
     with pytest.raises(Refused):
         w.update_deployment(dep.name, WS, min_replicas=2)  # above max 1
     assert (dep.spec.min_replicas, dep.spec.max_replicas) == (0, 1)
+
+
+def test_the_console_overview_shows_a_deployment_and_its_timeline() -> None:
+    w = world(PINNED)
+    dep = deploy(w, min_replicas=0, max_replicas=2, alias="scorer")
+    w.advance(60)
+    w.predict(dep.name, "m", {"instances": [[1]]}, WS)
+    w.run_until_idle()  # scaled to zero at 1320 s
+    w.advance(100)
+    items = {it["id"]: it for it in w.overview()["work"]["items"]}
+    item = items[dep.name]
+    assert (item["kind"], item["name"], item["status"]) == ("deployment", "scorer", "ScaledToZero")
+    assert (item["workers"], item["gpus"], item["cost"]) == (0, 0, "55.00")
+    assert [(p["phase"], p["start"] - START, p["end"] - START) for p in item["phases"]] == [
+        ("running", 0, 1320),
+        ("paused", 1320, 1420),
+    ]
