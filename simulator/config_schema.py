@@ -81,6 +81,7 @@ class Inference(Strict):
     scale_to_zero_after_s: NonNeg
     async_processing_s: Range
     default_daily_rps: DailyRps = []
+    pools: list[PoolSpec] = []
 
 
 TARIFFS = ("per_second", "per_minute_ceil")

@@ -68,7 +68,9 @@ class Engine(ServerLifecycle):
         self.ledger = Ledger(config.tariff, self.prices.currency, self.prices.illustrative)
         placement = config.scheduler.get("placement", "best_fit")
         backfill = bool(config.scheduler.get("backfill", False))
-        self.pools: list[Pool] = build_pools(config.pools, placement)
+        self.pools: list[Pool] = build_pools(
+            config.pools + config.inference.get("pools", []), placement
+        )
         self.schedulers = {p.name: PoolScheduler(p, self._placed, backfill) for p in self.pools}
         t = config.timings
         self.runtime = RuntimeModels(config.runtime, float(t["bad_script_fail_s"]))

@@ -126,6 +126,8 @@ def _room(pool: Pool, d: Demand) -> int:
 def _queue(engine: Engine, now: float) -> list[dict[str, Any]]:
     out = []
     for name, sched in engine.schedulers.items():
+        if "inference" in sched.pool.serves:  # replicas queue in the deployments, not here
+            continue
         blocker: Holder | None = None
         rooms: dict[Demand, int] = {}  # the pool does not change while it is read
         items = []

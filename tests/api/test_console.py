@@ -60,7 +60,8 @@ def test_state_shows_the_work_the_queue_names_and_the_clock() -> None:
     ws = job["workspace"]
     assert view["workspace_names"] == {ws: f"workspace-{ws[:8]}"}
     assert view["faults"]["api_rules"] == [] and view["reports"] is False
-    assert {p["name"] for p in view["pools"]} == {"direct", "region", "cpu"}
+    inference = {"inference-v100", "inference-a100", "inference-cpu"}
+    assert {p["name"] for p in view["pools"]} == {"direct", "region", "cpu"} | inference
 
 
 def test_a_waiting_job_is_listed_under_its_queue() -> None:

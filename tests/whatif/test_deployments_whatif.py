@@ -22,10 +22,10 @@ PINNED = {"image_pull_s": [0.0, 0.0], "model_start_s": [0.0, 0.0]}
 CONF = Configuration(
     "serving",
     {
-        "pools": [*pools([8]), INFERENCE_POOL],
+        "pools": pools([8]),
         "scheduler": {"placement": "count"},
         "timings": INSTANT,
-        "inference": PINNED,
+        "inference": {**PINNED, "pools": [INFERENCE_POOL]},
     },
 )
 
