@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -25,9 +27,31 @@ def _epoch(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a date or epoch: {text!r}") from None
 
 
+def _checked(kind: Callable[[str], Any], accept: Callable[[Any], bool], rule: str) -> Any:
+    """An argparse type: ``kind(text)`` if ``accept`` allows it, else a usage error (exit 2)."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{rule}: {text!r}") from None
+        if not accept(value):
+            raise argparse.ArgumentTypeError(f"{rule}: {text!r}")
+        return value
+
+    return parse
+
+
+# refused before anything starts: a port past 65535 wraps around silently, no thread never
+# answers, and a zero, infinite or NaN speed breaks the real-time clock
+_port = _checked(int, lambda port: 0 <= port <= 65535, "a port is 0..65535 (0: any free port)")
+_threads = _checked(int, lambda n: n >= 1, "at least 1 thread")
+_speed = _checked(float, lambda v: math.isfinite(v) and v > 0, "a finite number above 0")
+
+
 def add_arguments(s: argparse.ArgumentParser) -> None:
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    s.add_argument("--port", type=int, default=8080, help="port to bind (default 8080; 0 = any)")
+    s.add_argument("--port", type=_port, default=8080, help="port to bind (default 8080; 0 = any)")
     s.add_argument("--seed", type=int, default=None, help="world seed (default 0)")
     s.add_argument(
         "--start-time",
@@ -45,7 +69,7 @@ def add_arguments(s: argparse.ArgumentParser) -> None:
     )
     s.add_argument(
         "--speed",
-        type=float,
+        type=_speed,
         default=None,
         help=f"virtual seconds per wall second in realtime mode (default "
         f"{DEFAULT_SPEED:g}: the documented examples finish within about a "
@@ -63,7 +87,7 @@ def add_arguments(s: argparse.ArgumentParser) -> None:
         default=None,
         help="billing rounding (default per_second)",
     )
-    s.add_argument("--threads", type=int, default=16, help="server threads (default 16)")
+    s.add_argument("--threads", type=_threads, default=16, help="server threads (default 16)")
     s.add_argument(
         "--state",
         default=None,

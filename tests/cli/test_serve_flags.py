@@ -1,0 +1,52 @@
+"""``mlspace-sim serve`` refuses flags it cannot honour with a usage error (exit 2, no
+traceback), before it binds a port: a real process, as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BOUND_S = 10.0  # a refused flag answers at once; the bound only turns a hang into a failure
+
+
+def serve(*flags: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "mlspace_sim.cli", "serve", *flags],
+        env=env, capture_output=True, text=True, timeout=BOUND_S,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        (("--threads", "0"), "--threads"),
+        (("--threads", "-3"), "--threads"),
+        (("--speed", "0"), "--speed"),
+        (("--speed", "-1"), "--speed"),
+        (("--speed", "inf"), "--speed"),
+        (("--speed", "nan"), "--speed"),
+        (("--port", "70000"), "--port"),
+        (("--port", "-1"), "--port"),
+        (("--port", "65536"), "--port"),
+    ],
+)
+def test_bad_flags_are_a_usage_error(flags: tuple[str, str], named: str) -> None:
+    done = serve(*flags, "--clock", "manual")
+    assert done.returncode == 2, done.stderr
+    assert "usage: mlspace-sim serve" in done.stderr
+    assert f"argument {named}" in done.stderr and repr(flags[1]) in done.stderr
+    assert "Traceback" not in done.stderr and done.stdout == ""
+
+
+def test_edge_values_are_accepted_by_the_parser() -> None:
+    from mlspace_sim.cli import parser
+
+    args = parser().parse_args(["serve", "--threads", "1", "--speed", "0.5", "--port", "65535"])
+    assert (args.threads, args.speed, args.port) == (1, 0.5, 65535)
+    assert parser().parse_args(["serve", "--port", "0"]).port == 0
