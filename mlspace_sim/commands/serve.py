@@ -139,7 +139,9 @@ def _tls(args: argparse.Namespace) -> tuple[Any, str | None]:
         try:
             cert, key = self_signed_pair(where, args.host)
         except ImportError:
-            raise SystemExit("--tls-self-signed needs: pip install cryptography") from None
+            raise SystemExit(
+                "--tls-self-signed needs the 'tls' extra: pip install 'mlspace-sim[tls]'"
+            ) from None
         return tls_context(cert, key), str(cert)
     if bool(args.tls_cert) != bool(args.tls_key):
         raise SystemExit("--tls-cert and --tls-key go together")

@@ -50,3 +50,15 @@ def test_edge_values_are_accepted_by_the_parser() -> None:
     args = parser().parse_args(["serve", "--threads", "1", "--speed", "0.5", "--port", "65535"])
     assert (args.threads, args.speed, args.port) == (1, 0.5, 65535)
     assert parser().parse_args(["serve", "--port", "0"]).port == 0
+
+
+def test_tls_self_signed_without_the_extra_names_it(monkeypatch, tmp_path: Path) -> None:
+    from mlspace_sim.cli import parser
+    from mlspace_sim.commands.serve import _tls
+
+    for name in ("cryptography", "cryptography.x509"):
+        monkeypatch.setitem(sys.modules, name, None)  # as if the 'tls' extra were not installed
+    args = parser().parse_args(["serve", "--tls-self-signed", str(tmp_path)])
+    with pytest.raises(SystemExit) as refused:
+        _tls(args)
+    assert "pip install 'mlspace-sim[tls]'" in str(refused.value)
