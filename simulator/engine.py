@@ -18,7 +18,7 @@ from typing import Any
 import simpy
 
 from simulator import logs
-from simulator.billing import Ledger
+from simulator.billing import ZERO, Ledger
 from simulator.catalog import InstanceType
 from simulator.config import SimConfig
 from simulator.errors import Rejected
@@ -360,7 +360,7 @@ class Engine(ServerLifecycle):
         lines = [a.line for a in job.history if a.line is not None]
         if job.line is not None:
             lines.append(job.line)
-        return sum((line.cost(now, tariff) for line in lines), Decimal(0))
+        return sum((line.cost(now, tariff) for line in lines), ZERO)
 
     def job_log_lines(self, job: Job) -> list[tuple[float, str]]:
         """Every log line visible now, as (epoch, text), oldest first."""

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from simulator import notebooks as nb
+from simulator.billing import ZERO
 from simulator.catalog import InstanceType
 from simulator.errors import Rejected
 from simulator.notebooks import Notebook, Ticket
@@ -249,5 +250,5 @@ class ServerLifecycle:
         now = self.now_epoch()
         return sum(
             (ln.cost(now, self.ledger.tariff) for ln in self.ledger.lines if ln.item == book.uid),
-            Decimal(0),
+            ZERO,
         )
