@@ -1,5 +1,6 @@
 """Authentication: ``service_auth``, the platform's 401s and their order, token expiry (wall
-clock by default, virtual time on request), strict mode from a config file, and workspace isolation."""
+clock by default, virtual time on request), strict mode from a config file, and workspace
+isolation."""
 
 from __future__ import annotations
 
