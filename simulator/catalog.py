@@ -68,13 +68,18 @@ class Catalog:
         try:
             return self.regions[key]
         except KeyError:
-            raise Rejected(f"Unknown region={key!r}", error_code=1) from None
+            raise Rejected(
+                f"Unknown region={key!r}", error_code=1, reason="unknown region", value=key
+            ) from None
 
     def instance_type(self, region: str, key: str) -> InstanceType:
         """The type ``key`` in ``region``, else the platform's "Can't find instance_type_key"."""
         itype = self.region(region).instance_types.get(key)
         if itype is None:
             raise Rejected(
-                f"Can't find instance_type_key={key!r} for region={region}", error_code=1
+                f"Can't find instance_type_key={key!r} for region={region}",
+                error_code=1,
+                reason="unknown instance type",
+                value=key,
             )
         return itype
