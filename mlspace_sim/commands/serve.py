@@ -114,6 +114,11 @@ def add_arguments(s: argparse.ArgumentParser) -> None:
         help="let the web console (/_mock/ui) open the what-if reports in DIR and its "
         "subfolders (as written by mlspace-sim whatif --out)",
     )
+    s.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no access log (by default one line per request: method, path, status, ms)",
+    )
     s.add_argument("--tls-cert", metavar="PEM", help="serve https with this certificate chain")
     s.add_argument("--tls-key", metavar="PEM", help="private key of --tls-cert")
     s.add_argument(
@@ -190,7 +195,8 @@ def run(args: argparse.Namespace) -> int:
     except persistence.StateFileError as exc:
         raise SystemExit(f"mlspace-sim: {exc}") from None
     tls, cert = _tls(args)
-    server = make_server(app, args.host, args.port, args.threads, tls=tls)
+    access_log = None if args.quiet else sys.stdout
+    server = make_server(app, args.host, args.port, args.threads, tls=tls, access_log=access_log)
     scheme = "https" if tls else "http"
     base = f"{scheme}://{args.host}:{server.effective_port}/public/v2"
     start = datetime.fromtimestamp(world.start_epoch, tz=timezone.utc).strftime(
@@ -217,13 +223,17 @@ def run(args: argparse.Namespace) -> int:
         "  client_id=sim-key-id client_secret=sim-key-secret "
         "x_workspace_id=11111111-1111-4111-8111-111111111111 x_api_key=sim-api-key"
     )
-    print("\nmls profile (~/.mls/config and ~/.mls/credentials):")
-    print(f"  [default]\n  region = SR006\n  output = json\n  endpoint_url = {base}\n")
+    print("\nmls profile (pip install cloudru-ml-cli==1.3.0 for the mls command):")
+    print("~/.mls/config:")
+    print(f"  [default]\n  region = SR006\n  output = json\n  endpoint_url = {base}")
+    print("~/.mls/credentials:")
     print(
         "  [default]\n  key_id = sim-key-id\n  key_secret = sim-key-secret\n"
         "  x_workspace_id = 11111111-1111-4111-8111-111111111111\n  x_api_key = sim-api-key",
         flush=True,
     )
+    if not args.quiet:
+        print("\naccess log (--quiet turns it off):", flush=True)
     try:
         server.run()
     except KeyboardInterrupt:
