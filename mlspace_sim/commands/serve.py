@@ -192,7 +192,7 @@ def run(args: argparse.Namespace) -> int:
     except persistence.FlagConflict as exc:
         print(f"mlspace-sim: {exc}", file=sys.stderr)
         return 2
-    except persistence.StateFileError as exc:
+    except (persistence.StateFileError, ValueError) as exc:  # configuration errors are ValueErrors
         raise SystemExit(f"mlspace-sim: {exc}") from None
     tls, cert = _tls(args)
     access_log = None if args.quiet else sys.stdout

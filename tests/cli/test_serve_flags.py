@@ -62,3 +62,11 @@ def test_tls_self_signed_without_the_extra_names_it(monkeypatch, tmp_path: Path)
     with pytest.raises(SystemExit) as refused:
         _tls(args)
     assert "pip install 'mlspace-sim[tls]'" in str(refused.value)
+
+
+def test_an_invalid_config_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text("auth: {token_clock: sundial}\n")
+    done = serve("--config", str(config), "--port", "0")
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "auth.token_clock must be wall or virtual, not 'sundial'" in done.stderr

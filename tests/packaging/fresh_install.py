@@ -3,8 +3,9 @@
 It copies the Docker build context (the files the Dockerfile's ``COPY`` lines name), runs the
 Dockerfile's install command there with a new venv's ``pip`` (a wheel, no extras), and then, from
 a directory outside the source tree and without ``PYTHONPATH``: ``mlspace-sim serve`` on a free
-port answers and takes a job over HTTP, ``mlspace-sim scenario run job_launch_cpu`` and a one-day
-``mlspace-sim whatif`` exit 0. Any missing runtime dependency or package file fails it.
+port answers and takes a job over HTTP, ``mlspace-sim scenario run job_launch_cpu``, a one-day
+``mlspace-sim whatif`` and ``mlspace-sim workload generate`` exit 0, and ``client_lib`` imports.
+Any missing runtime dependency or package file fails it.
 
 Usage: ``python3 tests/packaging/fresh_install.py [--keep DIR]``; stdlib only.
 """
@@ -140,6 +141,10 @@ def main(argv: list[str] | None = None) -> int:
         step("a documented example", ["mlspace-sim", "scenario", "run", "job_launch_cpu"], env,
              elsewhere)  # fmt: skip
         step("a one-day what-if", ["mlspace-sim", "whatif", "--days", "1"], env, elsewhere)
+        step("a generated workload", ["mlspace-sim", "workload", "generate", "-o", "day.csv",
+                                      "--days", "1"], env, elsewhere)  # fmt: skip
+        step("the notebooks' library", ["python", "-c", "import client_lib; print(client_lib.Job)"],
+             env, elsewhere)  # fmt: skip
         print("\nfresh install: OK")
         return 0
     finally:
