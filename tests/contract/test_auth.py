@@ -268,5 +268,5 @@ def test_another_workspace_cannot_see_touch_or_pay_for_a_job(srv: MockServer) ->
         return requests.get(f"{srv.base_url}/_mock/billing", params={"workspace": ws},
                             timeout=10).json()  # fmt: skip
 
-    assert bill(OTHER.workspace_id)["lines"] == [] and bill(OTHER.workspace_id)["total"] == "0"
+    assert bill(OTHER.workspace_id)["lines"] == [] and bill(OTHER.workspace_id)["total"] == "0.00"
     assert [ln["item"] for ln in bill(srv.credentials.workspace_id)["lines"]] == [name]
