@@ -70,3 +70,19 @@ def test_an_invalid_config_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     done = serve("--config", str(config), "--port", "0")
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "auth.token_clock must be wall or virtual, not 'sundial'" in done.stderr
+
+
+def test_a_usage_error_loads_nothing_heavy() -> None:
+    """Refusing a flag must not wait for the what-if generator's imports (numpy, Faker: most of
+    a second on a busy machine), so the error comes at once."""
+    code = (
+        "import sys\n"
+        "from mlspace_sim.cli import main\n"
+        "try:\n    main(['serve', '--threads', '0'])\n"
+        "except SystemExit as exc:\n"
+        "    print(exc.code, sorted({'numpy', 'faker'} & set(sys.modules)))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          timeout=BOUND_S)  # fmt: skip
+    assert done.stdout.strip() == "2 []", done.stdout + done.stderr
