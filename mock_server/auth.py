@@ -3,7 +3,9 @@
 Permissive mode (default): any key pair gets a token, and a workspace comes into being on first
 use, bound to the ``x-api-key`` it first presented. Strict mode (``auth.mode: strict`` in the
 config): only the configured key pairs, workspaces and api keys are accepted. Tokens expire after
-``expires_in`` seconds of *virtual* time.
+``expires_in`` seconds of *wall* time, as on the platform, so a long virtual run never logs out an
+SDK object that does not re-authenticate (``mls_core``); ``auth: {token_clock: virtual}`` makes
+them expire in virtual time instead, to rehearse expiry by advancing the clock.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import base64
 import json
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +23,7 @@ from mock_server.errors import platform_error
 from simulator.randomness import derive_seed
 
 TOKEN_TTL_S = 3600
+TOKEN_CLOCKS = ("wall", "virtual")
 
 
 @dataclass
@@ -63,13 +67,22 @@ def _fake_jwt(client_id: str, expires_at: float) -> str:
 class AuthRegistry:
     """Issues tokens and resolves every other request's headers to a workspace."""
 
-    def __init__(self, config: dict[str, Any] | None, now: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        config: dict[str, Any] | None,
+        now: Callable[[], float],
+        wall: Callable[[], float] = time.time,
+    ) -> None:
+        """``now`` is the virtual clock (epoch seconds), ``wall`` the real one."""
         config = config or {}
         self.strict = config.get("mode", "permissive") == "strict"
         self.ttl = int(config.get("token_ttl_s", TOKEN_TTL_S))
+        token_clock = config.get("token_clock", "wall")
+        if token_clock not in TOKEN_CLOCKS:
+            raise ValueError(f"auth.token_clock must be wall or virtual, not {token_clock!r}")
         # YAML reads an unquoted numeric id or secret as a number; the SDK always sends strings
         self._keys = {str(k["client_id"]): str(k["client_secret"]) for k in config.get("keys", [])}
-        self._now = now
+        self._now = now if token_clock == "virtual" else wall
         self._lock = threading.Lock()
         self._tokens: dict[str, Token] = {}
         self.workspaces: dict[str, Workspace] = {}

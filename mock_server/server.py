@@ -24,6 +24,8 @@ from typing import Any
 from waitress import wasyncore
 from waitress.server import create_server
 
+from mock_server.access_log import AccessLog, Sink
+
 THREADS = 16  # log streams hold a thread each while they follow a running job
 CONNECTION_LIMIT = 100  # waitress's own default, kept for the TLS front as well
 HANDSHAKE_TIMEOUT_S = 10.0
@@ -31,13 +33,13 @@ RELAY_CHUNK = 65536
 ACCEPT_POLL_S = 0.2
 
 
-def _waitress(app: Any, threads: int, **where: Any) -> Any:
+def _waitress(app: Any, threads: int, access_log: Sink | None = None, **where: Any) -> Any:
     # the app answers oversized bodies with a JSON 413; waitress only stops absurd ones (its
     # default buffers up to 1 GiB) with its own plain-text 413
     limit = app.config.get("MAX_CONTENT_LENGTH") if hasattr(app, "config") else None
     extra = {"max_request_body_size": 4 * limit} if limit else {}
     return create_server(
-        app,
+        app if access_log is None else AccessLog(app, access_log),
         threads=threads,
         ident="nginx",
         clear_untrusted_proxy_headers=True,
@@ -126,12 +128,23 @@ class TLSServer:
     """waitress on a private Unix socket behind a TLS front on ``host:port``."""
 
     def __init__(
-        self, app: Any, host: str, port: int, threads: int, context: ssl.SSLContext
+        self,
+        app: Any,
+        host: str,
+        port: int,
+        threads: int,
+        context: ssl.SSLContext,
+        access_log: Sink | None = None,
     ) -> None:
         self._dir = tempfile.mkdtemp(prefix="mlspace-sim-")
         self._unix = os.path.join(self._dir, "http.sock")
         self.backend = _waitress(
-            app, threads, unix_socket=self._unix, unix_socket_perms="600", url_scheme="https"
+            app,
+            threads,
+            access_log,
+            unix_socket=self._unix,
+            unix_socket_perms="600",
+            url_scheme="https",
         )
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         self._listener = socket.create_server((host, port), family=family)
@@ -186,12 +199,14 @@ def make_server(
     port: int = 8080,
     threads: int = THREADS,
     tls: ssl.SSLContext | None = None,
+    access_log: Sink | None = None,
 ) -> Any:
     """A waitress server (it flushes every chunk at once, so log lines stream live), behind a TLS
-    front when ``tls`` is given; ``port=0`` picks a free port (``server.effective_port``)."""
+    front when ``tls`` is given; ``port=0`` picks a free port (``server.effective_port``); with
+    ``access_log`` a line per request is written there."""
     if tls is not None:
-        return TLSServer(app, host, port, threads, tls)
-    return _waitress(app, threads, host=host, port=port)
+        return TLSServer(app, host, port, threads, tls, access_log)
+    return _waitress(app, threads, access_log, host=host, port=port)
 
 
 class BackgroundServer:

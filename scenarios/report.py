@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from scenarios.runner import Report, Subject, log_span
+from simulator.billing import kopecks
 
 OUTPUT_LINES = 14  # printed output shown per call; the log excerpt shows the job logs
 LOG_HEAD, LOG_TAIL = 8, 6
@@ -22,7 +23,7 @@ def _offset(seconds: float) -> str:
 
 
 def _money(value: Decimal) -> str:
-    return str(value.quantize(Decimal("0.01")))
+    return str(kopecks(value))
 
 
 def excerpt(lines: list[str]) -> list[str]:

@@ -430,7 +430,7 @@ class Runner:
             "wait",
             f"wait for {spec['subject']} to be {' or '.join(spec['until'])}",
             note=step.get("note", ""),
-            returned=f"{s.status} after {self.clock.now() - start:.0f} s",
+            returned=self._waited(s, until, start),
         )
         self.expect(
             reached,
@@ -442,6 +442,15 @@ class Runner:
     def _reached(s: Subject, until: set[str]) -> bool:
         """Whether the subject has been in one of ``until`` (a short run may be over already)."""
         return any(status.lower() in until for _, status in s.events)
+
+    def _waited(self, s: Subject, until: set[str], start: float) -> str:
+        """The awaited status and when it came (not a later one the polling step ran into: a
+        short job is Running and Completed within one step), else where the subject is now."""
+        reached = [(at, status) for at, status in s.events if status.lower() in until]
+        if not reached:
+            return f"{s.status} after {self.clock.now() - start:.0f} s"
+        when, status = reached[0]
+        return f"{status} after {when - start:.0f} s" if when > start else f"{status} already"
 
     def _fill_pool(self, i: int, step: dict[str, Any]) -> None:
         """Another workspace takes every free GPU of the pool that would serve the region."""
@@ -483,10 +492,13 @@ class Runner:
                 ).submit()
                 workers -= n
                 jobs += 1
+        total, default = pool["gpus"]["total"], default_pool_gpus().get(pool["name"])
+        changed = default not in (None, total)
+        size = f"{total} GPUs" + (f"; the default is {default}" if changed else "")
         self.log(
             "fill_pool",
-            f"another workspace fills pool {pool['name']!r}: {jobs} job(s) hold {free} GPUs "
-            f"for {spec['runtime_s']:g} s",
+            f"another workspace fills pool {pool['name']!r} ({size}): {jobs} job(s) hold "
+            f"{free} GPUs for {spec['runtime_s']:g} s",
             note=step.get("note", ""),
         )
 
@@ -561,6 +573,29 @@ def run(data: dict[str, Any], settings: Settings, *, mode: str, wall_s: float = 
     return Runner(data, settings, mode=mode, wall_s=wall_s).run()
 
 
+def _pool_gpus(pool: dict[str, Any]) -> int:
+    return sum(int(n.get("count", 1)) * int(n.get("gpus", 0)) for n in pool.get("nodes", []))
+
+
+def default_pool_gpus() -> dict[str, int]:
+    """GPUs per pool of the packaged configuration, by pool name."""
+    return {p["name"]: _pool_gpus(p) for p in _config("{}").pools}
+
+
+def config_changes(overrides: dict[str, Any] | None) -> list[str]:
+    """What a scenario's ``config`` changes against the packaged defaults, for the report."""
+    if not overrides:
+        return []
+    defaults = default_pool_gpus()
+    changes = [
+        f"pool {p['name']!r} has {_pool_gpus(p)} GPUs (default {defaults[p['name']]})"
+        for p in overrides.get("pools", [])
+        if p["name"] in defaults and _pool_gpus(p) != defaults[p["name"]]
+    ]
+    changes += [f"{key}: {json.dumps(overrides[key])}" for key in overrides if key != "pools"]
+    return [f"Changed by this scenario: {c}" for c in changes]
+
+
 @functools.cache
 def _config(overrides: str) -> SimConfig:
     """Packaged defaults plus a scenario's overrides, parsed once per process."""
@@ -578,7 +613,9 @@ def run_in_process(data: dict[str, Any], *, seed: int = 0, wall_s: float = 120.0
     scenarios.register_all(world, first=data)
     with running_server(world=world, settings={"log_follow_max_s": 0.0}) as srv:
         settings = Settings(url=srv.api_url, log_idle_s=1.0)
-        return run(data, settings, mode=f"in-process, seed {seed}", wall_s=wall_s)
+        report = run(data, settings, mode=f"in-process, seed {seed}", wall_s=wall_s)
+    report.notes[:0] = config_changes(data.get("config"))
+    return report
 
 
 __all__ = ["Report", "RunnerError", "Subject", "log_span", "run", "run_in_process"]

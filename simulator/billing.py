@@ -2,8 +2,9 @@
 
 A line meters one thing from ``start`` to ``end`` (epoch seconds; ``end`` is None while it still
 runs): a training job from Running to its end, or one running span of a Jupyter Server (create or
-resume until pause or delete). Invariants the tests hold it to: a line's cost is exactly its
-metered seconds x its unit price, and a bill is exactly the sum of its lines.
+resume until pause or delete). Money is kept in kopecks, as on an invoice: a line's cost is its
+metered seconds x its unit price rounded half up to 0.01 (a running line's cost so far likewise,
+as of now), and every total is exactly the sum of its rounded lines.
 """
 
 from __future__ import annotations
@@ -15,6 +16,12 @@ from typing import Any
 
 SECONDS_PER_HOUR = Decimal(3600)
 CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+
+
+def kopecks(amount: Decimal) -> Decimal:
+    """``amount`` rounded half up to 0.01: how every amount is shown and added."""
+    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def metered_seconds(elapsed: float, tariff: str) -> int:
@@ -51,7 +58,8 @@ class LedgerLine:
         )
 
     def cost(self, now: float, tariff: str) -> Decimal:
-        return Decimal(self.seconds(now, tariff)) * self.price_per_hour / SECONDS_PER_HOUR
+        """The line's cost in kopecks (so far, as of ``now``, while it runs)."""
+        return kopecks(Decimal(self.seconds(now, tariff)) * self.price_per_hour / SECONDS_PER_HOUR)
 
 
 class Ledger:
@@ -101,7 +109,7 @@ class Ledger:
                 for ln in self.lines
                 if workspace is None or ln.workspace == workspace
             ),
-            Decimal(0),
+            ZERO,
         )
 
     def report(self, now: float, workspace: str | None = None) -> dict[str, Any]:
@@ -111,7 +119,7 @@ class Ledger:
         rendered = []
         for ln in lines:
             cost = ln.cost(now, self.tariff)
-            per_ws[ln.workspace] = per_ws.get(ln.workspace, Decimal(0)) + cost
+            per_ws[ln.workspace] = per_ws.get(ln.workspace, ZERO) + cost
             rendered.append(
                 {
                     "line_id": ln.line_id,
@@ -129,13 +137,13 @@ class Ledger:
                     "cost": str(cost),
                 }
             )
-        total = sum(per_ws.values(), Decimal(0))
+        total = sum(per_ws.values(), ZERO)
         return {
             "tariff": self.tariff,
             "currency": self.currency,
             "illustrative_prices": self.illustrative,
             "total": str(total),
-            "total_rounded": str(total.quantize(CENT, rounding=ROUND_HALF_UP)),
+            "total_rounded": str(total),  # kept for older readers: totals are kopecks already
             "workspaces": {ws: str(v) for ws, v in sorted(per_ws.items())},
             "lines": rendered,
         }

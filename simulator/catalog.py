@@ -75,13 +75,20 @@ class Catalog:
         try:
             return self.regions[key]
         except KeyError:
-            raise Refused(f"Unknown region={key!r}", error_code=1) from None
+            raise Refused(
+                f"Unknown region={key!r}", error_code=1, reason="unknown region", value=key
+            ) from None
 
     def instance_type(self, region: str, key: str) -> InstanceType:
         """The type ``key`` in ``region``, else the platform's "Can't find instance_type_key"."""
         itype = self.region(region).instance_types.get(key)
         if itype is None:
-            raise Refused(f"Can't find instance_type_key={key!r} for region={region}", error_code=1)
+            raise Refused(
+                f"Can't find instance_type_key={key!r} for region={region}",
+                error_code=1,
+                reason="unknown instance type",
+                value=key,
+            )
         return itype
 
     def inference_type(self, region: str, key: str) -> InstanceType:

@@ -20,7 +20,7 @@ from typing import Any
 import simpy
 
 from simulator import logs
-from simulator.billing import Ledger
+from simulator.billing import ZERO, Ledger
 from simulator.builds import Builds
 from simulator.catalog import InstanceType
 from simulator.config import SimConfig
@@ -90,7 +90,7 @@ class Engine(ServerLifecycle):
         self._identical: dict[str, int] = {}  # requests alike at this instant, by content
         self._routes: dict[tuple[str, str], tuple[InstanceType, PoolScheduler]] = {}
         self._seq = 0
-        self.rejected: list[tuple[float, str]] = []
+        self.rejected: list[tuple[float, str, str]] = []  # batch mode: (t, reason, value)
         self._prices: dict[tuple[InstanceType, int], Decimal] = {}
         self._watch: FaultInjector | None = None  # set while someone must know who holds what
         self._slow_pulls = False
@@ -188,7 +188,11 @@ class Engine(ServerLifecycle):
             if pool.matches(kind, region, itype):
                 return self.schedulers[pool.name]
         what = "GPU" if itype.gpus else "CPU"
-        raise Refused(f"No {what} capacity serves {kind}s of {itype.key!r} in region={region}")
+        raise Refused(
+            f"No {what} capacity serves {kind}s of {itype.key!r} in region={region}",
+            reason=f"no {what} pool serves the region",
+            value=f"{itype.key} in {region}",
+        )
 
     def _placed(self, req: Job | Ticket, plan: Placement) -> None:
         req.placement = plan
@@ -231,24 +235,38 @@ class Engine(ServerLifecycle):
     def _validate_job(self, spec: JobSpec) -> tuple[InstanceType, str, PoolScheduler]:
         itype, sched = self._route(spec.region, spec.instance_type)
         if spec.type not in JOB_TYPES:
-            raise Refused(f"Unknown job type={spec.type!r}")
+            raise Refused(
+                f"Unknown job type={spec.type!r}", reason="unknown job type", value=spec.type
+            )
         if spec.n_workers < 1:
-            raise Refused("n_workers must be a positive integer")
+            raise Refused(
+                "n_workers must be a positive integer",
+                reason="n_workers below 1",
+                value=spec.n_workers,
+            )
         priority = spec.priority_class or DEFAULT_PRIORITY
         if priority not in PRIORITY_RANK:
-            raise Refused(f"Unknown priority_class={priority!r}")
+            raise Refused(
+                f"Unknown priority_class={priority!r}",
+                reason="unknown priority class",
+                value=priority,
+            )
         if spec.env_variables:
             check_overrides(spec)
         gpus = spec.n_workers * itype.gpus
         if gpus > self.max_job_gpus:
             raise Refused(
                 f"The job asks for {gpus} GPUs; a training job may use at most "
-                f"{self.max_job_gpus} GPUs"
+                f"{self.max_job_gpus} GPUs",
+                reason=f"over the {self.max_job_gpus}-GPU job ceiling",
+                value=f"{gpus} GPUs",
             )
         if not sched.pool.can_ever_fit(spec.n_workers, Demand.of(itype)):
             raise Refused(
                 f"{spec.n_workers} x {itype.key} ({gpus} GPUs) can never fit in pool "
-                f"{sched.pool.name!r} of region={spec.region} ({sched.pool.total_gpus} GPUs)"
+                f"{sched.pool.name!r} of region={spec.region} ({sched.pool.total_gpus} GPUs)",
+                reason=f"never fits pool {sched.pool.name} ({sched.pool.total_gpus} GPUs)",
+                value=f"{spec.n_workers} x {itype.key}",
             )
         return itype, priority, sched
 
@@ -429,7 +447,7 @@ class Engine(ServerLifecycle):
         lines = [a.line for a in job.history if a.line is not None]
         if job.line is not None:
             lines.append(job.line)
-        return sum((line.cost(now, tariff) for line in lines), Decimal(0))
+        return sum((line.cost(now, tariff) for line in lines), ZERO)
 
     def job_log_lines(self, job: Job) -> list[tuple[float, str]]:
         """Every log line visible now, as (epoch, text), oldest first."""
@@ -485,4 +503,4 @@ class Engine(ServerLifecycle):
         try:
             action(self)
         except Rejected as exc:
-            self.rejected.append((self.env.now, exc.message))
+            self.rejected.append((self.env.now, exc.reason, exc.value))

@@ -11,10 +11,19 @@ from __future__ import annotations
 class Rejected(Exception):
     """A request the engine refuses; catch this to catch every refusal."""
 
-    def __init__(self, message: str, *, error_code: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        error_code: int | None = None,
+        reason: str = "",
+        value: object = "",
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.error_code = error_code
+        self.reason = reason or message  # a short cause, so a batch run can count refusals by it
+        self.value = str(value)  # what was wrong
 
 
 class Refused(Rejected):

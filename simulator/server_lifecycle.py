@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from simulator import notebooks as nb
+from simulator.billing import ZERO
 from simulator.catalog import InstanceType
 from simulator.errors import Conflict, NotFound, Refused
 from simulator.notebooks import Notebook, Ticket
@@ -50,10 +51,16 @@ class ServerLifecycle:
         if itype.gpus > self.max_notebook_gpus:
             raise Refused(
                 f"A Jupyter Server may use at most {self.max_notebook_gpus} GPUs; "
-                f"{key} has {itype.gpus}"
+                f"{key} has {itype.gpus}",
+                reason=f"over the {self.max_notebook_gpus}-GPU Jupyter Server ceiling",
+                value=key,
             )
         if not itype.jupyter:
-            raise Refused(f"Instance type {key!r} is not available for {noun}s in region={region}")
+            raise Refused(
+                f"Instance type {key!r} is not available for {noun}s in region={region}",
+                reason=f"not offered for {noun}s",
+                value=f"{key} in {region}",
+            )
         return itype
 
     def _server_scheduler(self, region: str, itype: InstanceType) -> PoolScheduler | None:
@@ -62,7 +69,11 @@ class ServerLifecycle:
             return None
         sched = self._scheduler_for("notebook", region, itype)
         if not sched.pool.can_ever_fit(1, Demand.of(itype)):
-            raise Refused(f"{itype.key} can never fit in pool {sched.pool.name!r}")
+            raise Refused(
+                f"{itype.key} can never fit in pool {sched.pool.name!r}",
+                reason=f"never fits pool {sched.pool.name} ({sched.pool.total_gpus} GPUs)",
+                value=itype.key,
+            )
         return sched
 
     def create_notebook(
@@ -247,5 +258,5 @@ class ServerLifecycle:
         now = self.now_epoch()
         return sum(
             (ln.cost(now, self.ledger.tariff) for ln in self.ledger.lines if ln.item == book.uid),
-            Decimal(0),
+            ZERO,
         )

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import tempfile
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -25,9 +27,31 @@ def _epoch(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a date or epoch: {text!r}") from None
 
 
+def _checked(kind: Callable[[str], Any], accept: Callable[[Any], bool], rule: str) -> Any:
+    """An argparse type: ``kind(text)`` if ``accept`` allows it, else a usage error (exit 2)."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{rule}: {text!r}") from None
+        if not accept(value):
+            raise argparse.ArgumentTypeError(f"{rule}: {text!r}")
+        return value
+
+    return parse
+
+
+# refused before anything starts: a port past 65535 wraps around silently, no thread never
+# answers, and a zero, infinite or NaN speed breaks the real-time clock
+_port = _checked(int, lambda port: 0 <= port <= 65535, "a port is 0..65535 (0: any free port)")
+_threads = _checked(int, lambda n: n >= 1, "at least 1 thread")
+_speed = _checked(float, lambda v: math.isfinite(v) and v > 0, "a finite number above 0")
+
+
 def add_arguments(s: argparse.ArgumentParser) -> None:
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    s.add_argument("--port", type=int, default=8080, help="port to bind (default 8080; 0 = any)")
+    s.add_argument("--port", type=_port, default=8080, help="port to bind (default 8080; 0 = any)")
     s.add_argument("--seed", type=int, default=None, help="world seed (default 0)")
     s.add_argument(
         "--start-time",
@@ -45,7 +69,7 @@ def add_arguments(s: argparse.ArgumentParser) -> None:
     )
     s.add_argument(
         "--speed",
-        type=float,
+        type=_speed,
         default=None,
         help=f"virtual seconds per wall second in realtime mode (default "
         f"{DEFAULT_SPEED:g}: the documented examples finish within about a "
@@ -63,7 +87,7 @@ def add_arguments(s: argparse.ArgumentParser) -> None:
         default=None,
         help="billing rounding (default per_second)",
     )
-    s.add_argument("--threads", type=int, default=16, help="server threads (default 16)")
+    s.add_argument("--threads", type=_threads, default=16, help="server threads (default 16)")
     s.add_argument(
         "--state",
         default=None,
@@ -90,6 +114,11 @@ def add_arguments(s: argparse.ArgumentParser) -> None:
         help="let the web console (/_mock/ui) open the what-if reports in DIR and its "
         "subfolders (as written by mlspace-sim whatif --out)",
     )
+    s.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no access log (by default one line per request: method, path, status, ms)",
+    )
     s.add_argument("--tls-cert", metavar="PEM", help="serve https with this certificate chain")
     s.add_argument("--tls-key", metavar="PEM", help="private key of --tls-cert")
     s.add_argument(
@@ -115,7 +144,9 @@ def _tls(args: argparse.Namespace) -> tuple[Any, str | None]:
         try:
             cert, key = self_signed_pair(where, args.host)
         except ImportError:
-            raise SystemExit("--tls-self-signed needs: pip install cryptography") from None
+            raise SystemExit(
+                "--tls-self-signed needs the 'tls' extra: pip install 'mlspace-sim[tls]'"
+            ) from None
         return tls_context(cert, key), str(cert)
     if bool(args.tls_cert) != bool(args.tls_key):
         raise SystemExit("--tls-cert and --tls-key go together")
@@ -162,13 +193,14 @@ def run(args: argparse.Namespace) -> int:
     except persistence.FlagConflict as exc:
         print(f"mlspace-sim: {exc}", file=sys.stderr)
         return 2
-    except persistence.StateFileError as exc:
-        raise SystemExit(f"mlspace-sim: {exc}") from None
     except ConfigError as exc:  # a misspelt key or a bad value in --config: say which, exit 2
         print(f"mlspace-sim: {exc}", file=sys.stderr)
         return 2
+    except (persistence.StateFileError, ValueError) as exc:
+        raise SystemExit(f"mlspace-sim: {exc}") from None
     tls, cert = _tls(args)
-    server = make_server(app, args.host, args.port, args.threads, tls=tls)
+    access_log = None if args.quiet else sys.stdout
+    server = make_server(app, args.host, args.port, args.threads, tls=tls, access_log=access_log)
     scheme = "https" if tls else "http"
     base = f"{scheme}://{args.host}:{server.effective_port}/public/v2"
     start = datetime.fromtimestamp(world.start_epoch, tz=timezone.utc).strftime(
@@ -195,13 +227,17 @@ def run(args: argparse.Namespace) -> int:
         "  client_id=sim-key-id client_secret=sim-key-secret "
         "x_workspace_id=11111111-1111-4111-8111-111111111111 x_api_key=sim-api-key"
     )
-    print("\nmls profile (~/.mls/config and ~/.mls/credentials):")
-    print(f"  [default]\n  region = SR006\n  output = json\n  endpoint_url = {base}\n")
+    print("\nmls profile (pip install cloudru-ml-cli==1.3.0 for the mls command):")
+    print("~/.mls/config:")
+    print(f"  [default]\n  region = SR006\n  output = json\n  endpoint_url = {base}")
+    print("~/.mls/credentials:")
     print(
         "  [default]\n  key_id = sim-key-id\n  key_secret = sim-key-secret\n"
         "  x_workspace_id = 11111111-1111-4111-8111-111111111111\n  x_api_key = sim-api-key",
         flush=True,
     )
+    if not args.quiet:
+        print("\naccess log (--quiet turns it off):", flush=True)
     try:
         server.run()
     except KeyboardInterrupt:

@@ -1,21 +1,22 @@
 """What one replay cost and how it queued, read from the engine after the run.
 
 Capacity is held by a job from placement to its end and by a Jupyter Server while a ledger line
-of it is open; money is the ledger's. A session's idle part is the billed time after its active
-time. Time series are averaged over equal bins of the run (step functions are integrated, not
-sampled), so plots stay small at any scale.
+of it is open; money is the ledger's, in kopecks (Decimal). A session's idle part is the billed
+time after its active time, in kopecks per line. Refusals are counted by reason and value. Time
+series are averaged over equal bins of the run (step functions are integrated, not sampled), so
+plots stay small at any scale.
 """
 
 from __future__ import annotations
 
 from array import array
-from collections import defaultdict
+from collections import Counter, defaultdict
 from decimal import Decimal
 from typing import Any
 
 import numpy as np
 
-from simulator.billing import LedgerLine
+from simulator.billing import SECONDS_PER_HOUR, ZERO, LedgerLine, kopecks
 from simulator.catalog import InstanceType
 from simulator.engine import Engine
 from simulator.jobs import COMPLETED, DELETED, FAILED, SUCCEEDED
@@ -85,7 +86,7 @@ class _Run:
         self.money: dict[str, Decimal] = defaultdict(Decimal)
         self.per_ws: dict[str, Decimal] = defaultdict(Decimal)
         self.hours = {"used": 0.0, "billed": 0.0, "idle": 0.0, "replicas": 0.0}
-        self.idle_cost = 0.0
+        self.idle_cost = ZERO
         self.end = self.t0
         self.served_at: dict[str, float] = {}  # notebook uid -> when its server got capacity
         self._gpus: dict[tuple[str, str], int] = {}
@@ -137,7 +138,7 @@ class _Run:
             self.busy[pool].add(line.start - t0, stop - t0, gpus)
         idle = max(0.0, stop - max(line.start, t0 + session.submit_s + session.active_s))
         self.hours["idle"] += gpus * idle / 3600
-        self.idle_cost += idle * rate
+        self.idle_cost += kopecks(Decimal(idle) * line.price_per_hour / SECONDS_PER_HOUR)
 
     def _jobs(self) -> None:
         t0 = self.t0
@@ -166,6 +167,15 @@ class _Run:
             self.waiting.add(session.submit_s, served - self.t0, 1.0)
 
 
+def rejections(refused: list[tuple[float, str, str]]) -> list[dict[str, Any]]:
+    """How many requests were refused for each (reason, offending value), most frequent first."""
+    counts = Counter((reason, value) for _t, reason, value in refused)
+    return [
+        {"reason": reason, "value": value, "count": n}
+        for (reason, value), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    ]
+
+
 def measure(engine: Engine, replay: Replay, bins: int = 400) -> dict[str, Any]:
     """Metrics and binned time series of one finished replay (plain floats, JSON-ready)."""
     run = _Run(engine, replay)
@@ -179,13 +189,12 @@ def measure(engine: Engine, replay: Replay, bins: int = 400) -> dict[str, Any]:
         busy_total += float(area[-1])
         utilisation[f"utilisation_{name}"] = float(area[-1]) / (run.gpu_pools[name] * horizon)
         util_series[name] = (np.diff(area) / width / run.gpu_pools[name]).tolist()
-    total = sum(run.money.values(), Decimal(0))
     metrics = {
-        "cost_total": float(total),
-        "cost_jobs": float(run.money.get("job", Decimal(0))),
-        "cost_notebooks": float(run.money.get("notebook", Decimal(0))),
+        "cost_total": sum(run.money.values(), ZERO),
+        "cost_jobs": run.money.get("job", ZERO),
+        "cost_notebooks": run.money.get("notebook", ZERO),
         "cost_idle_notebooks": run.idle_cost,
-        "cost_inference": float(run.money.get("deployment", Decimal(0))),
+        "cost_inference": run.money.get("deployment", ZERO),
         "inference_replica_hours": run.hours["replicas"],
         "gpu_hours_used": run.hours["used"],
         "gpu_hours_billed": run.hours["billed"],
@@ -205,13 +214,14 @@ def measure(engine: Engine, replay: Replay, bins: int = 400) -> dict[str, Any]:
     }
     return {
         "metrics": metrics,
-        "cost_by_workspace": {ws: float(v) for ws, v in sorted(run.per_ws.items())},
+        "rejections": rejections(engine.rejected),
+        "cost_by_workspace": dict(sorted(run.per_ws.items())),
         "currency": engine.prices.currency,
         "series": {
             "edges_s": edges.tolist(),
             "utilisation": util_series,
             "queue": (np.diff(run.waiting.integral_at(edges)) / width).tolist(),
-            "cost": run.accrual.integral_at(edges).tolist(),
+            "cost": np.round(run.accrual.integral_at(edges), 2).tolist(),
             "wait_quantiles_s": (np.quantile(run.waits, QUANTILES).tolist() if run.waits else []),
         },
     }

@@ -98,9 +98,9 @@ def _breakdown(fig: Figure, result: WhatIfResult) -> None:
     ax = fig.subplots()
     summary = result.summary()
     names = [s["configuration"] for s in summary]
-    jobs = [s["mean"]["cost_jobs"] for s in summary]
-    idle = [s["mean"]["cost_idle_notebooks"] for s in summary]
-    active = [s["mean"]["cost_notebooks"] - i for s, i in zip(summary, idle, strict=True)]
+    jobs = [float(s["mean"]["cost_jobs"]) for s in summary]
+    idle = [float(s["mean"]["cost_idle_notebooks"]) for s in summary]
+    active = [float(s["mean"]["cost_notebooks"]) - i for s, i in zip(summary, idle, strict=True)]
     x = range(len(names))
     ax.bar(x, jobs, label="region jobs")
     ax.bar(x, active, bottom=jobs, label="Jupyter Servers, active")

@@ -1,7 +1,8 @@
 """The what-if result as a side-by-side terminal table, JSON, CSV and one self-contained HTML page.
 
 Rows are metrics, columns are configurations; with several seeds each cell is the mean over the
-seeds (JSON and CSV keep every run and the standard deviations).
+seeds (JSON and CSV keep every run and the standard deviations). Money is written as decimal
+strings in kopecks (``"5353705.42"``); refused requests are listed by reason and value.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import csv
 import html
 import json
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -82,17 +84,38 @@ def rows(result: WhatIfResult) -> list[Row]:
     return out
 
 
+def body(summary: list[dict[str, Any]], result: WhatIfResult) -> list[list[str]]:
+    """Every row of the table as text: the metrics, each refusal under "Rejected requests",
+    then the cost per workspace."""
+    out = []
+    for label, key, fmt in rows(result):
+        out.append([label, *(fmt(s["mean"][key]) for s in summary)])
+        if key == "rejected":
+            out += _refusal_rows(summary)
+    workspaces = sorted({ws for s in summary for ws in s["cost_by_workspace"]})
+    out += [
+        [f"  workspace {ws}", *(money(s["cost_by_workspace"].get(ws, 0)) for s in summary)]
+        for ws in workspaces
+    ]
+    return out
+
+
+def _refusal_rows(summary: list[dict[str, Any]]) -> list[list[str]]:
+    counts = [{(r["reason"], r["value"]): r["count"] for r in s["rejections"]} for s in summary]
+    causes = list(dict.fromkeys(cause for c in counts for cause in c))
+    return [
+        [f"  {reason}: {value}" if value else f"  {reason}"]
+        + [count(c.get((reason, value), 0)) for c in counts]
+        for reason, value in causes
+    ]
+
+
 def table(result: WhatIfResult) -> str:
     """The side-by-side plain-text table (means over seeds), with per-workspace costs."""
     summary = result.summary()
-    body = [[label, *(fmt(s["mean"][key]) for s in summary)] for label, key, fmt in rows(result)]
-    workspaces = sorted({ws for s in summary for ws in s["cost_by_workspace"]})
-    body += [
-        [f"  workspace {ws}", *(money(s["cost_by_workspace"].get(ws, 0.0)) for s in summary)]
-        for ws in workspaces
-    ]
+    body_rows = body(summary, result)
     head = ["", *(s["configuration"] for s in summary)]
-    widths = [max(len(r[i]) for r in [head, *body]) for i in range(len(head))]
+    widths = [max(len(r[i]) for r in [head, *body_rows]) for i in range(len(head))]
 
     def line(cells: list[str]) -> str:
         first = cells[0].ljust(widths[0])
@@ -102,7 +125,7 @@ def table(result: WhatIfResult) -> str:
 
     rule = "-" * len(line(head))
     seeds = f"mean of {len(result.seeds)} seeds" if len(result.seeds) > 1 else "1 seed"
-    return "\n".join([line(head), rule, *(line(r) for r in body), rule, f"({seeds})"])
+    return "\n".join([line(head), rule, *(line(r) for r in body_rows), rule, f"({seeds})"])
 
 
 def to_json(result: WhatIfResult) -> dict[str, Any]:
@@ -116,8 +139,16 @@ def to_json(result: WhatIfResult) -> dict[str, Any]:
     }
 
 
+def _plain(value: Any) -> str:
+    """JSON for money: a decimal string in kopecks."""
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
 def write_json(result: WhatIfResult, path: str | Path) -> None:
-    Path(path).write_text(json.dumps(to_json(result), indent=1) + "\n", encoding="utf-8")
+    text = json.dumps(to_json(result), indent=1, default=_plain)
+    Path(path).write_text(text + "\n", encoding="utf-8")
 
 
 def write_csv(result: WhatIfResult, directory: str | Path) -> dict[str, Path]:
@@ -152,10 +183,8 @@ def html_report(result: WhatIfResult, images: dict[str, bytes], title: str = "")
     summary = result.summary()
     head = "".join(f"<th>{html.escape(s['configuration'])}</th>" for s in summary)
     trs = [
-        f"<tr><td>{html.escape(label)}</td>"
-        + "".join(f"<td>{html.escape(fmt(s['mean'][key]))}</td>" for s in summary)
-        + "</tr>"
-        for label, key, fmt in rows(result)
+        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
+        for row in body(summary, result)
     ]
     figs = "".join(
         f'<figure><img alt="{html.escape(name)}" src="data:image/png;base64,'

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import math
 import statistics
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from typing import Any
 
 from tqdm import tqdm
 
+from simulator.billing import ZERO, kopecks
 from simulator.engine import Engine
 from simulator.whatif.configs import Configuration, base_config, engine_config
 from simulator.whatif.executors import Executor, SerialExecutor, make_executor
@@ -78,7 +81,8 @@ class WhatIfResult:
         return [r for r in self.runs if r["configuration"] == name]
 
     def summary(self) -> list[dict[str, Any]]:
-        """Per configuration: mean (and standard deviation) of each metric over the seeds."""
+        """Per configuration: mean (and standard deviation) of each metric over the seeds, and
+        the mean count of each refusal."""
         out = []
         for conf in self.configurations:
             runs = self.runs_of(conf.name)
@@ -87,20 +91,43 @@ class WhatIfResult:
             out.append(
                 {
                     "configuration": conf.name,
-                    "mean": {k: statistics.fmean(r["metrics"][k] for r in runs) for k in keys},
+                    "mean": {k: _mean([r["metrics"][k] for r in runs]) for k in keys},
                     "sd": {k: _sd([r["metrics"][k] for r in runs]) for k in keys},
                     "cost_by_workspace": {
-                        ws: statistics.fmean(r["cost_by_workspace"].get(ws, 0.0) for r in runs)
+                        ws: _mean([r["cost_by_workspace"].get(ws, ZERO) for r in runs])
                         for ws in workspaces
                     },
+                    "rejections": _mean_rejections(runs),
                     "currency": runs[0]["currency"],
                 }
             )
         return out
 
 
-def _sd(values: list[float]) -> float:
-    return statistics.stdev(values) if len(values) > 1 else 0.0
+def _mean(values: list[Any]) -> Any:
+    """The mean; money (Decimal) stays in kopecks."""
+    if isinstance(values[0], Decimal):
+        return kopecks(statistics.mean(values))
+    return statistics.fmean(values)
+
+
+def _sd(values: list[Any]) -> Any:
+    if len(values) < 2:
+        return ZERO if isinstance(values[0], Decimal) else 0.0
+    sd = statistics.stdev(values)
+    return kopecks(sd) if isinstance(sd, Decimal) else sd
+
+
+def _mean_rejections(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each (reason, value)'s count averaged over the runs, most frequent first."""
+    totals: Counter[tuple[str, str]] = Counter()
+    for run in runs:
+        totals.update({(r["reason"], r["value"]): r["count"] for r in run["rejections"]})
+    means = [(key, n / len(runs)) for key, n in totals.items()]
+    return [
+        {"reason": reason, "value": value, "count": int(n) if n.is_integer() else n}
+        for (reason, value), n in sorted(means, key=lambda kv: (-kv[1], kv[0]))
+    ]
 
 
 def describe(workload: Workload) -> dict[str, Any]:

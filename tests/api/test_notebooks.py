@@ -387,7 +387,7 @@ def test_modify_timer_pauses_the_server_after_shutdown_in(api: Api) -> None:
     api.world.advance(1 + PAUSED_S)
     assert api.status(uid) == "paused_by_timer"
     api.world.advance(3600)
-    assert api.cost(uid) == 400 * V100_GPU_HOUR / 3600
+    assert api.cost(uid) == Decimal("16.67")  # 400 s x 150/h = 16.666
     api.call(
         "POST",
         f"notebooks/v1/{api.ns}/notebook/{uid}/resume",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from decimal import Decimal
 from typing import Any
@@ -168,6 +169,18 @@ def test_pools_show_totals_and_what_a_running_job_uses(srv: MockServer) -> None:
     assert used[0]["cpus"]["used"] == 96 and used[0]["memory_gi"]["used"] == 1952
     requests.delete(f"{srv.api_url}/jobs/{name}", headers=srv.headers(), timeout=10)
     assert region_pool()["gpus"]["used"] == 0
+
+
+def test_billing_shows_kopecks_and_the_total_is_the_sum_of_the_lines(srv: MockServer) -> None:
+    short = [submit(srv, runtime_s=7, itype="a100plus.1gpu.80vG.12C.96G") for _ in range(3)]
+    submit(srv, runtime_s=600)  # still running: its cost so far
+    srv.advance(STARTED_S + 100)
+    bill = admin(srv, "GET", "billing").json()
+    costs = {ln["item"]: ln["cost"] for ln in bill["lines"]}
+    assert [costs[n] for n in short] == ["0.58"] * 3  # 7 s x 300/h = 0.5833
+    amounts = [bill["total"], *bill["workspaces"].values(), *costs.values()]
+    assert all(re.fullmatch(r"\d+\.\d\d", a) for a in amounts), amounts
+    assert Decimal(bill["total"]) == sum(Decimal(c) for c in costs.values())
 
 
 def test_billing_lines_add_up(srv: MockServer) -> None:

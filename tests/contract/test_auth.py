@@ -1,5 +1,6 @@
-"""Authentication: ``service_auth``, the platform's 401s and their order, token expiry in virtual
-time, strict mode from a config file, and workspace isolation."""
+"""Authentication: ``service_auth``, the platform's 401s and their order, token expiry (wall
+clock by default, virtual time on request), strict mode from a config file, and workspace
+isolation."""
 
 from __future__ import annotations
 
@@ -114,7 +115,59 @@ def test_raw_and_bearer_tokens_are_both_accepted(srv: MockServer) -> None:
         assert r.status_code == 200 and r.json()["count"] == 0
 
 
-def test_tokens_expire_in_virtual_time(srv: MockServer, tmp_path: Path) -> None:
+FOUR_DAYS_S = 4 * 86400
+
+
+def test_one_sdk_object_works_across_four_virtual_days(srv: MockServer) -> None:
+    """The platform's token clock is the wall clock: moving virtual time expires nothing, so an
+    ``mls_core`` object (it never re-authenticates) keeps working."""
+    from mls_core import TrainingJobApi
+
+    api = TrainingJobApi(endpoint_url=srv.api_url, **srv.sdk_credentials())
+    job = api.run_job(JOB)
+    r = requests.post(f"{srv.base_url}/_mock/clock/advance", json={"seconds": FOUR_DAYS_S},
+                      timeout=10)  # fmt: skip
+    assert r.status_code == 200
+    assert api.get_job_status(job["job_name"])["status"] == "completed"
+    assert api.run_job(JOB)["job_name"] != job["job_name"]
+
+
+def test_tokens_expire_on_the_wall_clock_by_default() -> None:
+    from mock_server.auth import AuthRegistry
+    from mock_server.errors import ApiError
+
+    wall = [1_000.0]
+    virtual = [50.0]
+    registry = AuthRegistry({}, lambda: virtual[0], wall=lambda: wall[0])
+    token, ttl = registry.issue("key", "secret")
+    headers = {"authorization": token}
+    virtual[0] += FOUR_DAYS_S
+    assert (ttl, registry.check_token(headers).client_id) == (3600, "key")
+    wall[0] += 3600
+    with pytest.raises(ApiError) as expired:
+        registry.check_token(headers)
+    assert (expired.value.status, expired.value.body["error_code"]) == (401, 20)
+
+
+def test_an_unknown_token_clock_is_refused() -> None:
+    from mock_server.auth import AuthRegistry
+
+    with pytest.raises(ValueError, match="token_clock"):
+        AuthRegistry({"token_clock": "sundial"}, lambda: 0.0)
+
+
+@pytest.fixture(scope="module")
+def virtual_clock_tokens(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MockServer]:
+    path = tmp_path_factory.mktemp("cfg") / "virtual.yaml"
+    path.write_text("auth: {token_clock: virtual}\n")
+    with running_server(seed=0, config_path=path) as server:
+        yield server
+
+
+def test_tokens_expire_in_virtual_time_when_asked(
+    virtual_clock_tokens: MockServer, tmp_path: Path
+) -> None:
+    srv = virtual_clock_tokens
     headers = srv.headers()
     srv.advance(3599)
     assert get(srv, "jobs", headers).status_code == 200
@@ -215,5 +268,5 @@ def test_another_workspace_cannot_see_touch_or_pay_for_a_job(srv: MockServer) ->
         return requests.get(f"{srv.base_url}/_mock/billing", params={"workspace": ws},
                             timeout=10).json()  # fmt: skip
 
-    assert bill(OTHER.workspace_id)["lines"] == [] and bill(OTHER.workspace_id)["total"] == "0"
+    assert bill(OTHER.workspace_id)["lines"] == [] and bill(OTHER.workspace_id)["total"] == "0.00"
     assert [ln["item"] for ln in bill(srv.credentials.workspace_id)["lines"]] == [name]

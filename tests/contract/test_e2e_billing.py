@@ -48,6 +48,7 @@ def test_a_cli_job_is_billed_per_gpu_second(mls: Cli, srv: MockServer) -> None:
     gpu_count = WORKERS * itype.gpus
     assert line["seconds"] == RUN_S and line["end"] - line["start"] == RUN_S
     assert line["start"] == pytest.approx(status["running_at"], abs=1)
-    assert Decimal(line["cost"]) == Decimal(gpu_count * RUN_S) * per_gpu_hour / Decimal(3600)
+    assert (gpu_count, per_gpu_hour) == (16, Decimal("300.00"))
+    assert line["cost"] == "182.67"  # 16 GPUs x 137 s x 300/h = 182.666..., in kopecks
     assert (item["gpu_count"], item["duration"]) == (gpu_count, f"{RUN_S}s")
     assert item["cost"] == str(Decimal(line["cost"]).quantize(Decimal("0.01")))

@@ -47,3 +47,18 @@ def test_dockerfile_ships_every_package_the_project_installs() -> None:
     text = (ROOT / "Dockerfile").read_text()
     for package in ("simulator", "mock_server", "mlspace_sim", "scenarios", "client_lib"):
         assert f"COPY {package} ./{package}" in text
+
+
+def test_dockerfile_installs_with_the_fresh_install_checks_command() -> None:
+    from tests.packaging.fresh_install import INSTALL
+
+    runs = [line for line in (ROOT / "Dockerfile").read_text().splitlines() if "pip " in line]
+    assert runs == [f"RUN {INSTALL}"]
+
+
+def test_dockerignore_keeps_out_what_the_image_does_not_copy() -> None:
+    from tests.packaging.fresh_install import docker_context
+
+    ignored = set((ROOT / ".dockerignore").read_text().split())
+    assert {".git", "tests", "**/__pycache__", "out"} <= ignored
+    assert not ignored & set(docker_context())

@@ -220,6 +220,16 @@ def check_progress(e: Engine, *, backfill: bool) -> None:
         assert room < workers, f"{req.name} waits in {name} though it fits now"
 
 
+HALF_KOPECK = Decimal("0.005")
+
+
+def assert_kopecks_of(cost: Decimal, exact: Decimal) -> None:
+    """``cost`` is ``exact`` rounded half up to kopecks: two places, within half a kopeck, and a
+    half-kopeck tie goes up."""
+    assert cost.as_tuple().exponent == -2, cost
+    assert -HALF_KOPECK < cost - exact <= HALF_KOPECK, (cost, exact)
+
+
 def check_billing(e: Engine) -> None:
     """The bill is the sum of its lines; a line is metered seconds x price; meters match holders."""
     bill = e.billing_report()
@@ -233,7 +243,7 @@ def check_billing(e: Engine) -> None:
         assert seconds % step == 0, line
         assert elapsed - 1e-6 <= seconds < elapsed + step + 1e-6, (elapsed, line)
         cost = Decimal(line["cost"])
-        assert cost == Decimal(seconds) * Decimal(line["price_per_hour"]) / Decimal(3600)
+        assert_kopecks_of(cost, Decimal(seconds) * Decimal(line["price_per_hour"]) / Decimal(3600))
         per_ws[line["workspace"]] += cost
         if line["running"]:
             running[line["item"]] += 1

@@ -11,7 +11,14 @@ from hypothesis import strategies as st
 
 from simulator.billing import LedgerLine, metered_seconds
 from simulator.logs import format_ts
-from tests.property.invariants import TERMINAL, Driver, small_world, snapshot, submit
+from tests.property.invariants import (
+    TERMINAL,
+    Driver,
+    assert_kopecks_of,
+    small_world,
+    snapshot,
+    submit,
+)
 from tests.property.strategies import job_args, waits
 from tests.unit.builders import START, job, parse_ts, split, world
 
@@ -144,7 +151,7 @@ def test_a_line_costs_metered_seconds_times_its_price(elapsed, price, tariff):
     assert elapsed - 1e-6 <= seconds < elapsed + step
     assert metered_seconds(elapsed, "per_minute_ceil") >= metered_seconds(elapsed, "per_second")
     line = LedgerLine(1, "ws", "job", "j", "DGX2-MT", "v100.1gpu", 1, price, START, START + elapsed)
-    assert line.cost(START, tariff) == Decimal(line.seconds(START, tariff)) * price / 3600
+    assert_kopecks_of(line.cost(START, tariff), Decimal(line.seconds(START, tariff)) * price / 3600)
 
 
 @settings(max_examples=200, deadline=None)

@@ -245,9 +245,8 @@ def check(after: dict[str, Any], seen: Seen) -> None:
     for ws, total in bill["workspaces"].items():
         mine = [Decimal(ln["cost"]) for ln in lines if ln["workspace"] == ws]
         assert Decimal(total) == sum(mine, Decimal(0))
-    # line costs are not whole cents (per-second prices); partial sums round at 28 digits
-    added = sum((Decimal(ln["cost"]) for ln in lines), Decimal(0))
-    assert abs(Decimal(bill["total"]) - added) < Decimal("1e-18")
+    # line costs are kopecks, so the total is their exact sum
+    assert Decimal(bill["total"]) == sum((Decimal(ln["cost"]) for ln in lines), Decimal(0))
     assert {ln["item"] for ln in lines} <= set(jobs) | set(servers)
     assert after["clock"]["now_epoch"] >= seen.clock
 

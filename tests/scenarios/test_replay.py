@@ -90,3 +90,25 @@ def test_realtime_server_is_waited_for_within_the_wall_timeout(
         code = main(["scenario", "run", "pytorch_elastic", "--url", srv.api_url, "--timeout", "20"])
     assert code == 0
     assert "Result: PASS" in capsys.readouterr().out
+
+
+def test_the_report_says_what_the_scenario_changed(replayed: Replay) -> None:
+    """job_launch_pt shrinks the region pool from the packaged 1000 GPUs to one 8-GPU node: the
+    report says so in its header and beside the step that takes every GPU of that pool."""
+    report = replayed("job_launch_pt")
+    text = to_text(report)
+    assert "Changed by this scenario: pool 'region' has 8 GPUs (default 1000)" in text
+    fill = next(e for e in report.transcript if e["kind"] == "fill_pool")
+    assert "pool 'region' (8 GPUs; the default is 1000)" in fill["call"]
+    assert "take every GPU of the region pool" in fill["note"]
+
+
+def test_a_wait_reports_the_status_it_waited_for(replayed: Replay) -> None:
+    """The job ran for ~10 s inside one 30 s polling step: the wait for Running reports Running
+    (when it started), not the Completed it found at the end of that step."""
+    report = replayed("job_launch_pt")
+    at = [i for i, e in enumerate(report.transcript) if e["kind"] == "wait"]
+    waited_from = report.transcript[at[0] - 1]["at"]  # the clock does not move between steps
+    running_at = next(t for t, status in report.subjects["job"].events if status == "Running")
+    assert report.transcript[at[0]]["returned"] == f"Running after {running_at - waited_from:.0f} s"
+    assert report.transcript[at[1]]["returned"].startswith("Completed")

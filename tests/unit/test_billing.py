@@ -99,8 +99,8 @@ def test_totals_per_workspace_add_up_to_the_bill():
         w.submit_job(job(itype, runtime_s=seconds), workspace=ws)
     w.run_until_idle()
     bill = w.billing_report()
-    assert Decimal(bill["workspaces"]["a"]) == (Decimal(100) * 150 + Decimal(7) * 300) / 3600
-    assert Decimal(bill["workspaces"]["b"]) == Decimal(13) * 450 / 3600
+    assert bill["workspaces"]["a"] == "4.75"  # 100 s x 150/h = 4.1666 -> 4.17; 7 x 300/h -> 0.58
+    assert bill["workspaces"]["b"] == "1.63"  # 13 x 450 / 3600 = 1.625, half up
     assert Decimal(bill["total"]) == sum(Decimal(ln["cost"]) for ln in bill["lines"])
     assert Decimal(bill["total"]) == sum(Decimal(v) for v in bill["workspaces"].values())
     only_b = w.billing_report("b")
@@ -145,3 +145,36 @@ def test_prices_come_from_config():
     j = w.submit_job(job("v100.2gpu", runtime_s=3600), workspace="ws")
     w.run_until_idle()
     assert w.job_cost(j) == Decimal("199.98")
+
+
+KOPECKS = r"\d+\.\d\d"
+
+
+def test_each_line_is_rounded_to_kopecks_half_up_and_totals_add_the_rounded_lines():
+    w = world(PULL_2S)
+    w.submit_job(job("v100.3gpu", runtime_s=13), workspace="a")  # 13 x 450 / 3600 = 1.625
+    for _ in range(3):
+        w.submit_job(job("v100.2gpu", runtime_s=7), workspace="b")  # 7 x 300 / 3600 = 0.58333
+    w.run_until_idle()
+    bill = w.billing_report()
+    assert [ln["cost"] for ln in bill["lines"]] == ["1.63", "0.58", "0.58", "0.58"]  # half up
+    # as on an invoice: 0.58 x 3 = 1.74, though the unrounded sum is 1.75
+    assert bill["workspaces"] == {"a": "1.63", "b": "1.74"}
+    assert bill["total"] == "3.37"
+    assert w.billing_report("b")["total"] == "1.74"
+
+
+def test_cost_so_far_of_a_running_item_is_in_kopecks_as_of_now():
+    w = world(PULL_2S)
+    j = w.submit_job(job("v100.1gpu", runtime_s=600), workspace="ws")
+    w.advance(j.placed_at + 17.1 + 31 - w.now_epoch())  # 31 s of Running
+    (line,) = lines(w)
+    assert (line["running"], line["seconds"], line["cost"]) == (True, 31, "1.29")  # 1.291666
+    assert w.job_cost(j) == Decimal("1.29")
+    bill = w.billing_report()
+    assert bill["total"] == "1.29" and bill["workspaces"] == {"ws": "1.29"}
+
+
+def test_an_empty_bill_is_zero_kopecks():
+    bill = world().billing_report()
+    assert (bill["total"], bill["workspaces"], bill["lines"]) == ("0.00", {}, [])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+from decimal import Decimal
 
 import pytest
 
@@ -105,10 +106,10 @@ def test_workload_commands_feed_whatif(tmp_path, capsys):
         s["configuration"]: s["mean"]
         for s in json.loads((out / "report.json").read_text())["summary"]
     }
-    assert summary["cheap A100"]["cost_jobs"] == pytest.approx(
-        summary["backfill"]["cost_jobs"] / 2, rel=0.2
+    assert float(summary["cheap A100"]["cost_jobs"]) == pytest.approx(
+        float(summary["backfill"]["cost_jobs"]) / 2, rel=0.2
     )
-    assert summary["small"]["cost_total"] >= summary["backfill"]["cost_total"]
+    assert Decimal(summary["small"]["cost_total"]) >= Decimal(summary["backfill"]["cost_total"])
     assert not (out / "report.html").exists()
 
 
@@ -141,3 +142,59 @@ def test_bad_input_is_reported_not_raised(tmp_path, capsys):
     assert (
         main(["whatif", "--workload", str(tmp_path / "missing.csv"), "--executor", "serial"]) == 2
     )
+
+
+KOPECKS = re.compile(r"\d+\.\d\d")
+MONEY = ("cost_total", "cost_jobs", "cost_notebooks", "cost_idle_notebooks")
+
+
+def odd_workload(path):
+    """One job refused for an unknown instance type among two that run 7 s on one A100-80GB
+    (7 x 300 / 3600 = 0.58333 each: 0.58 in kopecks, 1.16 together)."""
+    path.write_text(
+        "submit_s,workspace,author,kind,region,instance_type,run_s\n"
+        "0,ws,a@example.com,job,A100-MT,a100.1gpu,7\n"
+        "1,ws,a@example.com,job,A100-MT,a100.99gpu,7\n"
+        "2,ws,a@example.com,job,A100-MT,a100.1gpu,7\n"
+    )
+    return path
+
+
+def run_cli(tmp_path, capsys, *extra):
+    out = tmp_path / "r"
+    wl = odd_workload(tmp_path / "odd.csv")
+    args = ["whatif", "--workload", str(wl), "--gpus", "8", "--executor", "serial", *extra]
+    assert main([*args, "--no-progress", "--bins", "4", "--out", str(out)]) == 0
+    return out, capsys.readouterr().out
+
+
+def test_a_refused_row_is_counted_by_reason_with_its_value(tmp_path, capsys):
+    out, printed = run_cli(tmp_path, capsys)
+    rows = {r[0]: r[1:] for r in (re.split(r"\s{2,}", ln.strip()) for ln in printed.splitlines())}
+    assert rows["Rejected requests"] == ["1"]
+    assert rows["unknown instance type: a100.99gpu"] == ["1"]
+    report = json.loads((out / "report.json").read_text())
+    expected = [{"reason": "unknown instance type", "value": "a100.99gpu", "count": 1}]
+    assert report["runs"][0]["rejections"] == expected
+    assert report["summary"][0]["rejections"] == expected
+    page = (out / "report.html").read_text()
+    assert "unknown instance type: a100.99gpu" in page
+
+
+def test_money_in_reports_and_csvs_is_kopecks(tmp_path, capsys):
+    out, _ = run_cli(tmp_path, capsys, "--seeds", "2", "--no-plots")
+    report = json.loads((out / "report.json").read_text())
+    for block in (report["runs"][0]["metrics"], report["summary"][0]["mean"]):
+        assert {k: block[k] for k in MONEY} == {
+            "cost_total": "1.16", "cost_jobs": "1.16", "cost_notebooks": "0.00",
+            "cost_idle_notebooks": "0.00",
+        }  # fmt: skip
+    assert report["runs"][0]["cost_by_workspace"] == {"ws": "1.16"}
+    assert report["summary"][0]["cost_by_workspace"] == {"ws": "1.16"}
+    with open(out / "summary.csv", newline="") as fh:
+        (summary,) = csv.DictReader(fh)
+    assert [summary[k] for k in ("cost_total", "cost_total_sd")] == ["1.16", "0.00"]
+    for name in ("runs", "workspaces"):
+        with open(out / f"{name}.csv", newline="") as fh:
+            cells = [r[k] for r in csv.DictReader(fh) for k in ("cost_total", "cost") if k in r]
+        assert cells and all(KOPECKS.fullmatch(c) for c in cells), cells
