@@ -9,6 +9,7 @@ client sees the same end of stream as over plain HTTP.
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import os
 import select
@@ -29,6 +30,8 @@ CONNECTION_LIMIT = 100  # waitress's own default, kept for the TLS front as well
 HANDSHAKE_TIMEOUT_S = 10.0
 RELAY_CHUNK = 65536
 ACCEPT_POLL_S = 0.2
+STOP_WORKERS_S = 1.0  # a request still running after this is abandoned to its daemon thread
+STOP_LOOP_S = 5.0
 
 
 def _waitress(app: Any, threads: int, **where: Any) -> Any:
@@ -49,10 +52,26 @@ def _waitress(app: Any, threads: int, **where: Any) -> Any:
 
 def _close_waitress(server: Any) -> None:
     """Stop waitress, open connections included: its own ``close`` shuts only the listener, and
-    a client's keep-alive connection then holds its loop until the channel times out. The
-    channels are closed from the loop's own thread, which then finds nothing left to serve."""
-    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
-    server.task_dispatcher.shutdown(timeout=1)
+    a client's keep-alive connection then holds its loop until the channel times out.
+
+    Workers go first: each finishes the request in hand, and none is left to wake the loop
+    through its trigger once that is closed (a worker that did got ``EBADF``, or wrote into
+    whatever file reused the descriptor). Then the channels, the listener and the trigger are
+    closed from the loop's own thread, which then finds nothing left to serve. The wake-up that
+    asks for it may find the trigger already closed: another thread's wake-up ran the request."""
+    server.task_dispatcher.shutdown(timeout=STOP_WORKERS_S)
+    closed = threading.Event()
+
+    def close_all() -> None:
+        wasyncore.close_all(server._map)
+        closed.set()
+
+    try:
+        server.trigger.pull_trigger(close_all)
+    except OSError as exc:
+        if exc.errno != errno.EBADF:
+            raise
+    closed.wait(STOP_LOOP_S)
 
 
 def tls_context(cert: str | Path, key: str | Path) -> ssl.SSLContext:
