@@ -25,8 +25,10 @@ from typing import Any
 from waitress import wasyncore
 from waitress.server import create_server
 
-THREADS = 16  # log streams hold a thread each while they follow a running job
-CONNECTION_LIMIT = 100  # waitress's own default, kept for the TLS front as well
+from mock_server.log_follow import follow_slots, stop_all
+
+THREADS = 16  # for every request but log follows, which get threads of their own on top
+CONNECTION_LIMIT = 100  # waitress's own default (plus a connection per follow slot)
 HANDSHAKE_TIMEOUT_S = 10.0
 RELAY_CHUNK = 65536
 ACCEPT_POLL_S = 0.2
@@ -39,12 +41,13 @@ def _waitress(app: Any, threads: int, **where: Any) -> Any:
     # default buffers up to 1 GiB) with its own plain-text 413
     limit = app.config.get("MAX_CONTENT_LENGTH") if hasattr(app, "config") else None
     extra = {"max_request_body_size": 4 * limit} if limit else {}
+    follows = follow_slots(app)
     return create_server(
         app,
-        threads=threads,
+        threads=threads + follows,
         ident="nginx",
         clear_untrusted_proxy_headers=True,
-        connection_limit=CONNECTION_LIMIT,
+        connection_limit=CONNECTION_LIMIT + follows,
         **extra,
         **where,
     )
@@ -156,7 +159,7 @@ class TLSServer:
         self._listener = socket.create_server((host, port), family=family)
         self.effective_port: int = self._listener.getsockname()[1]
         self._context = context
-        self._slots = threading.BoundedSemaphore(CONNECTION_LIMIT)
+        self._slots = threading.BoundedSemaphore(CONNECTION_LIMIT + follow_slots(app))
         self._closed = threading.Event()
 
     def run(self) -> None:
@@ -219,6 +222,7 @@ class BackgroundServer:
     def __init__(
         self, app: Any, host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None
     ) -> None:
+        self.app = app
         self.server = make_server(app, host, port, tls=tls)
         self.host = host
         self.port: int = self.server.effective_port
@@ -230,6 +234,7 @@ class BackgroundServer:
         return self
 
     def stop(self) -> None:
+        stop_all(self.app)  # follows end now instead of holding their threads past the stop
         if isinstance(self.server, TLSServer):
             self.server.close()
         else:
