@@ -26,6 +26,7 @@ from waitress import wasyncore
 from waitress.server import create_server
 
 from mock_server.log_follow import follow_slots, stop_all
+from mock_server.security import refuse_open_admin
 
 THREADS = 16  # for every request but log follows, which get threads of their own on top
 CONNECTION_LIMIT = 100  # waitress's own default (plus a connection per follow slot)
@@ -210,7 +211,10 @@ def make_server(
     tls: ssl.SSLContext | None = None,
 ) -> Any:
     """A waitress server (it flushes every chunk at once, so log lines stream live), behind a TLS
-    front when ``tls`` is given; ``port=0`` picks a free port (``server.effective_port``)."""
+    front when ``tls`` is given; ``port=0`` picks a free port (``server.effective_port``).
+    ValueError, before anything binds, when the admin API would be open beyond loopback."""
+    if "mlspace_sim" in getattr(app, "extensions", {}):
+        refuse_open_admin(app.extensions["mlspace_sim"].settings, host)
     if tls is not None:
         return TLSServer(app, host, port, threads, tls)
     return _waitress(app, threads, host=host, port=port)
