@@ -32,13 +32,9 @@ MAX_FOLLOWERS = 256
 MAX_PROBES = 2000
 TIMEOUT_S = 30.0  # a probe slower than this counts as timed out
 OPEN_WAIT_S = 15.0  # how long followers get to open their streams
-JOB = {
-    "script": "/home/jovyan/train.py",
-    "base_image": "cr.ai.cloud.ru/aicloud-base-images/img",
-    "instance_type": "a100plus.1gpu.80vG.12C.96G",
-    "region": "SR006",
-    "env_variables": {"MLSPACE_SIM_RUNTIME_S": "36000"},
-}
+JOB = {"script": "/home/jovyan/train.py", "base_image": "cr.ai.cloud.ru/aicloud-base-images/img",
+       "instance_type": "a100plus.1gpu.80vG.12C.96G", "region": "SR006",
+       "env_variables": {"MLSPACE_SIM_RUNTIME_S": "36000"}}  # fmt: skip
 STARTED_S = 30  # virtual seconds from submit to Running on an empty pool
 
 

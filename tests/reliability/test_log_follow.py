@@ -17,17 +17,12 @@ import pytest
 import requests
 
 from mock_server.testing import MockServer, running_server
+from tests.reliability import support
 
 pytestmark = pytest.mark.timeout(120)
 STARTED_S = 30
 HELD_S = 60.0  # longer than any test here waits: a stream only ends because its job does
-JOB = {
-    "script": "/home/jovyan/train.py",
-    "base_image": "img",
-    "instance_type": "a100plus.1gpu.80vG.12C.96G",
-    "region": "SR006",
-    "env_variables": {"MLSPACE_SIM_RUNTIME_S": "36000"},
-}
+JOB = {**support.JOB, "env_variables": {"MLSPACE_SIM_RUNTIME_S": "36000"}}
 
 
 def running_job(srv: MockServer, headers: dict[str, str]) -> str:
