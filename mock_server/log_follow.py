@@ -32,7 +32,8 @@ EXTENSION = "mlspace_sim.follows"
 
 
 class Follows:
-    """The slots of concurrent follows, and the switch that ends them all when the server stops."""
+    """The slots of concurrent follows, and the count of server stops (a follow ends when a stop
+    happens after it began; the app may be served again afterwards)."""
 
     def __init__(self, settings: dict[str, Any]) -> None:
         slots = settings.get("log_follow_slots", FOLLOW_SLOTS)
@@ -46,7 +47,7 @@ class Follows:
         self.max_s = float(settings["log_follow_max_s"])
         self.poll_s = float(settings["log_poll_s"])
         self._free = threading.BoundedSemaphore(slots)
-        self.stopping = threading.Event()
+        self.stops = 0
 
     def take(self) -> Callable[[], None] | None:
         """A slot's release (call it once), or None when every slot is in use."""
@@ -80,7 +81,7 @@ def follow_slots(app: Any) -> int:
 def stop_all(app: Any) -> None:
     """End every follow now (the server is stopping)."""
     if "mlspace_sim" in getattr(app, "extensions", {}):
-        follows(app).stopping.set()
+        follows(app).stops += 1
         app.extensions["mlspace_sim"].world.changes.bump()
 
 
@@ -121,6 +122,7 @@ def lines_while_running(
     """The job's log lines: those there now, then new ones as they come while the job runs,
     for at most ``spec.max_s`` wall seconds (``tail``: only the newest, once)."""
     deadline = time.monotonic() + spec.max_s
+    stops = spec.stops
     realtime = world.clock.mode == "realtime"
     sent = 0
     while True:
@@ -130,6 +132,6 @@ def lines_while_running(
         yield from lines[sent:] if not tail else (lines if not sent else [])
         sent = max(sent, len(lines))
         left = deadline - time.monotonic()
-        if not running or left <= 0 or spec.stopping.is_set():
+        if not running or left <= 0 or spec.stops != stops:
             return
         world.changes.wait(seen, min(left, spec.poll_s) if realtime else left)
