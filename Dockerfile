@@ -13,4 +13,6 @@ RUN pip wheel --no-deps --wheel-dir dist . && pip install dist/*.whl
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --retries=3 \
   CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/public/v2/openapi.json', timeout=2)"
+# Bound beyond loopback, so the admin API (/_mock/) needs a token: pass one with
+# -e MLSPACE_SIM_ADMIN_TOKEN=...; without it the server makes one up and prints it in its log.
 CMD ["mlspace-sim", "serve", "--host", "0.0.0.0", "--port", "8080"]

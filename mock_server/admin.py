@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from flask import Blueprint, current_app, request
 from pydantic import BaseModel, ConfigDict, Field
 
-from mock_server import persistence
+from mock_server import persistence, redaction
 from mock_server.errors import json_response, parse_body, validation_error
 from mock_server.params import json_body
 from mock_server.state import state
@@ -99,6 +99,8 @@ def journal() -> Any:
     ws = request.args.get("workspace") or None
     kinds = {k for k in (request.args.get("kind") or "").split(",") if k} or None
     entries = state().journal.entries(workspace=ws, kinds=kinds)
+    if not redaction.secrets_asked():
+        entries = redaction.journal(entries)
     return json_response({"count": len(entries), "entries": entries})
 
 
@@ -107,7 +109,8 @@ def export_state() -> Any:
     """A snapshot of the world: what it is made of, the commands that made it, the clock
 
     ``POST /_mock/state`` imports it, here or on another server of the same configuration."""
-    return json_response(persistence.of(current_app).export())
+    snap = persistence.of(current_app).export()
+    return json_response(snap if redaction.secrets_asked() else redaction.snapshot(snap))
 
 
 @bp.post("/state")
@@ -116,4 +119,6 @@ def import_state() -> Any:
 
     422 when the snapshot is malformed, of another configuration, or does not replay as
     recorded; the world is then left as it was."""
-    return json_response(persistence.of(current_app).load(json_body()))
+    body = json_body()
+    redaction.refuse_redacted(body)
+    return json_response(persistence.of(current_app).load(body))

@@ -10,12 +10,18 @@ sets them from ``--no-admin`` and ``--admin-token``):
   opens the console once with ``/_mock/ui?token=<token>``, which sets the token as an HttpOnly,
   SameSite=Strict cookie; the cookie counts on GETs, and on other methods only with the
   console's own ``x-mlspace-console`` header (which a cross-site form cannot send).
+
+The admin API is never open beyond loopback: a server bound to any other address refuses to
+start without a token (:func:`refuse_open_admin`), and ``serve`` makes one when none is given
+(:func:`admin_token_for`).
 """
 
 from __future__ import annotations
 
 import hmac
+import ipaddress
 import os
+import secrets
 import uuid
 from typing import Any
 
@@ -37,6 +43,33 @@ def admin_headers() -> dict[str, str]:
     """Headers a client of the admin API sends: the token from ``$MLSPACE_SIM_ADMIN_TOKEN``."""
     token = os.environ.get(ADMIN_TOKEN_ENV)
     return {ADMIN_TOKEN_HEADER: token} if token else {}
+
+
+def is_loopback(host: str) -> bool:
+    """Whether binding ``host`` keeps a server reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name: it may resolve to any interface
+        return False
+
+
+def admin_token_for(host: str, token: str | None, *, admin: bool) -> tuple[str | None, bool]:
+    """The admin token a server on ``host`` runs with, and whether it was made up here: the
+    given one; else, beyond loopback with the admin API on, a new random one."""
+    if token or not admin or is_loopback(host):
+        return token or None, False
+    return secrets.token_urlsafe(32), True
+
+
+def refuse_open_admin(settings: dict[str, Any], host: str) -> None:
+    """ValueError when a server on ``host`` would open the admin API beyond loopback."""
+    if settings.get("admin", True) and not settings.get("admin_token") and not is_loopback(host):
+        raise ValueError(
+            f"binding {host or 'every address'} opens the admin API beyond loopback: set an "
+            f"admin token (--admin-token or ${ADMIN_TOKEN_ENV}) or disable it (--no-admin)"
+        )
 
 
 def _presented_token(req: Any) -> str:

@@ -9,6 +9,7 @@ client sees the same end of stream as over plain HTTP.
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import os
 import select
@@ -25,12 +26,16 @@ from waitress import wasyncore
 from waitress.server import create_server
 
 from mock_server.access_log import AccessLog, Sink
+from mock_server.log_follow import follow_slots, stop_all
+from mock_server.security import refuse_open_admin
 
-THREADS = 16  # log streams hold a thread each while they follow a running job
-CONNECTION_LIMIT = 100  # waitress's own default, kept for the TLS front as well
+THREADS = 16  # for every request but log follows, which get threads of their own on top
+CONNECTION_LIMIT = 100  # waitress's own default (plus a connection per follow slot)
 HANDSHAKE_TIMEOUT_S = 10.0
 RELAY_CHUNK = 65536
 ACCEPT_POLL_S = 0.2
+STOP_WORKERS_S = 1.0  # a request still running after this is abandoned to its daemon thread
+STOP_LOOP_S = 5.0
 
 
 def _waitress(app: Any, threads: int, access_log: Sink | None = None, **where: Any) -> Any:
@@ -38,12 +43,13 @@ def _waitress(app: Any, threads: int, access_log: Sink | None = None, **where: A
     # default buffers up to 1 GiB) with its own plain-text 413
     limit = app.config.get("MAX_CONTENT_LENGTH") if hasattr(app, "config") else None
     extra = {"max_request_body_size": 4 * limit} if limit else {}
+    follows = follow_slots(app)
     return create_server(
         app if access_log is None else AccessLog(app, access_log),
-        threads=threads,
+        threads=threads + follows,
         ident="nginx",
         clear_untrusted_proxy_headers=True,
-        connection_limit=CONNECTION_LIMIT,
+        connection_limit=CONNECTION_LIMIT + follows,
         **extra,
         **where,
     )
@@ -51,10 +57,26 @@ def _waitress(app: Any, threads: int, access_log: Sink | None = None, **where: A
 
 def _close_waitress(server: Any) -> None:
     """Stop waitress, open connections included: its own ``close`` shuts only the listener, and
-    a client's keep-alive connection then holds its loop until the channel times out. The
-    channels are closed from the loop's own thread, which then finds nothing left to serve."""
-    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
-    server.task_dispatcher.shutdown(timeout=1)
+    a client's keep-alive connection then holds its loop until the channel times out.
+
+    Workers go first: each finishes the request in hand, and none is left to wake the loop
+    through its trigger once that is closed (a worker that did got ``EBADF``, or wrote into
+    whatever file reused the descriptor). Then the channels, the listener and the trigger are
+    closed from the loop's own thread, which then finds nothing left to serve. The wake-up that
+    asks for it may find the trigger already closed: another thread's wake-up ran the request."""
+    server.task_dispatcher.shutdown(timeout=STOP_WORKERS_S)
+    closed = threading.Event()
+
+    def close_all() -> None:
+        wasyncore.close_all(server._map)
+        closed.set()
+
+    try:
+        server.trigger.pull_trigger(close_all)
+    except OSError as exc:
+        if exc.errno != errno.EBADF:
+            raise
+    closed.wait(STOP_LOOP_S)
 
 
 def tls_context(cert: str | Path, key: str | Path) -> ssl.SSLContext:
@@ -150,7 +172,7 @@ class TLSServer:
         self._listener = socket.create_server((host, port), family=family)
         self.effective_port: int = self._listener.getsockname()[1]
         self._context = context
-        self._slots = threading.BoundedSemaphore(CONNECTION_LIMIT)
+        self._slots = threading.BoundedSemaphore(CONNECTION_LIMIT + follow_slots(app))
         self._closed = threading.Event()
 
     def run(self) -> None:
@@ -203,7 +225,10 @@ def make_server(
 ) -> Any:
     """A waitress server (it flushes every chunk at once, so log lines stream live), behind a TLS
     front when ``tls`` is given; ``port=0`` picks a free port (``server.effective_port``); with
-    ``access_log`` a line per request is written there."""
+    ``access_log`` a line per request is written there. ValueError, before anything binds, when
+    the admin API would be open beyond loopback."""
+    if "mlspace_sim" in getattr(app, "extensions", {}):
+        refuse_open_admin(app.extensions["mlspace_sim"].settings, host)
     if tls is not None:
         return TLSServer(app, host, port, threads, tls, access_log)
     return _waitress(app, threads, access_log, host=host, port=port)
@@ -215,6 +240,7 @@ class BackgroundServer:
     def __init__(
         self, app: Any, host: str = "127.0.0.1", port: int = 0, tls: ssl.SSLContext | None = None
     ) -> None:
+        self.app = app
         self.server = make_server(app, host, port, tls=tls)
         self.host = host
         self.port: int = self.server.effective_port
@@ -226,6 +252,7 @@ class BackgroundServer:
         return self
 
     def stop(self) -> None:
+        stop_all(self.app)  # follows end now instead of holding their threads past the stop
         if isinstance(self.server, TLSServer):
             self.server.close()
         else:

@@ -1,4 +1,5 @@
-"""Per-workspace allocations and queues: stable ids derived from (workspace, region).
+"""Per-workspace allocations and queues: stable ids derived from (workspace, region), and which
+workspaces a caller may list.
 
 Every workspace gets one pay-as-you-go allocation per training region with one default queue;
 jobs that name no allocation or queue are listed under these, as on the platform.
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mock_server.auth import AuthRegistry, Workspace
+from mock_server.errors import ApiError
 from simulator.randomness import stable_uuid
 
 
@@ -45,3 +48,19 @@ def placement_names(
         "queue_name": queue,
         "queue_id": q["id"] if queue == q["name"] else stable_uuid(workspace_id, queue),
     }
+
+
+def listed_workspaces(auth: AuthRegistry, headers: Any) -> list[Workspace]:
+    """The workspaces ``GET workspaces/v3/`` shows this caller.
+
+    Strict mode: only the workspace the caller's ``x-workspace-id`` and ``x-api-key`` open (a
+    key pair alone proves no membership, and names, ids and namespaces are a tenant's own).
+    Permissive mode: every workspace, since any caller may create or enter one; the caller's
+    own comes into being first, so ``mls ws list`` shows it even as the first command."""
+    try:
+        own: Workspace | None = auth.authenticate(headers)
+    except ApiError:
+        own = None
+    if auth.strict:
+        return [own] if own is not None else []
+    return list(auth.workspaces.values())

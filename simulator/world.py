@@ -18,6 +18,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from simulator import logs, overview
 from simulator.builds import Build
+from simulator.changes import Changes
 from simulator.clock import LAST_EPOCH, Clock
 from simulator.config import SimConfig, load_config
 from simulator.deployments import AsyncRequest, Deployment, DeploymentSpec, Prediction
@@ -46,6 +47,20 @@ def synced(method: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def command(method: Callable[P, R]) -> Callable[P, R]:
+    """A :func:`synced` method that may change the world: waiters on ``changes`` wake after it."""
+    inner = synced(method)
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            args[0].changes.bump()  # type: ignore[attr-defined]
+
+    return wrapper
+
+
 class World:
     """A simulated ML Space with a clock; safe to share between threads."""
 
@@ -64,6 +79,7 @@ class World:
         self.start_epoch = float(int(time.time()) if start_epoch is None else start_epoch)
         self.clock = Clock(clock, speed, wall, limit=LAST_EPOCH - self.start_epoch)
         self._lock = threading.RLock()
+        self.changes = Changes()  # bumped when virtual time moves or a command acts
         self.engine = Engine(self.config, seed=seed, start_epoch=self.start_epoch)
         self._models: dict[str, RuntimeModel] = {}
         self._faults: FaultSettings | None = None  # set at run time, kept across resets
@@ -123,6 +139,7 @@ class World:
             if self._pinned is not None:
                 self._pinned += seconds
             self._sync()
+            self.changes.bump()
             return self.engine.now_epoch()
 
     def run_until_idle(self, max_seconds: float | None = None) -> float:
@@ -138,6 +155,7 @@ class World:
             self.clock.catch_up_to(env.now)
             if self._pinned is not None:
                 self._pinned = env.now
+            self.changes.bump()
             return self.engine.now_epoch()
 
     def reset(self, seed: int | None = None, start_epoch: float | None = None) -> None:
@@ -156,6 +174,7 @@ class World:
                 self.engine.faults.apply(self._faults)
             if self._pinned is not None:
                 self._pinned = 0.0
+            self.changes.bump()
 
     @contextmanager
     def exclusive(self) -> Iterator[None]:
@@ -180,7 +199,7 @@ class World:
             self.engine.register_runtime_model(script_name, model)
 
     # ---- faults -----------------------------------------------------------------------------
-    @synced
+    @command
     def configure_faults(self, changes: dict[str, Any]) -> dict[str, Any]:
         """Change node failures, preemption or slow pulls from now on (kept across resets):
         ``changes`` has the config's ``faults:`` shape, e.g. ``{"preemption": {"enabled":
@@ -194,7 +213,7 @@ class World:
         """The fault settings in force, in the config's ``faults:`` shape."""
         return self.engine.faults.settings.to_dict()
 
-    @synced
+    @command
     def fail_node(self, name: str) -> None:
         """Fail the node called ``name`` (as in ``pools_report()``) now, whatever the failure
         rate: its jobs restart or fail, its servers go to error, and it is down for
@@ -203,7 +222,7 @@ class World:
         self.engine.faults.fail_node(name)
 
     # ---- jobs -------------------------------------------------------------------------------
-    @synced
+    @command
     def submit_job(
         self, spec: JobSpec | dict[str, Any], *, workspace: str, author: str = ""
     ) -> Job:
@@ -235,13 +254,13 @@ class World:
             and (wanted is None or j.status in wanted)
         ]
 
-    @synced
+    @command
     def kill_job(self, name: str, workspace: str | None = None) -> Job | None:
         if self.get_job(name, workspace) is None:
             return None
         return self.engine.kill_job(name)
 
-    @synced
+    @command
     def restart_job(self, name: str, workspace: str | None = None) -> Job:
         if self.get_job(name, workspace) is None:
             raise NotFound("not found", error_code=1)
@@ -256,7 +275,7 @@ class World:
         return self.engine.job_cost(job)
 
     # ---- Jupyter Servers and TensorBoards ---------------------------------------------------
-    @synced
+    @command
     def create_notebook(self, **kwargs: Any) -> Notebook:
         return self.engine.create_notebook(**kwargs)
 
@@ -277,22 +296,22 @@ class World:
             if not b.deleted and b.kind == kind and (workspace is None or b.workspace == workspace)
         ]
 
-    @synced
+    @command
     def pause_notebook(self, uid: str, final_status: str = "paused") -> Notebook:
         return self.engine.pause_notebook(uid, final_status)
 
-    @synced
+    @command
     def resume_notebook(self, uid: str, region: str, instance_type: str) -> Notebook:
         return self.engine.resume_notebook(uid, region, instance_type)
 
-    @synced
+    @command
     def set_notebook_timer(
         self, uid: str, seconds: float | None, final_status: str = "paused_by_timer"
     ) -> None:
         """Autoshutdown by timer: pause ``seconds`` after each start; None withdraws it."""
         self.engine.set_notebook_timer(uid, seconds, final_status)
 
-    @synced
+    @command
     def delete_notebook(self, uid: str) -> Notebook:
         return self.engine.delete_notebook(uid)
 

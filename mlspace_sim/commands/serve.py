@@ -102,7 +102,7 @@ def add_arguments(s: argparse.ArgumentParser) -> None:
         default=os.environ.get(ADMIN_TOKEN_ENV) or None,
         metavar="TOKEN",
         help="require this token (header x-admin-token or Authorization: Bearer) on /_mock/ "
-        f"(default ${ADMIN_TOKEN_ENV}; none: open)",
+        f"(default ${ADMIN_TOKEN_ENV}; none: open on loopback, made up and printed beyond it)",
     )
     s.add_argument(
         "--no-admin", action="store_true", help="disable the admin API (/_mock/ answers 404)"
@@ -158,6 +158,7 @@ def _tls(args: argparse.Namespace) -> tuple[Any, str | None]:
 def run(args: argparse.Namespace) -> int:
     from mock_server import persistence
     from mock_server.app import create_app
+    from mock_server.security import admin_token_for
     from mock_server.server import make_server
     from scenarios import register_all
     from simulator.config import ConfigError
@@ -171,8 +172,9 @@ def run(args: argparse.Namespace) -> int:
         "--tariff": args.tariff,
     }
     admin: dict[str, Any] = {"admin": False} if args.no_admin else {}
-    if args.admin_token:
-        admin["admin_token"] = args.admin_token
+    token, made = admin_token_for(args.host, args.admin_token, admin=not args.no_admin)
+    if token:
+        admin["admin_token"] = token
     if args.reports:
         admin["reports_dir"] = args.reports
     try:
@@ -219,8 +221,10 @@ def run(args: argparse.Namespace) -> int:
     if args.no_admin:
         print("admin API: disabled")
     else:
-        print(f"admin API: {admin_url}" + (" (x-admin-token required)" if args.admin_token else ""))
-        print(f"web console: {admin_url}/ui" + ("?token=TOKEN" if args.admin_token else ""))
+        print(f"admin API: {admin_url}" + (" (x-admin-token required)" if token else ""))
+        print(f"web console: {admin_url}/ui" + ("?token=TOKEN" if token else ""))
+    if made:
+        print(f"admin token (made up: {args.host} is beyond loopback): {token}")
     print(f"run-time models of the documented examples: {', '.join(example_scripts)}")
     print("\ncredentials (any non-empty pair works in the default permissive mode):")
     print(

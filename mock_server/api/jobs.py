@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 
+from mock_server import log_follow
 from mock_server.errors import json_response, refusal, validation_error
 from mock_server.params import json_body, query_bool, query_datetime, query_int
 from mock_server.state import ServerState, state, workspace
@@ -316,25 +316,6 @@ def _chunked(lines: list[str]) -> Response:
     return Response((p for line in lines for p in _pieces(line)), content_type=LOG_TEXT)
 
 
-def _follow(st: ServerState, job: Job, tail: int, stamps: bool) -> Iterator[bytes]:
-    """Stream the log from its start and keep the response open while the job runs, so the
-    CLI's piece-count de-duplication stays aligned; bounded by ``log_follow_max_s``."""
-    world = st.world
-    deadline = time.monotonic() + float(st.settings["log_follow_max_s"])
-    poll = float(st.settings["log_poll_s"])
-    sent = 0
-    while True:
-        running = world.get_job(job.name, job.workspace) is job and job.status == RUNNING
-        lines = world.job_logs(job, tail=tail, timestamps=stamps)
-        fresh = lines[sent:] if not tail else (lines if not sent else [])
-        for line in fresh:
-            yield from _pieces(line)
-        sent = max(sent, len(lines))
-        if not running or time.monotonic() >= deadline:
-            return
-        time.sleep(poll)
-
-
 @bp.get("/jobs/<job_name>/logs")
 def logs(job_name: str) -> Any:
     st = state()
@@ -346,5 +327,13 @@ def logs(job_name: str) -> Any:
     if job.status == PENDING:
         return _chunked([f"Job {job.name} in queue. Try later"])
     if job.status == RUNNING:
-        return Response(_follow(st, job, tail, stamps), content_type=LOG_TEXT)
+        spec = log_follow.follows(current_app)
+        release = spec.take()
+        if release is None:
+            return log_follow.busy()
+        lines = log_follow.lines_while_running(
+            st.world, job, spec, lambda: st.world.job_logs(job, tail=tail, timestamps=stamps), tail
+        )
+        body = (piece for line in lines for piece in _pieces(line))
+        return Response(log_follow.Stream(body, release), content_type=LOG_TEXT)
     return _chunked(st.world.job_logs(job, tail=tail, timestamps=stamps))

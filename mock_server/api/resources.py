@@ -15,17 +15,21 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from contextlib import suppress
 from typing import Any
 
 from flask import Blueprint, request
 
 from mock_server.api import configs, s3
-from mock_server.errors import ApiError, json_response, validation_error
+from mock_server.errors import json_response, validation_error
 from mock_server.params import query_datetime, query_int
 from mock_server.routing import AUTH_TOKEN, auth_level
 from mock_server.state import state, workspace
-from mock_server.tenancy import allocation_for, default_queue, placement_names
+from mock_server.tenancy import (
+    allocation_for,
+    default_queue,
+    listed_workspaces,
+    placement_names,
+)
 from mock_server.validation import Field, validate
 from simulator.catalog import InstanceType, Region
 from simulator.jobs import Job
@@ -198,15 +202,8 @@ def queue_instance_types(queue_id: str) -> Any:
 @bp.get("/workspaces/v3/")
 @auth_level(AUTH_TOKEN)
 def list_workspaces() -> Any:
-    """Every workspace the server knows (the mock does not tie key pairs to workspaces).
-
-    The SDK sends its workspace headers here too; when they authenticate, that workspace comes
-    into being first (permissive mode), so ``mls ws list`` shows it even as the first command.
-    ``customer_id`` is accepted and ignored: customers are not modelled.
-    """
-    st = state()
-    with suppress(ApiError):
-        st.auth.authenticate(request.headers)
+    """The caller's workspaces (``tenancy.listed_workspaces``); ``customer_id`` is accepted
+    and ignored: customers are not modelled."""
     regions = _regions(listed_only=True)
     return json_response(
         {
@@ -227,7 +224,7 @@ def list_workspaces() -> Any:
                         for r in regions
                     ],
                 }
-                for ws in list(st.auth.workspaces.values())
+                for ws in listed_workspaces(state().auth, request.headers)
             ]
         }
     )

@@ -241,6 +241,41 @@ def test_strict_mode_through_the_cli(strict: MockServer, tmp_path: Path) -> None
     assert result.returncode == 1 and UNAUTHORIZED in result.stdout
 
 
+TEAMS = {
+    "auth": {
+        "mode": "strict",
+        "keys": [
+            {"client_id": "a", "client_secret": "sa"},
+            {"client_id": "b", "client_secret": "sb"},
+        ],
+        "workspaces": [
+            {"id": TEAM.workspace_id, "api_key": "key-a", "name": "team-a-secret-project"},
+            {"id": OTHER.workspace_id, "api_key": "key-b", "name": "team-b"},
+        ],
+    }
+}
+
+
+def test_strict_mode_lists_only_the_callers_workspace(tmp_path: Path) -> None:
+    path = tmp_path / "teams.yaml"
+    path.write_text(json.dumps(TEAMS))
+    with running_server(seed=0, config_path=path) as srv:
+
+        def listed(cid: str, secret: str, ws: str | None, key: str | None) -> list[str]:
+            token = auth(srv, {"client_id": cid, "client_secret": secret}).json()["token"]
+            headers = {"authorization": token["access_token"]}
+            if ws is not None and key is not None:
+                headers |= {"x-workspace-id": ws, "x-api-key": key}
+            r = get(srv, "workspaces/v3/", headers)
+            assert r.status_code == 200, r.text
+            return [w["name"] for w in r.json()["workspaces"]]
+
+        assert listed("b", "sb", OTHER.workspace_id, "key-b") == ["team-b"]
+        assert listed("b", "sb", None, None) == []  # a token alone names no workspace
+        assert listed("b", "sb", TEAM.workspace_id, "key-b") == []  # not team a's api key
+        assert listed("a", "sa", TEAM.workspace_id, "key-a") == ["team-a-secret-project"]
+
+
 # ---- workspace isolation ------------------------------------------------------------------------
 def test_another_workspace_cannot_see_touch_or_pay_for_a_job(srv: MockServer) -> None:
     mine, theirs = srv.headers(), srv.headers(OTHER)

@@ -229,7 +229,7 @@ def test_a_snapshot_round_trips_through_the_admin_api() -> None:
     a, b = Api(app, WS_A), Api(app, WS_B)
     drive(a, b)
     before = observe(a, b)
-    snapshot = a.admin("GET", "state")
+    snapshot = a.admin("GET", "state?secrets=true")
     assert (snapshot["format"], snapshot["schema"], snapshot["meta"]["seed"]) == (
         "mlspace-sim-state",
         2,
@@ -242,7 +242,7 @@ def test_a_snapshot_round_trips_through_the_admin_api() -> None:
     imported = Api(other, WS_A).admin("POST", "state", json=snapshot)
     assert (imported["status"], imported["entries"]) == ("ok", 13)
     assert observe(Api(other, WS_A), Api(other, WS_B)) == before  # tokens are not part of it
-    assert Api(other, WS_A).admin("GET", "state") == snapshot
+    assert Api(other, WS_A).admin("GET", "state?secrets=true") == snapshot
 
 
 def _tampered(snapshot: dict[str, Any], change: str) -> Any:
@@ -293,7 +293,7 @@ def test_a_bad_snapshot_is_a_422_and_the_world_stays(change: str) -> None:
     api.call("POST", "jobs", json=JOB)
     api.admin("POST", "clock/advance", json={"seconds": 60})
     api.call("POST", "jobs", json=JOB)
-    snapshot = api.admin("GET", "state")
+    snapshot = api.admin("GET", "state?secrets=true")
 
     target = new_app(None, seed=4)
     mine = Api(target, WS_A)
