@@ -15,14 +15,12 @@ import string
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Response, request
 
 from mock_server.errors import ApiError, json_response, platform_error, validation_errors
 from mock_server.state import state, workspace
 from simulator.logs import format_ts
 from simulator.randomness import stream
-
-bp = Blueprint("build_image", __name__)
 
 PENDING, RUNNING, SUCCEEDED = "PENDING", "RUNNING", "SUCCEEDED"
 FAILED, CANCELLED = "FAILED", "CANCELLED"
@@ -314,7 +312,6 @@ def _form_errors(ws_id: str) -> list[dict[str, Any]]:
     return errors
 
 
-@bp.post("/build-image/jobs")
 def submit() -> Any:
     ws = workspace()
     errors = _form_errors(ws.id)
@@ -332,7 +329,6 @@ def submit() -> Any:
     )
 
 
-@bp.get("/build-image/jobs")
 def list_builds() -> Any:
     st = state()
     now = st.world.now_epoch()
@@ -355,7 +351,6 @@ def list_builds() -> Any:
     )
 
 
-@bp.get("/build-image/jobs/<job_name>")
 def status(job_name: str) -> Any:
     """Kubernetes Job status, plus the build's ``status`` (the enum POST answers with)."""
     build = _find(job_name)
@@ -377,7 +372,6 @@ def status(job_name: str) -> Any:
     )
 
 
-@bp.delete("/build-image/jobs/<job_name>")
 def cancel(job_name: str) -> Any:
     """Cancel a build that has not finished; a finished one keeps its outcome."""
     st = state()
@@ -391,14 +385,12 @@ def cancel(job_name: str) -> Any:
     return json_response({"success": True})
 
 
-@bp.get("/build-image/jobs/<job_name>/pods")
 def pods(job_name: str) -> Any:
     build = _find(job_name)
     now = state().world.now_epoch()
     return json_response({"pods": [] if build is None else _pods(build, now)})
 
 
-@bp.get("/build-image/jobs/<job_name>/logs")
 def logs(job_name: str) -> Any:
     """Kaniko output so far; before the pod starts, the platform's "not ready yet" text."""
     build = _find(job_name)

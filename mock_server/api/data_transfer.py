@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, request
+from flask import request
 
-from mock_server.api import dts_legacy
 from mock_server.api.dts_catalog import (
     CONNECTOR_TYPES,
     CUSTOM_TYPES,
@@ -35,8 +34,6 @@ from mock_server.api.dts_validation import (
 from mock_server.errors import detail_error, json_response, validation_error, validation_errors
 from mock_server.params import json_body, query_bool, query_int
 from mock_server.validation import Field, validate
-
-bp = Blueprint("data_transfer", __name__)
 
 CONNECTOR = f"{DTS}/v3/connectors/<connector_type>/<connector_id>"
 SWITCH_FIELDS = {"active": Field("boolean", required=True)}
@@ -88,7 +85,6 @@ def _connector(ctx: Ctx, connector_type: str, connector_id: str, *, change: bool
     return conn
 
 
-@bp.get(f"{DTS}/v2/connectors/sources")
 def sources() -> Any:
     return json_response(
         [
@@ -103,7 +99,6 @@ def sources() -> Any:
     )
 
 
-@bp.get(f"{DTS}/v3/connectors")
 @dts_view
 def list_connectors(ctx: Ctx) -> Any:
     """System connectors first, then the workspace's own in creation order (``page_size`` 0 is
@@ -114,7 +109,6 @@ def list_connectors(ctx: Ctx) -> Any:
     return json_response(items[(page - 1) * size : page * size] if size else items)
 
 
-@bp.post(f"{DTS}/v3/connectors")
 @dts_view
 def create_connector(ctx: Ctx) -> Any:
     """Creation runs the connection test at once, as the platform does."""
@@ -137,7 +131,6 @@ def create_connector(ctx: Ctx) -> Any:
     return json_response(connector_json(conn))
 
 
-@bp.get(CONNECTOR)
 @dts_view
 def get_connector(ctx: Ctx, connector_type: str, connector_id: str) -> Any:
     return json_response(
@@ -145,7 +138,6 @@ def get_connector(ctx: Ctx, connector_type: str, connector_id: str) -> Any:
     )
 
 
-@bp.post(CONNECTOR)
 @dts_view
 def update_connector(ctx: Ctx, connector_type: str, connector_id: str) -> Any:
     """New parameters are tested again; a ``null`` name or favorite keeps the old one."""
@@ -163,7 +155,6 @@ def update_connector(ctx: Ctx, connector_type: str, connector_id: str) -> Any:
     return json_response(connector_json(conn))
 
 
-@bp.post(f"{CONNECTOR}/try")
 @dts_view
 def try_connector(ctx: Ctx, connector_type: str, connector_id: str) -> Any:
     conn = _connector(ctx, connector_type, connector_id, change=False)
@@ -171,14 +162,12 @@ def try_connector(ctx: Ctx, connector_type: str, connector_id: str) -> Any:
     return json_response(connector_json(conn))
 
 
-@bp.get(f"{CONNECTOR}/try/logs")
 @dts_view
 def try_logs(ctx: Ctx, connector_type: str, connector_id: str) -> Any:
     conn = _connector(ctx, connector_type, connector_id, change=False)
     return json_response({"status": conn.try_status, "logs": conn.try_logs})
 
 
-@bp.post(f"{CONNECTOR}/halt")
 @dts_view
 def halt_connector(ctx: Ctx, connector_type: str, connector_id: str) -> Any:
     conn = _connector(ctx, connector_type, connector_id, change=True)
@@ -186,7 +175,6 @@ def halt_connector(ctx: Ctx, connector_type: str, connector_id: str) -> Any:
     return json_response(connector_json(conn))
 
 
-@bp.delete(f"{DTS}/v2/connectors")
 @dts_view
 def delete_connectors(ctx: Ctx) -> Any:
     """Deletes what exists and is not a system connector; answers the ids it deleted."""
@@ -250,7 +238,6 @@ def _rule(ctx: Ctx, body: dict[str, Any]) -> tuple[dict[str, Any], Schedule]:
     return rule, Schedule.from_json(body.get("crontab"), start_at)
 
 
-@bp.post(f"{DTS}/v5/transfer")
 @dts_view
 def create_transfer(ctx: Ctx) -> Any:
     """A periodic rule first runs at its schedule (never before ``start_at``), a one-shot rule
@@ -271,7 +258,6 @@ def create_transfer(ctx: Ctx) -> Any:
     return json_response(transfer_json(t))
 
 
-@bp.post(f"{DTS}/v5/transfer/<transfer_id>")
 @dts_view
 def update_transfer(ctx: Ctx, transfer_id: str) -> Any:
     """Replaces the rule; a periodic schedule restarts from now, a one-shot rule never reruns."""
@@ -282,19 +268,16 @@ def update_transfer(ctx: Ctx, transfer_id: str) -> Any:
     return json_response(transfer_json(t))
 
 
-@bp.get(f"{DTS}/v4/transfer")
 @dts_view
 def list_transfers(ctx: Ctx) -> Any:
     return json_response([transfer_json(t) for t in ctx.transfers.values()])
 
 
-@bp.get(f"{DTS}/v4/transfer/<transfer_id>")
 @dts_view
 def get_transfer(ctx: Ctx, transfer_id: str) -> Any:
     return json_response(transfer_json(find_transfer(ctx, transfer_id, ["path", "transfer_id"])))
 
 
-@bp.post(f"{DTS}/v4/transfer/<transfer_id>/switch")
 @dts_view
 def switch_transfer(ctx: Ctx, transfer_id: str) -> Any:
     """Deactivation stops new runs (a running one finishes); activation resumes the schedule
@@ -308,7 +291,6 @@ def switch_transfer(ctx: Ctx, transfer_id: str) -> Any:
     return json_response(transfer_json(t))
 
 
-@bp.delete(f"{DTS}/v2/transfer")
 @dts_view
 def delete_transfers(ctx: Ctx) -> Any:
     """Deletes the rules found (with their history); answers the ids it deleted."""
@@ -319,7 +301,6 @@ def delete_transfers(ctx: Ctx) -> Any:
 
 
 # ---- runs: cancel, history, events ------------------------------------------------------------
-@bp.post(f"{DTS}/v2/history/cancel")
 @dts_view
 def cancel_run(ctx: Ctx) -> Any:
     """Cancels what still runs of the run at ``execution_date``; answers ``cancelled``, or the
@@ -376,7 +357,6 @@ def _optional_uuid(name: str) -> str | None:
     return value
 
 
-@bp.get(f"{DTS}/v3/history")
 @dts_view
 def history(ctx: Ctx) -> Any:
     """Newest first (``-date_from``), ``page`` from 1, ``page_size`` 100 by default."""
@@ -393,7 +373,6 @@ def history(ctx: Ctx) -> Any:
     return json_response({"data": rows[(page - 1) * size : page * size], "total_count": len(rows)})
 
 
-@bp.get(f"{DTS}/v2/events/list")
 @dts_view
 def events(ctx: Ctx) -> Any:
     """Aggregated event logs of the runs of a rule or of one history entry, oldest first."""
@@ -420,6 +399,3 @@ def events(ctx: Ctx) -> Any:
             ev["event_type"] = EVENT_TYPES[ev["event_type"]]
             ev["event_category"] = EVENT_CATEGORIES[ev["event_category"]]
     return json_response({"count": len(items), "items": items[offset : offset + limit]})
-
-
-dts_legacy.register(bp)

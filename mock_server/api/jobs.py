@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Response, request
 
 from mock_server.errors import json_response, platform_error, validation_error
 from mock_server.params import json_body, query_bool, query_datetime, query_int
@@ -20,8 +20,6 @@ from simulator.billing import metered_seconds
 from simulator.errors import Rejected
 from simulator.jobs import JOB_TYPES, PENDING, RESTARTING, RUNNING, Job
 from simulator.scheduler import PRIORITY_CLASSES
-
-bp = Blueprint("jobs", __name__)
 
 LIST_STATUSES = (
     "Completed",
@@ -140,7 +138,6 @@ def list_item(st: ServerState, job: Job) -> dict[str, Any]:
     }
 
 
-@bp.post("/jobs")
 def submit() -> Any:
     st = state()
     body = json_body()
@@ -157,7 +154,6 @@ def submit() -> Any:
     )
 
 
-@bp.get("/jobs")
 def list_jobs() -> Any:
     st = state()
     region = request.args.get("region", "")
@@ -207,7 +203,6 @@ def _not_found(name: str) -> Any:
     )
 
 
-@bp.get("/jobs/<job_name>")
 def status(job_name: str) -> Any:
     job = state().world.get_job(job_name, workspace().id)
     if job is None:
@@ -227,7 +222,6 @@ def status(job_name: str) -> Any:
     )
 
 
-@bp.delete("/jobs/<job_name>")
 def kill(job_name: str) -> Any:
     """Logical and idempotent: always ``deleted``; a real job stays listed as Deleted."""
     st = state()
@@ -243,7 +237,6 @@ def kill(job_name: str) -> Any:
     )
 
 
-@bp.post("/jobs/restart")
 def restart() -> Any:
     body = json_body()
     validate(body, RESTART_FIELDS)
@@ -267,7 +260,6 @@ POD_STATUS = {
 }
 
 
-@bp.get("/jobs/elastic/<job_name>/pods")
 def elastic_pods(job_name: str) -> Any:
     st = state()
     job = st.world.get_job(job_name, workspace().id)
@@ -296,7 +288,6 @@ def elastic_pods(job_name: str) -> Any:
     return json_response({"pods": pods})
 
 
-@bp.get("/jobs/<job_name>/preemptors")
 def preemptors(job_name: str) -> Any:
     """Who evicted the job (``Terminated`` by preemption); empty for any other or unknown job."""
     job = state().world.get_job(job_name, workspace().id)
@@ -339,7 +330,6 @@ def _follow(st: ServerState, job: Job, tail: int, stamps: bool) -> Iterator[byte
         time.sleep(poll)
 
 
-@bp.get("/jobs/<job_name>/logs")
 def logs(job_name: str) -> Any:
     st = state()
     tail = query_int("tail", 0, minimum=0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, current_app
+from flask import current_app
 
 from mock_server.api import _servers as servers
 from mock_server.api import build_image, configs, data_transfer, jobs, resources, s3
@@ -38,11 +38,8 @@ from mock_server.openapi import (
     query,
     query_fields,
 )
-from mock_server.routing import AUTH_NONE, auth_level
 from mock_server.state import state
 from mock_server.validation import Field
-
-bp = Blueprint("openapi", __name__)
 
 API = "/public/v2"
 DTS = f"{API}/data_transfer"
@@ -350,8 +347,6 @@ def operations() -> dict[Key, OperationDoc]:
     }
 
 
-@bp.get("/openapi.json")
-@auth_level(AUTH_NONE)
 def openapi_document() -> Any:
     """Our OpenAPI 3.1 document (implemented Public API v2 surface plus the admin API)"""
     return json_response(build_document(current_app, operations(), PATH_SCHEMAS))
