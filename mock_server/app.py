@@ -11,7 +11,17 @@ from typing import Any
 from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException
 
-from mock_server import admin, admin_faults, faults, persistence, ratelimit, routing, security, ui
+from mock_server import (
+    admin,
+    admin_faults,
+    faults,
+    inputs,
+    persistence,
+    ratelimit,
+    routing,
+    security,
+    ui,
+)
 from mock_server.auth import AuthRegistry
 from mock_server.errors import ApiError, json_response
 from mock_server.operations import OPERATIONS
@@ -140,9 +150,11 @@ def create_app(
     persistence.install(app, store)
     before = [
         identify,  # request id, and the operation of the table it was routed to
+        inputs.check_headers,  # header sizes bounded
         security.guard(merged),  # body size, the admin switch and token
         ratelimit.hook(app, config.raw.get("rate_limits")),  # the platform's 429s
         authenticate,  # the operation's auth level: token, key pair, or nothing
+        inputs.check_inputs,  # JSON depth, encodable and bounded strings, in body and query
     ]
     for hook in before:
         if hook is not None:
