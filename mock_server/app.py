@@ -155,6 +155,7 @@ def create_app(
         ratelimit.hook(app, config.raw.get("rate_limits")),  # the platform's 429s
         authenticate,  # the operation's auth level: token, key pair, or nothing
         inputs.check_inputs,  # JSON depth, encodable and bounded strings, in body and query
+        routing.validate_body,  # the operation's request model (FastAPI's 422)
     ]
     for hook in before:
         if hook is not None:

@@ -9,13 +9,14 @@ reading the document exercises what the views check; the admin API is described 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flask import Flask
+from pydantic import BaseModel
 
 from mock_server.operations import OPERATIONS
-from mock_server.routing import AUTH_NONE, AUTH_TOKEN, PARAM
+from mock_server.routing import AUTH_NONE, AUTH_TOKEN, PARAM, body_model
 from mock_server.validation import Field
 
 Schema = dict[str, Any]
@@ -167,6 +168,13 @@ def _operation(
     return op
 
 
+def model_schema(model: type[BaseModel], components: dict[str, Schema]) -> Schema:
+    """JSON Schema of a request model, inline; the models it nests go to ``components``."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(schema.pop("$defs", {}))
+    return schema
+
+
 def _path_params(path: str, path_schemas: dict[str, Schema]) -> list[Schema]:
     return [
         {
@@ -190,12 +198,17 @@ def build_document(
     path_schemas = path_schemas or {}
     docs = {**ADMIN_OPERATIONS, **operations}
     paths: dict[str, dict[str, Any]] = {}
+    models: dict[str, Schema] = {}
+    config = app.extensions["mlspace_sim"].world.config
     for op in OPERATIONS:
         if op.handler is None:
             continue
         view = app.view_functions[op.endpoint]
         params = _path_params(op.url, path_schemas)
         doc = docs.get((op.method, op.url), OperationDoc())
+        if op.body is not None:
+            body = model_schema(body_model(op, config), models)
+            doc = replace(doc, body=body, body_required=op.body_required)
         entry = _operation(op.method, op.url, op.area, view, op.auth, params, doc)
         paths.setdefault(op.url, {})[op.method.lower()] = entry
     for rule in app.url_map.iter_rules():
@@ -221,6 +234,7 @@ def build_document(
         },
         "servers": [{"url": "/"}],
         "components": {
+            "schemas": dict(sorted(models.items())),
             "securitySchemes": {
                 "access_token": {
                     "type": "apiKey",

@@ -7,6 +7,7 @@ the spec's order, then the few the official examples use beyond it. Paths are re
 
 from __future__ import annotations
 
+from mock_server.models import jobs
 from mock_server.routing import AUTH_NONE, AUTH_TOKEN, Op
 
 OPERATIONS: tuple[Op, ...] = (
@@ -313,9 +314,23 @@ OPERATIONS: tuple[Op, ...] = (
     Op("POST", "/ai_services/moderation/update_status", "ai_services"),
     Op("PATCH", "/ai_services/update", "ai_services"),
     # ---- training jobs
-    Op("POST", "/jobs", "training_jobs", "api.jobs:submit", journal=("job", "submit")),
+    Op(
+        "POST",
+        "/jobs",
+        "training_jobs",
+        "api.jobs:submit",
+        body=jobs.run_job,
+        journal=("job", "submit"),
+    ),
     Op("GET", "/jobs", "training_jobs", "api.jobs:list_jobs"),
-    Op("POST", "/jobs/restart", "training_jobs", "api.jobs:restart", journal=("job", "restart")),
+    Op(
+        "POST",
+        "/jobs/restart",
+        "training_jobs",
+        "api.jobs:restart",
+        body=jobs.RestartJob,
+        journal=("job", "restart"),
+    ),
     Op("DELETE", "/jobs/{job_name}", "training_jobs", "api.jobs:kill", journal=("job", "kill")),
     Op("GET", "/jobs/{job_name}", "training_jobs", "api.jobs:status"),
     Op("GET", "/jobs/elastic/{job_name}/pods", "training_jobs", "api.jobs:elastic_pods"),

@@ -16,11 +16,14 @@ from functools import lru_cache
 from importlib import import_module
 from typing import Any
 
-from flask import Blueprint, g, request
+from flask import Blueprint, current_app, g, request
+from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, Rule
 
-from mock_server.errors import json_response
+from mock_server.errors import json_response, validation_errors
+from mock_server.inputs import absent, parsed_body
+from mock_server.params import json_body
 
 API_PREFIX = "/public/v2"
 AUTH_FULL, AUTH_TOKEN, AUTH_NONE = "full", "token", "none"
@@ -118,6 +121,44 @@ def blueprints(operations: Iterable[Op]) -> list[Blueprint]:
 def by_endpoint(operations: Iterable[Op]) -> dict[str, Op]:
     """The operation each Flask endpoint serves (a handler shared by two paths is one entry)."""
     return {op.endpoint: op for op in operations}
+
+
+def body_model(op: Op, config: Any) -> type[BaseModel]:
+    """The operation's request model (built for ``config`` when it depends on it)."""
+    body = op.body
+    return body if isinstance(body, type) else body(config)
+
+
+def _fastapi_error(error: Any) -> dict[str, Any]:
+    out = {
+        "type": error["type"],
+        "loc": ["body", *error["loc"]],
+        "msg": error["msg"],
+        "input": error["input"],
+    }
+    if "ctx" in error:
+        out["ctx"] = {
+            k: v if isinstance(v, (str, int, float)) else str(v) for k, v in error["ctx"].items()
+        }
+    return out
+
+
+def validate_body() -> None:
+    """Hook: the body against the operation's model, answered as FastAPI answers (422 with
+    pydantic's errors under ``body``) before the handler runs."""
+    op = current()
+    if op is None or op.body is None:
+        return
+    if absent(parsed_body()) and not op.body_required:
+        return
+    json_body()  # missing, malformed or not an object: the same 422s as everywhere
+    model = body_model(op, current_app.extensions["mlspace_sim"].world.config)
+    try:
+        model.model_validate_json(request.get_data(cache=True))
+    except ValidationError as exc:
+        raise validation_errors(
+            [_fastapi_error(e) for e in exc.errors(include_url=False)]
+        ) from None
 
 
 def current() -> Op | None:

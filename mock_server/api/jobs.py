@@ -6,7 +6,6 @@ import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
 from typing import Any
 
 from flask import Response, request
@@ -15,11 +14,9 @@ from mock_server.errors import json_response, platform_error, validation_error
 from mock_server.params import json_body, query_bool, query_datetime, query_int
 from mock_server.state import ServerState, state, workspace
 from mock_server.tenancy import placement_names, stable_uuid
-from mock_server.validation import Field, validate
 from simulator.billing import metered_seconds
 from simulator.errors import Rejected
-from simulator.jobs import JOB_TYPES, PENDING, RESTARTING, RUNNING, Job
-from simulator.scheduler import PRIORITY_CLASSES
+from simulator.jobs import PENDING, RESTARTING, RUNNING, Job
 
 LIST_STATUSES = (
     "Completed",
@@ -37,63 +34,6 @@ LIST_STATUSES = (
 LOWER_STATUS = {RESTARTING: "pending"}  # JobStatusLowerCase has no "restarting"
 CHUNK = 256
 LOG_TEXT = "text/plain; charset=utf-8"
-INT_OR_DEFAULT = Field("integer", or_default=True)
-SPEC_JOB_TYPES = tuple(t for t in JOB_TYPES if t not in ("cce", "spark"))
-
-
-@lru_cache(maxsize=8)
-def run_job_fields(regions: tuple[str, ...]) -> dict[str, Field]:
-    """RunJobRequest of the spec v2.8.1 (``additionalProperties: false``)."""
-    s_null, b, b_null = (
-        Field("string", nullable=True),
-        Field("boolean"),
-        Field("boolean", nullable=True),
-    )
-    return {
-        "script": Field("string", required=True),
-        "base_image": Field("string", required=True),
-        "instance_type": Field("string", required=True),
-        "tmp_storage": s_null,
-        "region": Field("string", enum=regions),
-        "type": Field("string", enum=SPEC_JOB_TYPES),
-        "n_workers": Field("integer", gt=0),
-        "processes_per_worker": INT_OR_DEFAULT,
-        "job_desc": s_null,
-        "internet": b_null,
-        "conda_env": s_null,
-        "max_retry": Field("integer", nullable=True),
-        "priority_class": Field("string", nullable=True, enum=PRIORITY_CLASSES[::-1]),
-        "queue_name": s_null,
-        "allocation_name": s_null,
-        "checkpoint_dir": s_null,
-        "logs_dir": s_null,
-        "health_params": Field("object", nullable=True),
-        "shm_size_class": Field("string", enum=("small", "medium", "large")),
-        "flags": Field("object"),
-        "env_variables": Field("object"),
-        "pytorch_use_env": b,
-        "elastic_min_workers": INT_OR_DEFAULT,
-        "elastic_max_workers": INT_OR_DEFAULT,
-        "elastic_max_restarts": Field("integer"),
-        "cuda11": b,
-        "forbid_s3": b,
-        "forbid_internet": b,
-        "preflight_check": b_null,
-        "stop_timer": Field("integer", ge=0),
-        "in_communal_cluster": b,
-        "include_nodes": Field("array", items="string"),
-        "exclude_nodes": Field("array", items="string"),
-    }
-
-
-RESTART_FIELDS = {"job_name": Field("string", required=True)}
-HEALTH_FIELDS = {
-    "log_period": Field("integer", required=True, ge=20, le=720),
-    "action": Field("string", nullable=True, enum=("delete", "restart")),
-    "sub_actions": Field("array", items="string"),
-}
-
-
 def _iso(epoch: float) -> str | None:
     if not epoch:
         return None
@@ -141,9 +81,6 @@ def list_item(st: ServerState, job: Job) -> dict[str, Any]:
 def submit() -> Any:
     st = state()
     body = json_body()
-    validate(body, run_job_fields(tuple(st.world.config.catalog.regions)))
-    if body.get("health_params") is not None:
-        validate(body["health_params"], HEALTH_FIELDS, loc=("body", "health_params"))
     ws = workspace()
     try:
         job = st.world.submit_job(body, workspace=ws.id, author=ws.owner_email)
@@ -239,7 +176,6 @@ def kill(job_name: str) -> Any:
 
 def restart() -> Any:
     body = json_body()
-    validate(body, RESTART_FIELDS)
     st = state()
     try:
         job = st.world.restart_job(body["job_name"], workspace().id)

@@ -92,22 +92,11 @@ def _instance_types() -> Schema:
 
 
 def _job_operations() -> dict[Key, OperationDoc]:
-    regions = tuple(state().world.config.catalog.regions)
-    run_job = object_schema(
-        jobs.run_job_fields(regions),
-        shapes={
-            "health_params": object_schema(jobs.HEALTH_FIELDS),
-            "instance_type": _instance_types(),
-        },
-    )
     statuses = {"type": "array", "items": {"enum": list(jobs.LIST_STATUSES)}}
+    accepted = OperationDoc(responses={"200": json_content(JOB_ACCEPTED)})
     return {
-        ("POST", f"{API}/jobs"): OperationDoc(
-            body=run_job, responses={"200": json_content(JOB_ACCEPTED)}
-        ),
-        ("POST", f"{API}/jobs/restart"): OperationDoc(
-            body=object_schema(jobs.RESTART_FIELDS), responses={"200": json_content(JOB_ACCEPTED)}
-        ),
+        ("POST", f"{API}/jobs"): accepted,
+        ("POST", f"{API}/jobs/restart"): accepted,
         ("GET", f"{API}/jobs"): OperationDoc(
             query=(
                 query("region", STR, description="the jobs of this region; none when empty"),
