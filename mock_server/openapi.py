@@ -244,7 +244,7 @@ def build_document(
                 },
                 "api_key": {"type": "apiKey", "in": "header", "name": "x-api-key"},
                 "workspace_id": {"type": "apiKey", "in": "header", "name": "x-workspace-id"},
-            }
+            },
         },
         "paths": dict(sorted(paths.items())),
     }

@@ -7,7 +7,7 @@ the spec's order, then the few the official examples use beyond it. Paths are re
 
 from __future__ import annotations
 
-from mock_server.models import jobs
+from mock_server.models import jobs, servers
 from mock_server.routing import AUTH_NONE, AUTH_TOKEN, Op
 
 OPERATIONS: tuple[Op, ...] = (
@@ -158,6 +158,7 @@ OPERATIONS: tuple[Op, ...] = (
         "/notebooks/v1/{namespace}/notebook",
         "notebooks",
         "api.notebooks:create_v1",
+        body=servers.create_notebook_v1,
         journal=("notebook", "create"),
     ),
     Op("GET", "/notebooks/v1/notebook/{notebook_uuid}", "notebooks", "api.notebooks:get"),
@@ -168,6 +169,8 @@ OPERATIONS: tuple[Op, ...] = (
         "/notebooks/v1/{namespace}/notebook/{notebook_uuid}/resume",
         "notebooks",
         "api.notebooks:resume",
+        body=servers.resume,
+        body_required=False,
         journal=("notebook", "resume"),
     ),
     Op("POST", "/notebooks/v1/notebook/{notebook_uuid}/modify", "notebooks"),
@@ -185,6 +188,7 @@ OPERATIONS: tuple[Op, ...] = (
         "/notebooks/v2/{namespace}/notebook",
         "notebooks",
         "api.notebooks:create",
+        body=servers.create_notebook,
         journal=("notebook", "create"),
     ),
     Op("GET", "/notebooks/v2/notebook/{notebook_uuid}", "notebooks", "api.notebooks:get"),
@@ -203,7 +207,11 @@ OPERATIONS: tuple[Op, ...] = (
         journal=("notebook", "pause"),
     ),
     Op(
-        "POST", "/notebooks/v2/notebook/{notebook_uuid}/modify", "notebooks", "api.notebooks:modify"
+        "POST",
+        "/notebooks/v2/notebook/{notebook_uuid}/modify",
+        "notebooks",
+        "api.notebooks:modify",
+        body=servers.ModifyServer,
     ),
     Op(
         "GET",
@@ -216,6 +224,7 @@ OPERATIONS: tuple[Op, ...] = (
         "/notebooks/v2/autoshutdown-rules/workspace/{workspace_id}",
         "notebooks",
         "api.notebooks:set_rule",
+        body=servers.AutoShutdown,
     ),
     Op("GET", "/notebooks/v2/{namespace}/{notebook_name}/users", "notebooks"),
     Op("PUT", "/notebooks/v2/{namespace}/{notebook_name}/users", "notebooks"),
@@ -232,6 +241,7 @@ OPERATIONS: tuple[Op, ...] = (
         "/tensorboards/v2/{namespace}/tensorboard",
         "tensorboards",
         "api.tensorboards:create",
+        body=servers.create_tensorboard,
     ),
     Op(
         "GET",
@@ -250,6 +260,8 @@ OPERATIONS: tuple[Op, ...] = (
         "/tensorboards/v2/{namespace}/tensorboard/{tensorboard_uuid}/resume",
         "tensorboards",
         "api.tensorboards:resume",
+        body=servers.resume,
+        body_required=False,
     ),
     Op(
         "POST",
@@ -262,6 +274,7 @@ OPERATIONS: tuple[Op, ...] = (
         "/tensorboards/v2/tensorboard/{tensorboard_uuid}/modify",
         "tensorboards",
         "api.tensorboards:modify",
+        body=servers.ModifyServer,
     ),
     # ---- workspaces
     Op("GET", "/workspaces/v1/x_api_key", "workspaces"),

@@ -34,6 +34,8 @@ LIST_STATUSES = (
 LOWER_STATUS = {RESTARTING: "pending"}  # JobStatusLowerCase has no "restarting"
 CHUNK = 256
 LOG_TEXT = "text/plain; charset=utf-8"
+
+
 def _iso(epoch: float) -> str | None:
     if not epoch:
         return None

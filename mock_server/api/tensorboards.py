@@ -21,7 +21,6 @@ def list_tensorboards() -> Any:
 def create(namespace: str) -> Any:
     """Create a TensorBoard serving the ``logdir`` directories."""
     body = json_body()
-    servers.validate_create(TENSORBOARD, body, servers.IMAGE_SOURCES)
     book = servers.create(TENSORBOARD, namespace, body)
     return json_response(servers.item(book))
 

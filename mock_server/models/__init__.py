@@ -19,13 +19,13 @@ from pydantic_core import PydanticCustomError
 class Body(BaseModel):
     """A request body that forbids unknown keys (``additionalProperties: false``)."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class OpenBody(BaseModel):
     """A request body that ignores unknown keys, as the platform's does."""
 
-    model_config = ConfigDict(extra="ignore", strict=True, populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", strict=True)
 
 
 def _int_or_default(value: Any) -> Any:
