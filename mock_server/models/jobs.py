@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -13,19 +12,12 @@ from simulator.config import SimConfig
 from simulator.jobs import JOB_TYPES
 from simulator.scheduler import PRIORITY_CLASSES
 
-JobType = Enum("JobType", {t: t for t in JOB_TYPES if t not in ("cce", "spark")}, type=str)  # type: ignore[misc]
-PriorityClass = Enum("PriorityClass", {p: p for p in PRIORITY_CLASSES[::-1]}, type=str)  # type: ignore[misc]
+JobType = choices("JobType", tuple(t for t in JOB_TYPES if t not in ("cce", "spark")))
+PriorityClass = choices("PriorityClass", tuple(PRIORITY_CLASSES[::-1]))
 
 
-class ShmSizeClass(str, Enum):
-    small = "small"
-    medium = "medium"
-    large = "large"
-
-
-class HealthAction(str, Enum):
-    delete = "delete"
-    restart = "restart"
+ShmSizeClass = choices("ShmSizeClass", ("small", "medium", "large"))
+HealthAction = choices("HealthAction", ("delete", "restart"))
 
 
 class HealthParams(Body):

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from enum import Enum
 from functools import lru_cache
 from typing import Any
 
@@ -17,29 +16,13 @@ IMAGE_SOURCES = ("datahub", "custom")
 V1_IMAGE_SOURCES = (*IMAGE_SOURCES, "default")  # the 2023 public-API notebook's type
 
 
-class AccessRule(str, Enum):
-    ro = "ro"
-    rw = "rw"
-
-
-class CredentialsSource(str, Enum):
-    secret_manager = "secret-manager"
-    iam_product_sa = "iam-product-sa"
-    not_enabled = "not-enabled"
-
-
-class AccessMode(str, Enum):
-    shared = "shared"
-    multiuser = "multiuser"
-
-
-class Metric(str, Enum):
-    GPU = "GPU"
-    CPU = "CPU"
-
-
-class Application(str, Enum):
-    tensorboard = "tensorboard"
+AccessRule = choices("AccessRule", ("ro", "rw"))
+CredentialsSource = choices(
+    "CredentialsSource", ("secret-manager", "iam-product-sa", "not-enabled")
+)
+AccessMode = choices("AccessMode", ("shared", "multiuser"))
+Metric = choices("Metric", ("GPU", "CPU"))
+Application = choices("Application", ("tensorboard",))
 
 
 class S3Bucket(OpenBody):
@@ -100,7 +83,7 @@ class CreateServerFields(Body):
     postponed_pause_enabled: bool = False
     s3_buckets: list[S3Bucket] = Field(default_factory=list)
     s3_credentials: S3Credentials = None  # type: ignore[assignment]
-    access_mode: AccessMode = AccessMode.shared
+    access_mode: AccessMode = "shared"  # type: ignore[valid-type]
     all_workspace_users: bool | None = Field(None, alias="all-workspace-users")
     user_ids: list[str] | None = None
 
