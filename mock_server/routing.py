@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import import_module
 from typing import Any
@@ -19,7 +19,7 @@ from typing import Any
 from flask import Blueprint, current_app, g, request
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
-from werkzeug.routing import Map, Rule
+from werkzeug.routing import Map, MapAdapter, Rule
 
 from mock_server.errors import json_response, validation_errors
 from mock_server.inputs import absent, parsed_body
@@ -37,8 +37,7 @@ class Op:
 
     ``handler`` is ``"module:function"`` under ``mock_server`` (None: answers 501). ``journal``
     is the (kind, action) the what-if analyser imports; the command's ref is its last path
-    parameter, or the id it produced. ``doc`` details the OpenAPI entry (response schemas,
-    query parameters) beyond what the models say.
+    parameter, or the id it produced.
     """
 
     method: str
@@ -51,7 +50,6 @@ class Op:
     changes_state: bool | None = None  # None: every method but GET changes state
     journal: tuple[str, str] | None = None
     in_spec: bool = True  # False: used by the official examples, absent from the spec
-    doc: dict[str, Any] = field(default_factory=dict)
 
     @property
     def mutating(self) -> bool:
@@ -74,10 +72,6 @@ class Op:
         """``area.function`` for a built operation, ``area.<method>_<path>`` for a 501."""
         name = self.handler.rsplit(":", 1)[1] if self.handler else _slug(self.method, self.path)
         return f"{self.area}.{name}"
-
-    @property
-    def operation_id(self) -> str:
-        return _slug(self.method, self.url)
 
 
 def _slug(method: str, path: str) -> str:
@@ -167,18 +161,18 @@ def current() -> Op | None:
 
 
 @lru_cache(maxsize=1)
-def _map() -> tuple[Map, dict[tuple[str, str], Op]]:
+def _matcher() -> tuple[MapAdapter, dict[tuple[str, str], Op]]:
     from mock_server.operations import OPERATIONS
 
     rules = [Rule(op.rule, methods=[op.method], endpoint=(op.method, op.rule)) for op in OPERATIONS]
-    return Map(rules), {(op.method, op.rule): op for op in OPERATIONS}
+    return Map(rules).bind(""), {(op.method, op.rule): op for op in OPERATIONS}
 
 
 def match(method: str, path: str) -> tuple[Op, dict[str, Any]] | None:
     """The operation answering ``method path`` and its path parameters (None: no such one)."""
-    url_map, ops = _map()
+    adapter, ops = _matcher()
     try:
-        key, args = url_map.bind("").match(path, method=method)
+        key, args = adapter.match(path, method=method)
     except HTTPException:  # not found, another method, or a redirect (trailing slash)
         return None
     return ops[key], args

@@ -8,12 +8,15 @@ configuration by a function of it; :func:`mock_server.routing.body_model` resolv
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import Enum
 from functools import lru_cache
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
+
+T = TypeVar("T")
 
 
 class Body(BaseModel):
@@ -39,6 +42,22 @@ IntOrDefault = Annotated[
     PlainValidator(_int_or_default),
     WithJsonSchema({"anyOf": [{"type": "integer"}, {"const": "default"}]}),
 ]
+
+
+def per_config(build: Callable[[Any], T]) -> Callable[[Any], T]:
+    """``build(config)`` once per configuration object (the last few are kept): a model
+    depending on the configuration is built once, not on every request."""
+    cache: dict[int, tuple[Any, T]] = {}
+
+    def cached(config: Any) -> T:
+        hit = cache.get(id(config))
+        if hit is None or hit[0] is not config:
+            if len(cache) >= 16:
+                cache.pop(next(iter(cache)))
+            hit = cache[id(config)] = (config, build(config))
+        return hit[1]
+
+    return cached
 
 
 @lru_cache(maxsize=32)

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, WithJsonSchema, create_model
 
-from mock_server.models import Body, IntOrDefault, choices
+from mock_server.models import Body, IntOrDefault, choices, per_config
 from simulator.config import SimConfig
 from simulator.jobs import JOB_TYPES
 from simulator.scheduler import PRIORITY_CLASSES
@@ -74,6 +74,7 @@ def _run_job(regions: tuple[str, ...], instance_types: tuple[str, ...]) -> type[
     )
 
 
+@per_config
 def run_job(config: SimConfig) -> type[Body]:
     """``RunJobRequest`` for this configuration: its regions; any catalogued instance type
     (whether the region has it is the engine's check, a 400)."""
