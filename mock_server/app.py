@@ -11,16 +11,26 @@ from typing import Any
 from flask import Flask, g, request
 from werkzeug.exceptions import HTTPException
 
-from mock_server import admin, faults, persistence, ratelimit, security, ui
-from mock_server.api import BLUEPRINTS
+from mock_server import (
+    admin,
+    admin_faults,
+    faults,
+    inputs,
+    persistence,
+    ratelimit,
+    routing,
+    security,
+    ui,
+)
 from mock_server.auth import AuthRegistry
 from mock_server.errors import ApiError, json_response
-from mock_server.routing import AUTH_FULL, AUTH_NONE, AUTH_TOKEN, classify
+from mock_server.operations import OPERATIONS
+from mock_server.routing import AUTH_FULL, AUTH_NONE, AUTH_TOKEN
 from mock_server.state import ServerState, install_instant
 from simulator.config import load_config
 from simulator.world import World
 
-API_PREFIX = "/public/v2"
+ADMIN_PREFIX = "/_mock"
 MAX_BODY_BYTES = 1 << 20
 DEFAULT_SETTINGS: dict[str, Any] = {
     "log_follow_max_s": 20.0,  # wall seconds a log stream is held open while its job runs
@@ -44,15 +54,15 @@ class CollapseSlashes:
 
 
 JOURNALED_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-UNJOURNALED_PATHS = frozenset({f"{API_PREFIX}/service_auth", "/_mock/reset"})
+CLOCK_PREFIX = "/_mock/clock"
 
 
 def record(st: ServerState, response: Any) -> None:
-    """Journal an accepted command (API changes and clock moves) with its virtual time."""
-    path = request.path
-    if path in UNJOURNALED_PATHS or response.is_streamed:
-        return
-    if not path.startswith((API_PREFIX, "/_mock/clock")):
+    """Journal an accepted command (operations that change state, clock moves) with its
+    virtual time."""
+    op = routing.current()
+    changed = op.mutating if op else request.path.startswith(CLOCK_PREFIX)
+    if not changed or response.is_streamed:
         return
     ws = g.get("workspace")
     world = st.world
@@ -61,7 +71,7 @@ def record(st: ServerState, response: Any) -> None:
         t=epoch - world.start_epoch,
         epoch=epoch,
         method=request.method,
-        path=path,
+        path=request.path,
         query=request.query_string.decode("latin-1"),
         workspace=ws.id if ws else "",
         author=ws.owner_email if ws else "",
@@ -98,64 +108,60 @@ def create_app(
         world = World(config, seed=seed, start_epoch=start_epoch, clock=clock, speed=speed)
     merged = {**DEFAULT_SETTINGS, **config.raw.get("server", {}), **(settings or {})}
     auth = AuthRegistry(config.raw.get("auth"), world.now_epoch)
-
     app = Flask("mock_server")
-    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.config["MAX_CONTENT_LENGTH"] = security.body_limit(merged, MAX_BODY_BYTES)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.extensions["mlspace_sim"] = ServerState(world, auth, merged)
-    persistence.install(app, store)  # the journal on disk (or in memory), commands serialized
-    security.install(app, merged)  # body limit, admin switch and token (before authentication)
-    ratelimit.install(app, config.raw.get("rate_limits"))
-    faults.install(app, config.raw.get("faults"))
-    install_instant(app, API_PREFIX)  # one lock and one virtual instant per API request
-    app.wsgi_app = CollapseSlashes(app.wsgi_app)  # type: ignore[method-assign]
+    st = app.extensions["mlspace_sim"] = ServerState(world, auth, merged)
 
-    for bp in BLUEPRINTS:
-        app.register_blueprint(bp, url_prefix=API_PREFIX)
-    app.register_blueprint(admin.bp, url_prefix="/_mock")
-    app.register_blueprint(ui.bp, url_prefix="/_mock/ui")
+    # Routes: every operation of the table (one blueprint per area), then the admin API.
+    for bp in routing.blueprints(OPERATIONS):
+        app.register_blueprint(bp)
+    app.register_blueprint(admin.bp, url_prefix=ADMIN_PREFIX)
+    app.register_blueprint(admin_faults.bp, url_prefix=ADMIN_PREFIX)
+    app.register_blueprint(ui.bp, url_prefix=f"{ADMIN_PREFIX}/ui")
+    operations = routing.by_endpoint(OPERATIONS)
 
-    @app.route(f"{API_PREFIX}/<path:rest>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
-    @app.route(f"{API_PREFIX}/", defaults={"rest": ""}, methods=["GET", "POST", "PUT", "DELETE"])
-    def not_implemented(rest: str) -> Any:
-        path = "/" + rest
-        status = classify(request.method, path)
-        what = {501: "Not implemented in mlspace-sim", 405: "Method Not Allowed", 404: "Not Found"}[
-            status
-        ]
-        return json_response(
-            {
-                "error_code": status,
-                "error_message": f"{what}: {request.method} {API_PREFIX}{path}",
-                "method": request.method,
-                "path": f"{API_PREFIX}{path}",
-            },
-            status,
-        )
+    def identify() -> None:
+        g.request_id = uuid.uuid4().hex  # refused requests are stamped like the others
+        g.operation = operations.get(request.endpoint or "")
 
-    not_implemented._mlspace_auth = AUTH_NONE  # type: ignore[attr-defined]
-
-    @app.before_request
     def authenticate() -> None:
-        g.request_id = uuid.uuid4().hex
-        if not request.path.startswith(API_PREFIX) or request.endpoint is None:
+        op = g.operation
+        if op is None or op.handler is None or op.auth == AUTH_NONE:
             return
-        view = app.view_functions.get(request.endpoint)
-        level = getattr(view, "_mlspace_auth", AUTH_FULL)
-        if level == AUTH_NONE:
-            return
-        st: ServerState = app.extensions["mlspace_sim"]
-        if level == AUTH_TOKEN:
+        if op.auth == AUTH_TOKEN:
             g.token = st.auth.check_token(request.headers)
         else:
             g.workspace = st.auth.authenticate(request.headers)
 
-    @app.after_request
     def stamp(response: Any) -> Any:
         response.headers["x-request-id"] = g.get("request_id", "")
+        if response.status_code == 204:  # no content, so no content type
+            response.headers.pop("Content-Type", None)
         if request.method in JOURNALED_METHODS and 200 <= response.status_code < 300:
-            record(app.extensions["mlspace_sim"], response)
+            record(st, response)
         return response
+
+    # What a request passes, in order. Outside Flask: "//" collapsed, then injected faults.
+    app.wsgi_app = faults.middleware(app, config.raw.get("faults"))  # type: ignore[method-assign]
+    app.wsgi_app = CollapseSlashes(app.wsgi_app)  # type: ignore[method-assign]
+    # Inside: commands one at a time at one held instant (its after-hook runs last, so the
+    # state file has the command before the answer leaves), then the hooks below in order.
+    persistence.install(app, store)
+    before = [
+        identify,  # request id, and the operation of the table it was routed to
+        inputs.check_headers,  # header sizes bounded
+        security.guard(merged),  # body size, the admin switch and token
+        ratelimit.hook(app, config.raw.get("rate_limits")),  # the platform's 429s
+        authenticate,  # the operation's auth level: token, key pair, or nothing
+        inputs.check_inputs,  # JSON depth, encodable and bounded strings, in body and query
+        routing.validate_body,  # the operation's request model (FastAPI's 422)
+    ]
+    for hook in before:
+        if hook is not None:
+            app.before_request(hook)
+    install_instant(app, routing.API_PREFIX)  # then the handler: one lock and one virtual instant
+    app.after_request(stamp)  # request id on every answer; accepted commands journaled
 
     @app.errorhandler(ApiError)
     def api_error(exc: ApiError) -> Any:
@@ -164,7 +170,7 @@ def create_app(
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
         code = exc.code or 500
-        return json_response(
+        response = json_response(
             {
                 "error_code": code,
                 "error_message": f"{exc.name}: {request.method} {request.path}",
@@ -173,6 +179,10 @@ def create_app(
             },
             code,
         )
+        for name, value in exc.get_headers():  # Allow on a 405, Retry-After, ...
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def crash(exc: Exception) -> Any:

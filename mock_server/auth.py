@@ -15,11 +15,12 @@ import json
 import secrets
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mock_server.errors import platform_error
+from mock_server.errors import platform_error, validation_error
 from simulator.randomness import derive_seed
 
 TOKEN_TTL_S = 3600
@@ -44,6 +45,15 @@ class Workspace:
 class Token:
     client_id: str
     expires_at: float
+
+
+def _is_uuid(text: str) -> bool:
+    """A workspace id is a UUID (an unbounded id would grow every workspace list)."""
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return len(text) <= 45  # the braced and urn: spellings uuid.UUID accepts, no more
 
 
 def namespace_for(workspace_id: str) -> str:
@@ -145,6 +155,13 @@ class AuthRegistry:
         if not api_key:
             raise platform_error(401, 9, "No x-api-key header provided")
         ws_id = (headers.get("x-workspace-id") or "").strip()
+        if ws_id and not _is_uuid(ws_id):
+            raise validation_error(
+                ["header", "x-workspace-id"],
+                "Input should be a valid UUID",
+                "uuid_parsing",
+                input=ws_id[:64],
+            )
         with self._lock:
             ws = self.workspaces.get(ws_id)
             if ws is None:

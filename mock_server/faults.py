@@ -390,10 +390,8 @@ def plan_of(app: Any) -> FaultPlan:
     return app.extensions[EXTENSION]
 
 
-def install(app: Any, section: Any) -> None:
-    """Wrap ``app.wsgi_app`` with the fault middleware and mount ``/_mock/faults``."""
-    from mock_server import admin_faults
-
+def middleware(app: Any, section: Any) -> FaultMiddleware:
+    """The WSGI middleware that injects the configured (and later admin-set) faults."""
     section = section or {}
     if not isinstance(section, dict):
         raise ValueError("faults: expected a mapping with a 'rules' list")
@@ -403,5 +401,4 @@ def install(app: Any, section: Any) -> None:
         raise ValueError(str(exc)) from None
     plan = FaultPlan(app.extensions["mlspace_sim"], rules)
     app.extensions[EXTENSION] = plan
-    app.wsgi_app = FaultMiddleware(app.wsgi_app, plan)
-    app.register_blueprint(admin_faults.bp, url_prefix="/_mock")
+    return FaultMiddleware(app.wsgi_app, plan)

@@ -11,37 +11,16 @@ keep is never acknowledged.
 from __future__ import annotations
 
 import json
-import re
 import threading
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-RULES: list[tuple[str, re.Pattern[str], str, str]] = [
-    ("POST", re.compile(r"^/public/v2/jobs$"), "job", "submit"),
-    ("POST", re.compile(r"^/public/v2/jobs/restart$"), "job", "restart"),
-    ("DELETE", re.compile(r"^/public/v2/jobs/(?P<ref>[^/]+)$"), "job", "kill"),
-    ("POST", re.compile(r"^/public/v2/notebooks/v[12]/[^/]+/notebook$"), "notebook", "create"),
-    (
-        "POST",
-        re.compile(r"^/public/v2/notebooks/v[12]/notebook/(?P<ref>[^/]+)/pause$"),
-        "notebook",
-        "pause",
-    ),
-    (
-        "POST",
-        re.compile(r"^/public/v2/notebooks/v1/[^/]+/notebook/(?P<ref>[^/]+)/resume$"),
-        "notebook",
-        "resume",
-    ),
-    (
-        "DELETE",
-        re.compile(r"^/public/v2/notebooks/v2/notebook/(?P<ref>[^/]+)$"),
-        "notebook",
-        "delete",
-    ),
-    ("POST", re.compile(r"^/_mock/clock/advance$"), "clock", "advance"),
-    ("POST", re.compile(r"^/_mock/clock/run-until-idle$"), "clock", "run-until-idle"),
-]
+from mock_server import routing
+
+CLOCK_COMMANDS = {
+    "/_mock/clock/advance": ("clock", "advance"),
+    "/_mock/clock/run-until-idle": ("clock", "run-until-idle"),
+}
 ID_KEYS = ("job_name", "uid", "uuid", "id", "transfer_id", "connector_id")
 
 
@@ -66,12 +45,15 @@ class Entry:
 
 
 def classify(method: str, path: str, response: Any) -> tuple[str, str, str]:
-    """(kind, action, ref) of a command; ``ref`` is the job name or server uid it acted on."""
-    for m, rx, kind, action in RULES:
-        match = rx.match(path) if m == method else None
-        if match:
-            ref = match.groupdict().get("ref") or _produced_id(response)
-            return kind, action, ref
+    """(kind, action, ref) of a command, from its operation's ``journal`` column; ``ref`` is
+    the job name or server uid it acted on (its last path parameter, or the id it produced)."""
+    if method == "POST" and path in CLOCK_COMMANDS:
+        return (*CLOCK_COMMANDS[path], "")
+    found = routing.match(method, path)
+    if found is not None and found[0].journal is not None:
+        (kind, action), args = found[0].journal, found[1]
+        ref = str(list(args.values())[-1]) if args else _produced_id(response)
+        return kind, action, ref
     return "other", f"{method} {path}", _produced_id(response)
 
 

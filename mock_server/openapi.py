@@ -9,12 +9,14 @@ reading the document exercises what the views check; the admin API is described 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flask import Flask
+from pydantic import BaseModel
 
-from mock_server.routing import AUTH_FULL, AUTH_NONE, AUTH_TOKEN
+from mock_server.operations import OPERATIONS
+from mock_server.routing import AUTH_NONE, AUTH_TOKEN, PARAM, body_model
 from mock_server.validation import Field
 
 Schema = dict[str, Any]
@@ -138,13 +140,12 @@ def _summary(view: Any, fallback: str) -> str:
 
 
 def _operation(
-    method: str, path: str, endpoint: str, view: Any, params: list[Schema], doc: OperationDoc
+    method: str, path: str, tag: str, view: Any, level: str, params: list[Schema], doc: OperationDoc
 ) -> Schema:
-    level = getattr(view, "_mlspace_auth", AUTH_FULL)
     op: Schema = {
         "operationId": method.lower() + re.sub(r"[^a-zA-Z0-9]+", "_", path).rstrip("_"),
-        "summary": _summary(view, endpoint.rsplit(".", 1)[-1]),
-        "tags": ["admin" if path.startswith("/_mock/") else endpoint.split(".")[0]],
+        "summary": _summary(view, view.__name__),
+        "tags": [tag],
         "parameters": params + list(doc.query),
         "responses": {
             "200": {"description": "Success"},
@@ -167,36 +168,61 @@ def _operation(
     return op
 
 
+def model_schema(model: type[BaseModel], components: dict[str, Schema]) -> Schema:
+    """JSON Schema of a request model, inline; the models it nests go to ``components``."""
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    components.update(schema.pop("$defs", {}))
+    return schema
+
+
+def _path_params(path: str, path_schemas: dict[str, Schema]) -> list[Schema]:
+    return [
+        {
+            "name": arg,
+            "in": "path",
+            "required": True,
+            "schema": path_schemas.get(arg, {"type": "string"}),
+        }
+        for arg in sorted(PARAM.findall(path))
+    ]
+
+
 def build_document(
     app: Flask,
     operations: dict[Key, OperationDoc],
     path_schemas: dict[str, Schema] | None = None,
 ) -> dict[str, Any]:
-    """The OpenAPI document of ``app``; ``operations`` details (METHOD, path) pairs and
-    ``path_schemas`` types path parameters by name (plain strings otherwise)."""
+    """The OpenAPI document of the operations the table has handlers for, and of the admin API
+    of ``app``; ``operations`` details (METHOD, path) pairs and ``path_schemas`` types path
+    parameters by name (plain strings otherwise)."""
     path_schemas = path_schemas or {}
     docs = {**ADMIN_OPERATIONS, **operations}
     paths: dict[str, dict[str, Any]] = {}
-    for rule in app.url_map.iter_rules():
-        view = app.view_functions[rule.endpoint]
-        if "rest" in rule.arguments or not rule.rule.startswith(("/public/v2/", "/_mock/")):
+    models: dict[str, Schema] = {}
+    config = app.extensions["mlspace_sim"].world.config
+    for op in OPERATIONS:
+        if op.handler is None:
             continue
+        view = app.view_functions[op.endpoint]
+        params = _path_params(op.url, path_schemas)
+        doc = docs.get((op.method, op.url), OperationDoc())
+        if op.body is not None:
+            body = model_schema(body_model(op, config), models)
+            doc = replace(doc, body=body, body_required=op.body_required)
+        entry = _operation(op.method, op.url, op.area, view, op.auth, params, doc)
+        paths.setdefault(op.url, {})[op.method.lower()] = entry
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/_mock/"):
+            continue
+        view = app.view_functions[rule.endpoint]
         if getattr(view, "_mlspace_undocumented", False):
             continue
         path = re.sub(r"<(?:[a-z]+:)?([a-zA-Z_]+)>", r"{\1}", rule.rule)
-        params = [
-            {
-                "name": arg,
-                "in": "path",
-                "required": True,
-                "schema": path_schemas.get(arg, {"type": "string"}),
-            }
-            for arg in sorted(rule.arguments)
-        ]
+        params = _path_params(path, path_schemas)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             doc = docs.get((method, path), OperationDoc())
-            op = _operation(method, path, rule.endpoint, view, params, doc)
-            paths.setdefault(path, {})[method.lower()] = op
+            entry = _operation(method, path, "admin", view, AUTH_NONE, params, doc)
+            paths.setdefault(path, {})[method.lower()] = entry
     return {
         "openapi": "3.1.0",
         "info": {
@@ -208,6 +234,7 @@ def build_document(
         },
         "servers": [{"url": "/"}],
         "components": {
+            "schemas": dict(sorted(models.items())),
             "securitySchemes": {
                 "access_token": {
                     "type": "apiKey",
@@ -217,7 +244,7 @@ def build_document(
                 },
                 "api_key": {"type": "apiKey", "in": "header", "name": "x-api-key"},
                 "workspace_id": {"type": "apiKey", "in": "header", "name": "x-workspace-id"},
-            }
+            },
         },
         "paths": dict(sorted(paths.items())),
     }

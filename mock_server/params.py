@@ -7,13 +7,13 @@ well as the spec's own forms (``true``, RFC 3339).
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 from typing import Any
 
 from flask import request
 
 from mock_server.errors import validation_error
+from mock_server.inputs import absent, parsed_body
 
 TRUE = {"true", "1", "yes", "on", "t"}
 FALSE = {"false", "0", "no", "off", "f"}
@@ -92,15 +92,11 @@ def query_datetime(name: str) -> float | None:
 
 def json_body(*, required: bool = True) -> dict[str, Any]:
     """The request's JSON object; empty when optional and absent; 422 when malformed."""
-    raw = request.get_data(cache=True)
-    if not raw.strip():
+    body = parsed_body()
+    if absent(body):
         if required:
             raise validation_error(["body"], "Field required", "missing", input=None)
         return {}
-    try:
-        body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise validation_error(["body"], "JSON decode error", "json_invalid") from None
     if not isinstance(body, dict):
         raise validation_error(
             ["body"], "Input should be a valid dictionary", "dict_type", input=body

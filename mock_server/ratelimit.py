@@ -27,7 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Blueprint, current_app, request
+from flask import current_app, request
 
 from mock_server.errors import json_response
 from mock_server.faults import API_PREFIX, METHODS, glob_regex
@@ -40,8 +40,6 @@ USAGE_AREA = "rate_limits"  # an area store, so /_mock/reset empties every windo
 LIMIT_RX = re.compile(
     r"^\s*(\d+)\s*(?:per|/)\s*(\d+)?\s*(second|minute|hour|day)s?\s*$", re.IGNORECASE
 )
-
-bp = Blueprint("limiter", __name__)
 
 
 @dataclass(frozen=True)
@@ -153,26 +151,23 @@ def client_key(headers: Any, remote_addr: str | None) -> str:
     return (headers.get("x-workspace-id") or "").strip() or f"addr:{remote_addr or ''}"
 
 
-@bp.get("/limiter/")
 def limiter_list() -> Any:
     """The rate limits of the workspace and how much of each is used"""
     limiter: RateLimiter | None = current_app.extensions.get(EXTENSION)
     return json_response(limiter.usage(workspace().id) if limiter else [])
 
 
-def install(app: Any, section: Any) -> None:
-    """Mount ``limiter/`` and, when enabled, refuse requests past a limit with the platform's
-    429 (a hook that runs before authentication, as a gateway would)."""
+def hook(app: Any, section: Any) -> Callable[[], Any] | None:
+    """When limits are enabled, the hook that refuses requests past a limit with the
+    platform's 429 (it runs before authentication, as a gateway would); else None."""
     section = section or {}
     if not isinstance(section, dict):
         raise ValueError("rate_limits: expected a mapping")
-    app.register_blueprint(bp, url_prefix=API_PREFIX)
     if not section.get("enabled", False):
-        return
+        return None
     limiter = RateLimiter(app.extensions["mlspace_sim"], section)
     app.extensions[EXTENSION] = limiter
 
-    @app.before_request
     def rate_limit() -> Any:
         path = request.path
         if not path.startswith(API_PREFIX + "/"):
@@ -190,3 +185,5 @@ def install(app: Any, section: Any) -> None:
         if limiter.retry_after:
             response.headers["Retry-After"] = str(ttl)
         return response
+
+    return rate_limit

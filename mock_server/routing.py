@@ -1,45 +1,178 @@
-"""Which requests need which credentials, and what answers paths we do not implement."""
+"""The operation registry: one :class:`Op` per operation, and everything derived from it.
+
+``mock_server.operations`` lists every operation of the official spec v2.8.1 (plus the few the
+official examples use beyond it). From that one table come the Flask routes (one blueprint per
+area, mounted by the app factory), the credentials each needs, request validation, the 501 answer
+of an operation not built yet, the journal's classification, whether a command changes state,
+and our OpenAPI document.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
-from typing import TypeVar
+from importlib import import_module
+from typing import Any
 
-F = TypeVar("F", bound=Callable[..., object])
+from flask import Blueprint, current_app, g, request
+from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map, MapAdapter, Rule
 
+from mock_server.errors import json_response, validation_errors
+from mock_server.inputs import absent, parsed_body
+from mock_server.params import json_body
+
+API_PREFIX = "/public/v2"
 AUTH_FULL, AUTH_TOKEN, AUTH_NONE = "full", "token", "none"
+READ_METHODS = frozenset({"GET", "HEAD"})
+PARAM = re.compile(r"\{([a-zA-Z_]+)\}")
 
 
-def auth_level(level: str) -> Callable[[F], F]:
-    """Mark a view as needing only a token (``AUTH_TOKEN``) or nothing (``AUTH_NONE``)."""
+@dataclass(frozen=True)
+class Op:
+    """One operation: where it lives, who may call it, what it accepts and does.
 
-    def mark(view: F) -> F:
-        view._mlspace_auth = level  # type: ignore[attr-defined]
-        return view
+    ``handler`` is ``"module:function"`` under ``mock_server`` (None: answers 501). ``journal``
+    is the (kind, action) the what-if analyser imports; the command's ref is its last path
+    parameter, or the id it produced.
+    """
 
-    return mark
+    method: str
+    path: str  # relative to /public/v2, parameters as {name}
+    area: str
+    handler: str | None = None
+    auth: str = AUTH_FULL
+    body: Any = None  # a pydantic model, or a function of the engine config returning one
+    body_required: bool = True
+    changes_state: bool | None = None  # None: every method but GET changes state
+    journal: tuple[str, str] | None = None
+    in_spec: bool = True  # False: used by the official examples, absent from the spec
+
+    @property
+    def mutating(self) -> bool:
+        """Whether an accepted call changes state (so the journal and state file record it)."""
+        if self.changes_state is not None:
+            return self.changes_state
+        return self.method not in READ_METHODS
+
+    @property
+    def url(self) -> str:
+        return API_PREFIX + self.path
+
+    @property
+    def rule(self) -> str:
+        """The Flask rule (``<name>`` for ``{name}``)."""
+        return PARAM.sub(r"<\1>", self.url)
+
+    @property
+    def endpoint(self) -> str:
+        """``area.function`` for a built operation, ``area.<method>_<path>`` for a 501."""
+        name = self.handler.rsplit(":", 1)[1] if self.handler else _slug(self.method, self.path)
+        return f"{self.area}.{name}"
+
+
+def _slug(method: str, path: str) -> str:
+    return method.lower() + re.sub(r"[^a-zA-Z0-9]+", "_", path).rstrip("_")
+
+
+def _view(op: Op) -> Callable[..., Any]:
+    if op.handler is None:
+        return _not_built(op)
+    module, name = op.handler.split(":")
+    return getattr(import_module(f"mock_server.{module}"), name)
+
+
+def _not_built(op: Op) -> Callable[..., Any]:
+    def not_built(**_: Any) -> Any:
+        return json_response(
+            {
+                "error_code": 501,
+                "error_message": f"Not implemented in mlspace-sim: {op.method} {request.path}",
+                "method": op.method,
+                "path": request.path,
+            },
+            501,
+        )
+
+    return not_built
+
+
+def blueprints(operations: Iterable[Op]) -> list[Blueprint]:
+    """One blueprint per area, every operation routed (built or 501), in table order."""
+    areas: dict[str, Blueprint] = {}
+    for op in operations:
+        bp = areas.get(op.area)
+        if bp is None:
+            bp = areas[op.area] = Blueprint(op.area, __name__)
+        endpoint = op.endpoint.split(".", 1)[1]
+        bp.add_url_rule(op.rule, endpoint, _view(op), methods=[op.method])
+    return list(areas.values())
+
+
+def by_endpoint(operations: Iterable[Op]) -> dict[str, Op]:
+    """The operation each Flask endpoint serves (a handler shared by two paths is one entry)."""
+    return {op.endpoint: op for op in operations}
+
+
+def body_model(op: Op, config: Any) -> type[BaseModel]:
+    """The operation's request model (built for ``config`` when it depends on it)."""
+    body = op.body
+    return body if isinstance(body, type) else body(config)
+
+
+def _fastapi_error(error: Any) -> dict[str, Any]:
+    out = {
+        "type": error["type"],
+        "loc": ["body", *error["loc"]],
+        "msg": error["msg"],
+        "input": error["input"],
+    }
+    if "ctx" in error:
+        out["ctx"] = {
+            k: v if isinstance(v, (str, int, float)) else str(v) for k, v in error["ctx"].items()
+        }
+    return out
+
+
+def validate_body() -> None:
+    """Hook: the body against the operation's model, answered as FastAPI answers (422 with
+    pydantic's errors under ``body``) before the handler runs."""
+    op = current()
+    if op is None or op.body is None:
+        return
+    if absent(parsed_body()) and not op.body_required:
+        return
+    json_body()  # missing, malformed or not an object: the same 422s as everywhere
+    model = body_model(op, current_app.extensions["mlspace_sim"].world.config)
+    try:
+        model.model_validate_json(request.get_data(cache=True))
+    except ValidationError as exc:
+        raise validation_errors(
+            [_fastapi_error(e) for e in exc.errors(include_url=False)]
+        ) from None
+
+
+def current() -> Op | None:
+    """The operation the current request was routed to (None outside the Public API)."""
+    return g.get("operation")
 
 
 @lru_cache(maxsize=1)
-def spec_operations() -> list[tuple[str, re.Pattern[str]]]:
-    """(METHOD, path regex) for every operation of the official spec v2.8.1."""
-    text = resources.files("mock_server").joinpath("data", "spec_operations.txt").read_text()
-    ops = []
-    for line in text.splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        method, template = line.split(" ", 1)
-        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
-        ops.append((method, re.compile(f"^{pattern}$")))
-    return ops
+def _matcher() -> tuple[MapAdapter, dict[tuple[str, str], Op]]:
+    from mock_server.operations import OPERATIONS
+
+    rules = [Rule(op.rule, methods=[op.method], endpoint=(op.method, op.rule)) for op in OPERATIONS]
+    return Map(rules).bind(""), {(op.method, op.rule): op for op in OPERATIONS}
 
 
-def classify(method: str, path: str) -> int:
-    """501 for an operation of the official spec, 405 for a spec path with another method, 404."""
-    hits = [m for m, rx in spec_operations() if rx.match(path)]
-    if method in hits:
-        return 501
-    return 405 if hits else 404
+def match(method: str, path: str) -> tuple[Op, dict[str, Any]] | None:
+    """The operation answering ``method path`` and its path parameters (None: no such one)."""
+    adapter, ops = _matcher()
+    try:
+        key, args = adapter.match(path, method=method)
+    except HTTPException:  # not found, another method, or a redirect (trailing slash)
+        return None
+    return ops[key], args

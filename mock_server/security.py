@@ -22,10 +22,10 @@ import hmac
 import ipaddress
 import os
 import secrets
-import uuid
+from collections.abc import Callable
 from typing import Any
 
-from flask import g, request
+from flask import current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from mock_server.errors import json_response
@@ -112,21 +112,26 @@ def _admin_refusal(settings: dict[str, Any]) -> Any:
     return response
 
 
-def install(app: Any, settings: dict[str, Any]) -> None:
-    """Apply the body limit and guard ``/_mock/`` (hooks that run before authentication)."""
+def body_limit(settings: dict[str, Any], default: int) -> int:
+    """The largest request body accepted (``server.max_body_bytes``, validated)."""
     limit = settings.get("max_body_bytes")
-    if limit is not None:
-        if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
-            raise ValueError("server.max_body_bytes: a positive integer")
-        app.config["MAX_CONTENT_LENGTH"] = limit
+    if limit is None:
+        return default
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise ValueError("server.max_body_bytes: a positive integer")
+    return limit
 
-    @app.before_request
+
+def guard(settings: dict[str, Any]) -> Callable[[], Any]:
+    """The hook that refuses an oversized body and guards ``/_mock/`` (before authentication)."""
+
     def guard() -> Any:
-        g.request_id = uuid.uuid4().hex  # refused requests are stamped like the others
         length = request.content_length
-        if length is not None and length > app.config["MAX_CONTENT_LENGTH"]:
+        if length is not None and length > current_app.config["MAX_CONTENT_LENGTH"]:
             raise RequestEntityTooLarge()
         path = request.path
         if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
             return _admin_refusal(settings)
         return None
+
+    return guard

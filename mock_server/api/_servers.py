@@ -23,7 +23,6 @@ from mock_server.errors import ApiError, refusal, validation_error
 from mock_server.params import query_bool, query_int
 from mock_server.state import state, workspace
 from mock_server.tenancy import placement_names, stable_uuid
-from mock_server.validation import Field, validate
 from simulator import notebooks as nb
 from simulator.errors import Rejected
 from simulator.notebooks import Notebook
@@ -33,7 +32,6 @@ DEFAULT_REGION = "DGX2-MT"  # the spec's default for create and resume
 DEFAULT_RESUME_TYPE = "free.0gpu"
 TIMER_STATUS = "paused_by_timer"
 RULES_AREA = "notebooks.autoshutdown"
-IMAGE_SOURCES = ("datahub", "custom")
 ORDER_BY = ("name", "creationTimestamp")
 NOTEBOOK_TYPES = ("Spark", "Default")
 RULE_KEYS = ("by_timer", "by_load", "by_schedule")
@@ -67,138 +65,10 @@ class ServerKind:
 NOTEBOOK = ServerKind("notebook", "Notebook", "Jupyter server", "notebooks", True)
 TENSORBOARD = ServerKind("tensorboard", "Tensorboard", "Tensorboard", "tensorboards", False)
 
-STR_NULL = Field("string", nullable=True)
-S3_BUCKET_FIELDS = {
-    "bucket_name": Field("string", required=True),
-    "access_rule": Field("string", required=True, enum=("ro", "rw")),
-}
-S3_CREDENTIALS_FIELDS = {
-    "s3_credentials_source": Field(
-        "string", nullable=True, enum=("secret-manager", "iam-product-sa", "not-enabled")
-    ),
-    "secret_manager_secret_id": STR_NULL,
-    "s3_tenant_id": STR_NULL,
-}
-RULE_FIELDS = {key: Field("object", nullable=True) for key in RULE_KEYS}
-RULE_PART_FIELDS = {
-    "by_timer": {
-        "shutdown_in": Field("integer", required=True),
-        "is_enabled": Field("boolean", required=True),
-    },
-    "by_load": {
-        "metric": Field("string", required=True, enum=("GPU", "CPU")),
-        "evaluation_period": Field("integer", required=True),
-        "threshold": Field("number", required=True),
-        "shutdown_delay": Field("integer", required=True),
-        "is_enabled": Field("boolean", required=True),
-    },
-    "by_schedule": {
-        "shutdown_at": Field("string", required=True),
-        "is_enabled": Field("boolean", required=True),
-    },
-}
-MODIFY_FIELDS = {
-    "autoshutdown_config": Field("object", nullable=True),
-    "description": STR_NULL,
-    "s3_credentials": Field("object", nullable=True),
-    "s3_buckets": Field("array"),
-}
-
 
 # ---- request parsing ------------------------------------------------------------------------
-def _regions() -> tuple[str, ...]:
-    return tuple(state().world.config.catalog.regions)
-
-
-def create_fields(kind: ServerKind) -> dict[str, Field]:
-    """``CreateNotebookPayload`` / ``CreateTensorboardPayloadV2``; both forbid extra keys."""
-    fields = {
-        "name": Field("string", required=True),
-        "image": Field("object", required=True),
-        "instance_type": Field("string", required=True),
-        "tmp_storage": STR_NULL,
-        "region": Field("string", enum=_regions()),
-        "allocation_name": STR_NULL,
-        "queue_name": STR_NULL,
-        "description": STR_NULL,
-        "pause_at": STR_NULL,
-        "postponed_pause_enabled": Field("boolean"),
-        "s3_buckets": Field("array"),
-        "s3_credentials": Field("object"),
-        "access_mode": Field("string", enum=("shared", "multiuser")),
-        "all-workspace-users": Field("boolean", nullable=True),
-        "user_ids": Field("array", nullable=True, items="string"),
-    }
-    if kind is TENSORBOARD:
-        fields["application"] = Field("string", nullable=True, enum=("tensorboard",))
-        fields["logdir"] = Field("array", required=True, items="string")
-        fields["tensorboard_params"] = Field("object", nullable=True)
-    return fields
-
-
-def _nested(body: dict[str, Any], key: str, fields: dict[str, Field]) -> None:
-    if isinstance(body.get(key), dict):
-        validate(body[key], fields, forbid_extra=False, loc=("body", key))
-
-
-def _buckets(body: dict[str, Any]) -> None:
-    for i, item in enumerate(body.get("s3_buckets") or []):
-        loc = ("body", "s3_buckets", i)
-        if not isinstance(item, dict):
-            raise validation_error(
-                list(loc), "Input should be a valid dictionary", "dict_type", input=item
-            )
-        validate(item, S3_BUCKET_FIELDS, forbid_extra=False, loc=loc)
-
-
-def validate_rule(config: dict[str, Any], loc: tuple[Any, ...]) -> None:
-    """An ``AutoShutdownV2Config``: each of by_timer/by_load/by_schedule optional or null."""
-    validate(config, RULE_FIELDS, forbid_extra=False, loc=loc)
-    for key, fields in RULE_PART_FIELDS.items():
-        if isinstance(config.get(key), dict):
-            validate(config[key], fields, forbid_extra=False, loc=(*loc, key))
-
-
-def image_fields(image_sources: tuple[str, ...]) -> dict[str, Field]:
-    """The ``image`` of a create body: ``name:tag`` from one of ``image_sources``."""
-    return {
-        "name": Field("string", required=True),
-        "tag": Field("string", required=True),
-        "type": Field("string", required=True, enum=image_sources),
-    }
-
-
-def validate_create(kind: ServerKind, body: dict[str, Any], image_sources: tuple[str, ...]) -> None:
-    validate(body, create_fields(kind))
-    _nested(body, "image", image_fields(image_sources))
-    _nested(body, "s3_credentials", S3_CREDENTIALS_FIELDS)
-    _buckets(body)
-    for key, value in (body.get("tensorboard_params") or {}).items():
-        if not isinstance(value, str):
-            raise validation_error(
-                ["body", "tensorboard_params", key],
-                "Input should be a valid string",
-                "string_type",
-                input=value,
-            )
-
-
-def validate_modify(body: dict[str, Any]) -> None:
-    """``ModifyNotebookV2Request`` / ``ModifyTensorboardRequest``."""
-    validate(body, MODIFY_FIELDS)
-    if isinstance(body.get("autoshutdown_config"), dict):
-        validate_rule(body["autoshutdown_config"], ("body", "autoshutdown_config"))
-    _nested(body, "s3_credentials", S3_CREDENTIALS_FIELDS)
-    _buckets(body)
-
-
-def resume_fields() -> dict[str, Field]:
-    """``ResumeNotebookPayload``: region and instance type, both with the spec's defaults."""
-    return {"region": Field("string", enum=_regions()), "instance_type": Field("string")}
-
-
-def validate_resume(body: dict[str, Any]) -> tuple[str, str]:
-    validate(body, resume_fields(), forbid_extra=False)
+def resume_target(body: dict[str, Any]) -> tuple[str, str]:
+    """Region and instance type of a resume, with the spec's defaults."""
     return body.get("region", DEFAULT_REGION), body.get("instance_type", DEFAULT_RESUME_TYPE)
 
 
@@ -478,7 +348,7 @@ def resume(
 ) -> dict[str, Any]:
     """409 code 3 unless paused; may move to another instance type; waits while the pool is full."""
     st = state()
-    region, instance_type = validate_resume(body)
+    region, instance_type = resume_target(body)
     with st.lock:
         book = find(kind, raw_uuid, param)
         check_namespace(namespace)
@@ -492,7 +362,6 @@ def resume(
 def modify(kind: ServerKind, raw_uuid: str, param: str, body: dict[str, Any]) -> dict[str, Any]:
     """Description, S3 settings and the server's own autoshutdown rules (merged by key)."""
     st = state()
-    validate_modify(body)
     with st.lock:
         book = find(kind, raw_uuid, param)
         now = st.world.now_epoch()

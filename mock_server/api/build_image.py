@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Response, request
 
 from mock_server.errors import ApiError, json_response, platform_error, validation_errors
 from mock_server.state import state, workspace
@@ -23,8 +23,6 @@ from simulator.builds import (
     Build,
 )
 from simulator.logs import format_ts
-
-bp = Blueprint("build_image", __name__)
 
 BASE_IMAGES = f"{REGISTRY}/aicloud-base-images/"
 TEXT = "text/plain; charset=utf-8"
@@ -127,7 +125,6 @@ def _form_errors(ws_id: str) -> list[dict[str, Any]]:
     return errors
 
 
-@bp.post("/build-image/jobs")
 def submit() -> Any:
     ws = workspace()
     errors = _form_errors(ws.id)
@@ -145,7 +142,6 @@ def submit() -> Any:
     )
 
 
-@bp.get("/build-image/jobs")
 def list_builds() -> Any:
     world = state().world
     now = world.now_epoch()
@@ -165,7 +161,6 @@ def list_builds() -> Any:
     )
 
 
-@bp.get("/build-image/jobs/<job_name>")
 def status(job_name: str) -> Any:
     """Kubernetes Job status, plus the build's ``status`` (the enum POST answers with)."""
     build = _find(job_name)
@@ -187,21 +182,18 @@ def status(job_name: str) -> Any:
     )
 
 
-@bp.delete("/build-image/jobs/<job_name>")
 def cancel(job_name: str) -> Any:
     """Cancel a build that has not finished; a finished one keeps its outcome."""
     build = state().world.cancel_build(workspace().id, job_name)
     return json_response({"success": build is not None})
 
 
-@bp.get("/build-image/jobs/<job_name>/pods")
 def pods(job_name: str) -> Any:
     build = _find(job_name)
     now = state().world.now_epoch()
     return json_response({"pods": [] if build is None else _pods(build, now)})
 
 
-@bp.get("/build-image/jobs/<job_name>/logs")
 def logs(job_name: str) -> Any:
     """Kaniko output so far; before the pod starts, the platform's "not ready yet" text."""
     build = _find(job_name)

@@ -12,15 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, request
+from flask import request
 
 from mock_server.api.build_image import built_images
 from mock_server.errors import json_response
 from mock_server.state import state, workspace
 from mock_server.validation import Field, validate
 from simulator.catalog import InstanceType, Region
-
-bp = Blueprint("configs", __name__)
 
 SSH_PORT = "2222"
 FREE_TIER_REQUESTS = {"cpu": "0", "memory": "64Mi", "nvidia.com/gpu": "0"}  # free.0gpu, 2023
@@ -91,7 +89,6 @@ def cluster_config(region: Region) -> dict[str, Any]:
     }
 
 
-@bp.get("/configs")
 def get_config() -> Any:
     cluster_type = request.args.get("cluster_type")
     validate(
@@ -119,7 +116,6 @@ def get_config() -> Any:
     )
 
 
-@bp.get("/configs/spark")
 def spark_config() -> Any:
     """The fixed Spark presets the public-API notebook printed (not part of the spec)."""
     presets = [

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, request
+from flask import request
 
-from mock_server.api import dts_legacy
 from mock_server.api.dts_catalog import (
     CONNECTOR_TYPES,
     CUSTOM_TYPES,
@@ -36,8 +35,6 @@ from mock_server.validation import Field, validate
 from simulator.transfers import Connector, Entry, Run, Schedule, Transfer, user_uid
 from simulator.transfers.runs import EVENT_CATEGORIES, EVENT_TYPES, human_size
 from simulator.transfers.schedule import iso
-
-bp = Blueprint("data_transfer", __name__)
 
 CONNECTOR = f"{DTS}/v3/connectors/<connector_type>/<connector_id>"
 SWITCH_FIELDS = {"active": Field("boolean", required=True)}
@@ -95,7 +92,6 @@ def _test(conn: Connector, now: float) -> None:
     conn.tested(ok, logs, now)
 
 
-@bp.get(f"{DTS}/v2/connectors/sources")
 def sources() -> Any:
     return json_response(
         [
@@ -110,7 +106,6 @@ def sources() -> Any:
     )
 
 
-@bp.get(f"{DTS}/v3/connectors")
 @dts_view
 def list_connectors(ctx: Ctx) -> Any:
     """System connectors first, then the workspace's own in creation order (``page_size`` 0 is
@@ -121,7 +116,6 @@ def list_connectors(ctx: Ctx) -> Any:
     return json_response(items[(page - 1) * size : page * size] if size else items)
 
 
-@bp.post(f"{DTS}/v3/connectors")
 @dts_view
 def create_connector(ctx: Ctx) -> Any:
     """Creation runs the connection test at once, as the platform does."""
@@ -144,7 +138,6 @@ def create_connector(ctx: Ctx) -> Any:
     return json_response(connector_json(conn))
 
 
-@bp.get(CONNECTOR)
 @dts_view
 def get_connector(ctx: Ctx, connector_type: str, connector_id: str) -> Any:
     return json_response(
@@ -152,7 +145,6 @@ def get_connector(ctx: Ctx, connector_type: str, connector_id: str) -> Any:
     )
 
 
-@bp.post(CONNECTOR)
 @dts_view
 def update_connector(ctx: Ctx, connector_type: str, connector_id: str) -> Any:
     """New parameters are tested again; a ``null`` name or favorite keeps the old one."""
@@ -170,7 +162,6 @@ def update_connector(ctx: Ctx, connector_type: str, connector_id: str) -> Any:
     return json_response(connector_json(conn))
 
 
-@bp.post(f"{CONNECTOR}/try")
 @dts_view
 def try_connector(ctx: Ctx, connector_type: str, connector_id: str) -> Any:
     conn = _connector(ctx, connector_type, connector_id, change=False)
@@ -178,14 +169,12 @@ def try_connector(ctx: Ctx, connector_type: str, connector_id: str) -> Any:
     return json_response(connector_json(conn))
 
 
-@bp.get(f"{CONNECTOR}/try/logs")
 @dts_view
 def try_logs(ctx: Ctx, connector_type: str, connector_id: str) -> Any:
     conn = _connector(ctx, connector_type, connector_id, change=False)
     return json_response({"status": conn.try_status, "logs": conn.try_logs})
 
 
-@bp.post(f"{CONNECTOR}/halt")
 @dts_view
 def halt_connector(ctx: Ctx, connector_type: str, connector_id: str) -> Any:
     conn = _connector(ctx, connector_type, connector_id, change=True)
@@ -193,7 +182,6 @@ def halt_connector(ctx: Ctx, connector_type: str, connector_id: str) -> Any:
     return json_response(connector_json(conn))
 
 
-@bp.delete(f"{DTS}/v2/connectors")
 @dts_view
 def delete_connectors(ctx: Ctx) -> Any:
     """Deletes what exists and is not a system connector; answers the ids it deleted."""
@@ -257,7 +245,6 @@ def _rule(ctx: Ctx, body: dict[str, Any]) -> tuple[dict[str, Any], Schedule]:
     return rule, Schedule.from_json(body.get("crontab"), start_at)
 
 
-@bp.post(f"{DTS}/v5/transfer")
 @dts_view
 def create_transfer(ctx: Ctx) -> Any:
     """A periodic rule first runs at its schedule (never before ``start_at``), a one-shot rule
@@ -277,7 +264,6 @@ def create_transfer(ctx: Ctx) -> Any:
     return json_response(transfer_json(t))
 
 
-@bp.post(f"{DTS}/v5/transfer/<transfer_id>")
 @dts_view
 def update_transfer(ctx: Ctx, transfer_id: str) -> Any:
     """Replaces the rule; a periodic schedule restarts from now, a one-shot rule never reruns."""
@@ -288,19 +274,16 @@ def update_transfer(ctx: Ctx, transfer_id: str) -> Any:
     return json_response(transfer_json(t))
 
 
-@bp.get(f"{DTS}/v4/transfer")
 @dts_view
 def list_transfers(ctx: Ctx) -> Any:
     return json_response([transfer_json(t) for t in ctx.transfers.values()])
 
 
-@bp.get(f"{DTS}/v4/transfer/<transfer_id>")
 @dts_view
 def get_transfer(ctx: Ctx, transfer_id: str) -> Any:
     return json_response(transfer_json(find_transfer(ctx, transfer_id, ["path", "transfer_id"])))
 
 
-@bp.post(f"{DTS}/v4/transfer/<transfer_id>/switch")
 @dts_view
 def switch_transfer(ctx: Ctx, transfer_id: str) -> Any:
     """Deactivation stops new runs (a running one finishes); activation resumes the schedule
@@ -314,7 +297,6 @@ def switch_transfer(ctx: Ctx, transfer_id: str) -> Any:
     return json_response(transfer_json(t))
 
 
-@bp.delete(f"{DTS}/v2/transfer")
 @dts_view
 def delete_transfers(ctx: Ctx) -> Any:
     """Deletes the rules found (with their history); answers the ids it deleted."""
@@ -325,7 +307,6 @@ def delete_transfers(ctx: Ctx) -> Any:
 
 
 # ---- runs: cancel, history, events ------------------------------------------------------------
-@bp.post(f"{DTS}/v2/history/cancel")
 @dts_view
 def cancel_run(ctx: Ctx) -> Any:
     """Cancels what still runs of the run at ``execution_date``; answers ``cancelled``, or the
@@ -382,7 +363,6 @@ def _optional_uuid(name: str) -> str | None:
     return value
 
 
-@bp.get(f"{DTS}/v3/history")
 @dts_view
 def history(ctx: Ctx) -> Any:
     """Newest first (``-date_from``), ``page`` from 1, ``page_size`` 100 by default."""
@@ -399,7 +379,6 @@ def history(ctx: Ctx) -> Any:
     return json_response({"data": rows[(page - 1) * size : page * size], "total_count": len(rows)})
 
 
-@bp.get(f"{DTS}/v2/events/list")
 @dts_view
 def events(ctx: Ctx) -> Any:
     """Aggregated event logs of the runs of a rule or of one history entry, oldest first."""
@@ -426,6 +405,3 @@ def events(ctx: Ctx) -> Any:
             ev["event_type"] = EVENT_TYPES[ev["event_type"]]
             ev["event_category"] = EVENT_CATEGORIES[ev["event_category"]]
     return json_response({"count": len(items), "items": items[offset : offset + limit]})
-
-
-dts_legacy.register(bp)

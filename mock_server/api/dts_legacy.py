@@ -12,10 +12,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import Blueprint
-
 from mock_server.api.dts_catalog import NFS_CLUSTERS
-from mock_server.api.dts_context import DTS, Ctx, dts_view, find_transfer
+from mock_server.api.dts_context import Ctx, dts_view, find_transfer
 from mock_server.api.dts_validation import legacy_copy_body
 from mock_server.errors import json_response
 from mock_server.params import json_body
@@ -135,10 +133,3 @@ def aicloud_logs(ctx: Ctx, transfer_id: str) -> Any:
     t = find_transfer(ctx, transfer_id, ["path", "transfer_id"])
     entries = t.runs[-1].entries if t.runs else []
     return json_response([line for e in entries for line in object_log(e, ctx.now)])
-
-
-def register(bp: Blueprint) -> None:
-    """Mount the legacy routes on the data-transfer blueprint."""
-    bp.add_url_rule(f"{DTS}/v1/transfers/nfs_to_s3", view_func=nfs_to_s3, methods=["POST"])
-    bp.add_url_rule(f"{DTS}/v1/transfers/s3_to_nfs", view_func=s3_to_nfs, methods=["POST"])
-    bp.add_url_rule(f"{DTS}/v2/transfer/aicloud-logs/<transfer_id>", view_func=aicloud_logs)

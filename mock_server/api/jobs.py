@@ -5,23 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
-from functools import lru_cache
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Response, current_app, request
 
 from mock_server import log_follow
 from mock_server.errors import json_response, refusal, validation_error
 from mock_server.params import json_body, query_bool, query_datetime, query_int
 from mock_server.state import ServerState, state, workspace
 from mock_server.tenancy import placement_names, stable_uuid
-from mock_server.validation import Field, validate
 from simulator.billing import metered_seconds
 from simulator.errors import Rejected
-from simulator.jobs import JOB_TYPES, PENDING, RESTARTING, RUNNING, Job
-from simulator.scheduler import PRIORITY_CLASSES
-
-bp = Blueprint("jobs", __name__)
+from simulator.jobs import PENDING, RESTARTING, RUNNING, Job
 
 LIST_STATUSES = (
     "Completed",
@@ -39,61 +34,6 @@ LIST_STATUSES = (
 LOWER_STATUS = {RESTARTING: "pending"}  # JobStatusLowerCase has no "restarting"
 CHUNK = 256
 LOG_TEXT = "text/plain; charset=utf-8"
-INT_OR_DEFAULT = Field("integer", or_default=True)
-SPEC_JOB_TYPES = tuple(t for t in JOB_TYPES if t not in ("cce", "spark"))
-
-
-@lru_cache(maxsize=8)
-def run_job_fields(regions: tuple[str, ...]) -> dict[str, Field]:
-    """RunJobRequest of the spec v2.8.1 (``additionalProperties: false``)."""
-    s_null, b, b_null = (
-        Field("string", nullable=True),
-        Field("boolean"),
-        Field("boolean", nullable=True),
-    )
-    return {
-        "script": Field("string", required=True),
-        "base_image": Field("string", required=True),
-        "instance_type": Field("string", required=True),
-        "tmp_storage": s_null,
-        "region": Field("string", enum=regions),
-        "type": Field("string", enum=SPEC_JOB_TYPES),
-        "n_workers": Field("integer", gt=0),
-        "processes_per_worker": INT_OR_DEFAULT,
-        "job_desc": s_null,
-        "internet": b_null,
-        "conda_env": s_null,
-        "max_retry": Field("integer", nullable=True),
-        "priority_class": Field("string", nullable=True, enum=PRIORITY_CLASSES[::-1]),
-        "queue_name": s_null,
-        "allocation_name": s_null,
-        "checkpoint_dir": s_null,
-        "logs_dir": s_null,
-        "health_params": Field("object", nullable=True),
-        "shm_size_class": Field("string", enum=("small", "medium", "large")),
-        "flags": Field("object"),
-        "env_variables": Field("object"),
-        "pytorch_use_env": b,
-        "elastic_min_workers": INT_OR_DEFAULT,
-        "elastic_max_workers": INT_OR_DEFAULT,
-        "elastic_max_restarts": Field("integer"),
-        "cuda11": b,
-        "forbid_s3": b,
-        "forbid_internet": b,
-        "preflight_check": b_null,
-        "stop_timer": Field("integer", ge=0),
-        "in_communal_cluster": b,
-        "include_nodes": Field("array", items="string"),
-        "exclude_nodes": Field("array", items="string"),
-    }
-
-
-RESTART_FIELDS = {"job_name": Field("string", required=True)}
-HEALTH_FIELDS = {
-    "log_period": Field("integer", required=True, ge=20, le=720),
-    "action": Field("string", nullable=True, enum=("delete", "restart")),
-    "sub_actions": Field("array", items="string"),
-}
 
 
 def _iso(epoch: float) -> str | None:
@@ -136,13 +76,9 @@ def list_item(st: ServerState, job: Job) -> dict[str, Any]:
     }
 
 
-@bp.post("/jobs")
 def submit() -> Any:
     st = state()
     body = json_body()
-    validate(body, run_job_fields(tuple(st.world.config.catalog.regions)))
-    if body.get("health_params") is not None:
-        validate(body["health_params"], HEALTH_FIELDS, loc=("body", "health_params"))
     ws = workspace()
     try:
         job = st.world.submit_job(body, workspace=ws.id, author=ws.owner_email)
@@ -153,7 +89,6 @@ def submit() -> Any:
     )
 
 
-@bp.get("/jobs")
 def list_jobs() -> Any:
     st = state()
     region = request.args.get("region", "")
@@ -203,7 +138,6 @@ def _not_found(name: str) -> Any:
     )
 
 
-@bp.get("/jobs/<job_name>")
 def status(job_name: str) -> Any:
     job = state().world.get_job(job_name, workspace().id)
     if job is None:
@@ -223,7 +157,6 @@ def status(job_name: str) -> Any:
     )
 
 
-@bp.delete("/jobs/<job_name>")
 def kill(job_name: str) -> Any:
     """Logical and idempotent: always ``deleted``; a real job stays listed as Deleted."""
     st = state()
@@ -239,10 +172,8 @@ def kill(job_name: str) -> Any:
     )
 
 
-@bp.post("/jobs/restart")
 def restart() -> Any:
     body = json_body()
-    validate(body, RESTART_FIELDS)
     st = state()
     try:
         job = st.world.restart_job(body["job_name"], workspace().id)
@@ -263,7 +194,6 @@ POD_STATUS = {
 }
 
 
-@bp.get("/jobs/elastic/<job_name>/pods")
 def elastic_pods(job_name: str) -> Any:
     st = state()
     job = st.world.get_job(job_name, workspace().id)
@@ -292,7 +222,6 @@ def elastic_pods(job_name: str) -> Any:
     return json_response({"pods": pods})
 
 
-@bp.get("/jobs/<job_name>/preemptors")
 def preemptors(job_name: str) -> Any:
     """Who evicted the job (``Terminated`` by preemption); empty for any other or unknown job."""
     job = state().world.get_job(job_name, workspace().id)
@@ -316,7 +245,6 @@ def _chunked(lines: list[str]) -> Response:
     return Response((p for line in lines for p in _pieces(line)), content_type=LOG_TEXT)
 
 
-@bp.get("/jobs/<job_name>/logs")
 def logs(job_name: str) -> Any:
     st = state()
     tail = query_int("tail", 0, minimum=0)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, Response
+from flask import Response
 
 from mock_server.api import _servers as servers
 from mock_server.api._servers import NOTEBOOK
@@ -14,65 +14,51 @@ from mock_server.errors import ApiError, json_response
 from mock_server.params import json_body
 from mock_server.state import state, workspace
 
-bp = Blueprint("notebooks", __name__)
-
 UUID_PARAM = "notebook_uuid"
-V1_IMAGE_SOURCES = (*servers.IMAGE_SOURCES, "default")  # the 2023 public-API notebook's type
 FORBIDDEN_RULES = (
     "You should have administrative privileges to work with workspace-level autoshutdown rules"
 )
 
 
-@bp.get("/notebooks/v2/notebooks")
 def list_notebooks() -> Any:
     """List the workspace's Jupyter Servers (filters, order, page)."""
     return json_response(servers.listing(NOTEBOOK, notebook_type=True))
 
 
-@bp.post("/notebooks/v2/<namespace>/notebook")
 def create(namespace: str) -> Any:
     """Create a Jupyter Server; it waits while the direct GPU pool is full."""
     body = json_body()
-    servers.validate_create(NOTEBOOK, body, servers.IMAGE_SOURCES)
     book = servers.create(NOTEBOOK, namespace, body)
     return json_response(servers.item(book))
 
 
-@bp.post("/notebooks/v1/<namespace>/notebook")
 def create_v1(namespace: str) -> Any:
     """The older create: same body (image type ``default`` accepted), ``CreateNotebookResponse``."""
     body = json_body()
-    servers.validate_create(NOTEBOOK, body, V1_IMAGE_SOURCES)
     book = servers.create(NOTEBOOK, namespace, body)
     return json_response({"success": True, "log": None, "data": servers.detail(book)})
 
 
-@bp.get("/notebooks/v1/notebook/<notebook_uuid>")
-@bp.get("/notebooks/v2/notebook/<notebook_uuid>")
 def get(notebook_uuid: str) -> Any:
     """One Jupyter Server by uuid."""
     return json_response(servers.get(NOTEBOOK, notebook_uuid, UUID_PARAM))
 
 
-@bp.delete("/notebooks/v2/notebook/<notebook_uuid>")
 def delete(notebook_uuid: str) -> Any:
     """Delete a Jupyter Server (billing stops at once)."""
     return json_response(servers.delete(NOTEBOOK, notebook_uuid, UUID_PARAM))
 
 
-@bp.post("/notebooks/v2/notebook/<notebook_uuid>/pause")
 def pause(notebook_uuid: str) -> Any:
     """Pause a Jupyter Server: frees its GPUs, stops billing; no request body."""
     return json_response(servers.pause(NOTEBOOK, notebook_uuid, UUID_PARAM))
 
 
-@bp.post("/notebooks/v2/notebook/<notebook_uuid>/modify")
 def modify(notebook_uuid: str) -> Any:
     """Change description, S3 settings or the server's autoshutdown rules."""
     return json_response(servers.modify(NOTEBOOK, notebook_uuid, UUID_PARAM, json_body()))
 
 
-@bp.post("/notebooks/v1/<namespace>/notebook/<notebook_uuid>/resume")
 def resume(namespace: str, notebook_uuid: str) -> Any:
     """Resume a paused Jupyter Server, possibly on another instance type."""
     body = json_body(required=False)
@@ -92,7 +78,6 @@ def _own_workspace(raw: str) -> str:
     return ws.id
 
 
-@bp.get("/notebooks/v2/autoshutdown-rules/workspace/<workspace_id>")
 def get_rule(workspace_id: str) -> Any:
     """The workspace's autoshutdown rule (404 when none is set)."""
     ws_id = _own_workspace(workspace_id)
@@ -103,19 +88,16 @@ def get_rule(workspace_id: str) -> Any:
     return json_response(servers.rule_view(rule))
 
 
-@bp.post("/notebooks/v2/autoshutdown-rules/workspace/<workspace_id>")
 def set_rule(workspace_id: str) -> Any:
     """Create or update (by key) the rule that servers created from now on start with."""
     ws_id = _own_workspace(workspace_id)
     body = json_body()
-    servers.validate_rule(body, ("body",))
     with state().lock:
         rules = servers.workspace_rules()
         rules[ws_id] = servers.merge_rule(rules.get(ws_id), body)
         return json_response(servers.rule_view(rules[ws_id]))
 
 
-@bp.delete("/notebooks/v1/autoshutdown-rules/workspace/<workspace_id>")
 def delete_rule(workspace_id: str) -> Any:
     """Remove the workspace's autoshutdown rule (204, no body)."""
     ws_id = _own_workspace(workspace_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, current_app
+from flask import current_app
 
 from mock_server.api import _servers as servers
 from mock_server.api import build_image, configs, data_transfer, jobs, resources, s3
@@ -37,12 +37,9 @@ from mock_server.openapi import (
     query,
     query_fields,
 )
-from mock_server.routing import AUTH_NONE, auth_level
 from mock_server.state import state
 from mock_server.validation import Field
 from simulator.transfers.runs import EVENT_CATEGORIES, EVENT_TYPES
-
-bp = Blueprint("openapi", __name__)
 
 API = "/public/v2"
 DTS = f"{API}/data_transfer"
@@ -95,22 +92,11 @@ def _instance_types() -> Schema:
 
 
 def _job_operations() -> dict[Key, OperationDoc]:
-    regions = tuple(state().world.config.catalog.regions)
-    run_job = object_schema(
-        jobs.run_job_fields(regions),
-        shapes={
-            "health_params": object_schema(jobs.HEALTH_FIELDS),
-            "instance_type": _instance_types(),
-        },
-    )
     statuses = {"type": "array", "items": {"enum": list(jobs.LIST_STATUSES)}}
+    accepted = OperationDoc(responses={"200": json_content(JOB_ACCEPTED)})
     return {
-        ("POST", f"{API}/jobs"): OperationDoc(
-            body=run_job, responses={"200": json_content(JOB_ACCEPTED)}
-        ),
-        ("POST", f"{API}/jobs/restart"): OperationDoc(
-            body=object_schema(jobs.RESTART_FIELDS), responses={"200": json_content(JOB_ACCEPTED)}
-        ),
+        ("POST", f"{API}/jobs"): accepted,
+        ("POST", f"{API}/jobs/restart"): accepted,
         ("GET", f"{API}/jobs"): OperationDoc(
             query=(
                 query("region", STR, description="the jobs of this region; none when empty"),
@@ -136,29 +122,7 @@ def _job_operations() -> dict[Key, OperationDoc]:
 
 
 # ---- Jupyter Servers and TensorBoards -----------------------------------------------------------
-def _rule_schema() -> Schema:
-    parts = {key: object_schema(f, extra=True) for key, f in servers.RULE_PART_FIELDS.items()}
-    return object_schema(servers.RULE_FIELDS, extra=True, shapes=parts)
-
-
-def _server_shapes(image_sources: tuple[str, ...]) -> dict[str, Schema]:
-    return {
-        "image": object_schema(servers.image_fields(image_sources), extra=True),
-        "s3_buckets": {
-            "type": "array",
-            "items": object_schema(servers.S3_BUCKET_FIELDS, extra=True),
-        },
-        "s3_credentials": object_schema(servers.S3_CREDENTIALS_FIELDS, extra=True),
-        "tensorboard_params": {"type": "object", "additionalProperties": STR},
-        "autoshutdown_config": _rule_schema(),
-        "instance_type": _instance_types(),
-    }
-
-
 def _server_operations(kind: servers.ServerKind, prefix: str, noun: str) -> dict[Key, OperationDoc]:
-    create = object_schema(
-        servers.create_fields(kind), shapes=_server_shapes(servers.IMAGE_SOURCES)
-    )
     listing = [
         query("order_by", {"enum": list(servers.ORDER_BY)}),
         query("desc", BOOL),
@@ -170,35 +134,13 @@ def _server_operations(kind: servers.ServerKind, prefix: str, noun: str) -> dict
     ]
     if kind is servers.NOTEBOOK:
         listing.append(query("notebook_type", {"enum": list(servers.NOTEBOOK_TYPES)}))
-    uuid_param = f"{{{noun}_uuid}}"
-    return {
-        ("GET", f"{prefix}/v2/{noun}s"): OperationDoc(query=tuple(listing)),
-        ("POST", f"{prefix}/v2/{{namespace}}/{noun}"): OperationDoc(body=create),
-        ("POST", f"{prefix}/v2/{noun}/{uuid_param}/modify"): OperationDoc(
-            body=object_schema(servers.MODIFY_FIELDS, shapes=_server_shapes(servers.IMAGE_SOURCES))
-        ),
-    }
+    return {("GET", f"{prefix}/v2/{noun}s"): OperationDoc(query=tuple(listing))}
 
 
 def _notebook_operations() -> dict[Key, OperationDoc]:
-    resume_body = object_schema(
-        servers.resume_fields(), extra=True, shapes={"instance_type": _instance_types()}
-    )
-    resume = OperationDoc(body=resume_body, body_required=False)
-    v1_create = object_schema(
-        servers.create_fields(servers.NOTEBOOK),
-        shapes=_server_shapes((*servers.IMAGE_SOURCES, "default")),
-    )
-    rules = f"{API}/notebooks/v2/autoshutdown-rules/workspace/{{workspace_id}}"
     return {
         **_server_operations(servers.NOTEBOOK, f"{API}/notebooks", "notebook"),
         **_server_operations(servers.TENSORBOARD, f"{API}/tensorboards", "tensorboard"),
-        ("POST", f"{API}/notebooks/v1/{{namespace}}/notebook"): OperationDoc(body=v1_create),
-        ("POST", f"{API}/notebooks/v1/{{namespace}}/notebook/{{notebook_uuid}}/resume"): resume,
-        ("POST", f"{API}/tensorboards/v2/{{namespace}}/tensorboard/{{tensorboard_uuid}}/resume"): (
-            resume
-        ),
-        ("POST", rules): OperationDoc(body=_rule_schema()),
         ("DELETE", f"{API}/notebooks/v1/autoshutdown-rules/workspace/{{workspace_id}}"): (
             OperationDoc(responses={"204": {"description": "Removed (no body)"}})
         ),
@@ -350,8 +292,6 @@ def operations() -> dict[Key, OperationDoc]:
     }
 
 
-@bp.get("/openapi.json")
-@auth_level(AUTH_NONE)
 def openapi_document() -> Any:
     """Our OpenAPI 3.1 document (implemented Public API v2 surface plus the admin API)"""
     return json_response(build_document(current_app, operations(), PATH_SCHEMAS))

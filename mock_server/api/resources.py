@@ -17,12 +17,10 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, request
+from flask import request
 
-from mock_server.api import configs, s3
 from mock_server.errors import json_response, validation_error
 from mock_server.params import query_datetime, query_int
-from mock_server.routing import AUTH_TOKEN, auth_level
 from mock_server.state import state, workspace
 from mock_server.tenancy import (
     allocation_for,
@@ -37,10 +35,6 @@ from simulator.logs import format_ts
 from simulator.pools import Demand, Node
 from simulator.scheduler import PRIORITY_CLASSES
 from simulator.world import World
-
-bp = Blueprint("resources", __name__)
-bp.register_blueprint(configs.bp)
-bp.register_blueprint(s3.bp)
 
 STORAGE_PRESETS = (
     {"key": "default", "size_gb": 200},
@@ -152,7 +146,6 @@ def _instance_types(region: Region) -> list[dict[str, Any]]:
     ]
 
 
-@bp.get("/workspaces/v3/<workspace_id>/allocations")
 def list_allocations(workspace_id: str) -> Any:
     """The caller's own allocations; another workspace's id lists nothing."""
     ws_id = workspace().id
@@ -161,7 +154,6 @@ def list_allocations(workspace_id: str) -> Any:
     return json_response([_allocation(ws_id, r) for r in _regions(listed_only=True)])
 
 
-@bp.get("/allocations/<allocation_id>/instance-types")
 def allocation_instance_types(allocation_id: str) -> Any:
     region = _region_where(
         workspace().id, _uuid_path("allocation_id", allocation_id), allocation_for
@@ -169,7 +161,6 @@ def allocation_instance_types(allocation_id: str) -> Any:
     return json_response([] if region is None else _instance_types(region))
 
 
-@bp.get("/workspaces/v3/<workspace_id>/allocations/<allocation_id>/queues")
 def list_queues(workspace_id: str, allocation_id: str) -> Any:
     ws_id = workspace().id
     own = _uuid_path("workspace_id", workspace_id) == ws_id.lower()
@@ -193,14 +184,11 @@ def list_queues(workspace_id: str, allocation_id: str) -> Any:
     )
 
 
-@bp.get("/queues/<queue_id>/instance-types")
 def queue_instance_types(queue_id: str) -> Any:
     region = _region_where(workspace().id, _uuid_path("queue_id", queue_id), default_queue)
     return json_response([] if region is None else _instance_types(region))
 
 
-@bp.get("/workspaces/v3/")
-@auth_level(AUTH_TOKEN)
 def list_workspaces() -> Any:
     """The caller's workspaces (``tenancy.listed_workspaces``); ``customer_id`` is accepted
     and ignored: customers are not modelled."""
@@ -300,7 +288,6 @@ def _sort(rows: list[dict[str, Any]], order_by: str) -> list[dict[str, Any]]:
     return rows
 
 
-@bp.get("/queues/<queue_id>/awaiting-launch-resources")
 def awaiting_launch(queue_id: str) -> Any:
     """The caller's jobs and servers waiting in this queue, with their place in the pool's line."""
     args = {k: request.args[k] for k in AWAITING_QUERY if k in request.args}

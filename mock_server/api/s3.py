@@ -10,15 +10,11 @@ from __future__ import annotations
 import string
 from typing import Any
 
-from flask import Blueprint
-
 from mock_server.errors import json_response
 from mock_server.params import json_body
 from mock_server.state import state, workspace
 from mock_server.validation import Field, validate
 from simulator.randomness import stream
-
-bp = Blueprint("s3", __name__)
 
 S3_ENDPOINT = "https://s3.mlspace-sim.local"
 FIELDS = {
@@ -41,7 +37,6 @@ def _generated(ws: Any) -> dict[str, str]:
     }
 
 
-@bp.get("/s3/credentials")
 def get_credentials() -> Any:
     ws = workspace()
     st = state()
@@ -50,7 +45,6 @@ def get_credentials() -> Any:
     return json_response(dict(stored) if stored else _generated(ws))
 
 
-@bp.post("/s3/credentials")
 def set_credentials() -> Any:
     """Replace the workspace's credentials; unknown keys are ignored, as pydantic does."""
     body = json_body()

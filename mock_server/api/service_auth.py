@@ -4,18 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
-
 from mock_server.errors import json_response, platform_error
 from mock_server.params import json_body
-from mock_server.routing import AUTH_NONE, auth_level
 from mock_server.state import state
 
-bp = Blueprint("service_auth", __name__)
 
-
-@bp.post("/service_auth")
-@auth_level(AUTH_NONE)
 def service_auth() -> Any:
     body = json_body()
     issued = state().auth.issue(body.get("client_id"), body.get("client_secret"))

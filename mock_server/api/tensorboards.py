@@ -5,58 +5,46 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
-
 from mock_server.api import _servers as servers
 from mock_server.api._servers import TENSORBOARD
 from mock_server.errors import json_response
 from mock_server.params import json_body
 
-bp = Blueprint("tensorboards", __name__)
-
 UUID_PARAM = "tensorboard_uuid"
 
 
-@bp.get("/tensorboards/v2/tensorboards")
 def list_tensorboards() -> Any:
     """List the workspace's TensorBoards (filters, order, page)."""
     return json_response(servers.listing(TENSORBOARD, notebook_type=False))
 
 
-@bp.post("/tensorboards/v2/<namespace>/tensorboard")
 def create(namespace: str) -> Any:
     """Create a TensorBoard serving the ``logdir`` directories."""
     body = json_body()
-    servers.validate_create(TENSORBOARD, body, servers.IMAGE_SOURCES)
     book = servers.create(TENSORBOARD, namespace, body)
     return json_response(servers.item(book))
 
 
-@bp.get("/tensorboards/v2/tensorboard/<tensorboard_uuid>")
 def get(tensorboard_uuid: str) -> Any:
     """One TensorBoard by uuid."""
     return json_response(servers.get(TENSORBOARD, tensorboard_uuid, UUID_PARAM))
 
 
-@bp.delete("/tensorboards/v2/tensorboard/<tensorboard_uuid>")
 def delete(tensorboard_uuid: str) -> Any:
     """Delete a TensorBoard (billing stops at once)."""
     return json_response(servers.delete(TENSORBOARD, tensorboard_uuid, UUID_PARAM))
 
 
-@bp.post("/tensorboards/v2/tensorboard/<tensorboard_uuid>/pause")
 def pause(tensorboard_uuid: str) -> Any:
     """Pause a TensorBoard: frees its capacity, stops billing; no request body."""
     return json_response(servers.pause(TENSORBOARD, tensorboard_uuid, UUID_PARAM))
 
 
-@bp.post("/tensorboards/v2/tensorboard/<tensorboard_uuid>/modify")
 def modify(tensorboard_uuid: str) -> Any:
     """Change description, S3 settings or the TensorBoard's autoshutdown rules."""
     return json_response(servers.modify(TENSORBOARD, tensorboard_uuid, UUID_PARAM, json_body()))
 
 
-@bp.post("/tensorboards/v2/<namespace>/tensorboard/<tensorboard_uuid>/resume")
 def resume(namespace: str, tensorboard_uuid: str) -> Any:
     """Resume a paused TensorBoard, possibly on another instance type."""
     body = json_body(required=False)

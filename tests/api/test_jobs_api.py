@@ -19,6 +19,7 @@ from mock_server.testing import DEFAULT_START_EPOCH
 from tests.support.openapi import validate_response
 
 API = "/public/v2"
+WS = "44444444-4444-4444-8444-444444444444"
 STARTED_S = 25
 SPEC_JOBS = {  # region -> a GPU type, all inside the spec's ModelTrainingRegion enum
     "SR006": "a100plus.1gpu.80vG.12C.96G",
@@ -36,7 +37,7 @@ def app() -> Flask:
 def headers(app: Flask) -> dict[str, str]:
     r = app.test_client().post(f"{API}/service_auth", json={"client_id": "k", "client_secret": "s"})
     token = r.get_json()["token"]["access_token"]
-    return {"authorization": token, "x-workspace-id": "ws-api-tests", "x-api-key": "key"}
+    return {"authorization": token, "x-workspace-id": WS, "x-api-key": "key"}
 
 
 @pytest.fixture
@@ -148,19 +149,24 @@ def test_auth_failures_match_the_spec(client: FlaskClient, headers: dict[str, st
         assert call(client, {**headers, "authorization": "x"}, method, path)[0] == 401
 
 
-def test_a_lone_surrogate_escape_comes_back_escaped(
+def test_a_lone_surrogate_escape_is_refused_naming_the_field(
     client: FlaskClient, headers: dict[str, str]
 ) -> None:
+    """Legal JSON (``\\udfff``) that no string can hold: a 422 naming the field, echoed back
+    escaped, and nothing stored that would break the job list afterwards (issue 11)."""
     raw = json.dumps(job_body(job_desc="\udfff")).encode()  # the legal JSON escape \udfff
     r = client.post(
         f"{API}/jobs", data=raw, headers={**headers, "Content-Type": "application/json"}
     )
-    assert r.status_code == 200
+    assert r.status_code == 422
+    error = json.loads(r.get_data())["detail"][0]
+    assert (error["loc"], error["input"]) == (["body", "job_desc"], "\udfff")
     code, listing = call(client, headers, "GET", "jobs", query_string={"region": "SR006"})
-    assert code == 200 and listing["jobs"][0]["job_desc"] == "\udfff"
+    assert code == 200 and listing["count"] == 0
     r = client.post(f"{API}/jobs", data=raw.replace(b'"binary"', b'"\\ud800"'),
                     headers={**headers, "Content-Type": "application/json"})  # fmt: skip
-    assert r.status_code == 422 and json.loads(r.get_data())["detail"][0]["input"] == "\ud800"
+    inputs = {e["loc"][-1]: e["input"] for e in json.loads(r.get_data())["detail"]}
+    assert r.status_code == 422 and inputs == {"job_desc": "\udfff", "type": "\ud800"}
 
 
 # ---- fuzz ---------------------------------------------------------------------------------------

@@ -19,7 +19,8 @@ def _client():
     token = client.post(
         "/public/v2/service_auth", json={"client_id": "a", "client_secret": "b"}
     ).json["token"]
-    headers = {"authorization": token["access_token"], "x-api-key": "k", "x-workspace-id": "ws"}
+    ws = "33333333-3333-4333-8333-333333333333"
+    headers = {"authorization": token["access_token"], "x-api-key": "k", "x-workspace-id": ws}
     return app, client, headers
 
 

@@ -14,6 +14,8 @@ from simulator.faults import FaultConfigError
 from tests.support.openapi import validate_response
 from tests.unit.builders import PULL_2S, START, gpu_pool, job, pool, used_gpus, world
 
+WS = "33333333-3333-4333-8333-333333333333"  # the workspace of the HTTP checks
+
 STARTED_S = 2 + 0.08 + 15.02  # placement -> Running with PULL_2S
 TWO_NODES = {"pools": [gpu_pool("region", 8, 8), gpu_pool("direct", 16, serves=("notebook",))]}
 ONE_NODE = {"pools": [gpu_pool("region", 8), gpu_pool("direct", 16, serves=("notebook",))]}
@@ -329,7 +331,7 @@ def test_the_api_lists_preemptors_and_keeps_lowercase_statuses_in_the_spec():
     token = client.post(
         "/public/v2/service_auth", json={"client_id": "k", "client_secret": "s"}
     ).get_json()["token"]["access_token"]
-    headers = {"authorization": token, "x-workspace-id": "ws", "x-api-key": "key"}
+    headers = {"authorization": token, "x-workspace-id": WS, "x-api-key": "key"}
 
     def get(path, **query):
         r = client.get(f"/public/v2/{path}", headers=headers, query_string=query)
