@@ -226,4 +226,8 @@ def _emit(
 def _clock(at: float) -> dict[str, Any]:
     """The applications' own clocks: Moscow time (and UTC) at ``at``."""
     utc = datetime.fromtimestamp(at, tz=timezone.utc)
-    return {"utc": utc, "msk": utc.astimezone(MSK), "msk_ms": utc.microsecond // 1000}
+    try:
+        msk = utc.astimezone(MSK)
+    except OverflowError:  # the last three hours of year 9999 have no Moscow date: the last one
+        msk = datetime.max.replace(tzinfo=MSK)
+    return {"utc": utc, "msk": msk, "msk_ms": utc.microsecond // 1000}
