@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -14,6 +14,7 @@ import yaml
 from simulator.catalog import Catalog
 from simulator.config_schema import TARIFFS, ConfigError, check
 from simulator.prices import PriceBook
+from simulator.quotas import Quotas, parse_quotas
 
 __all__ = ["TARIFFS", "ConfigError", "SimConfig", "deep_merge", "load_config"]
 
@@ -66,6 +67,7 @@ class SimConfig:
     runtime: dict[str, Any]
     faults: dict[str, Any]
     raw: dict[str, Any]
+    quotas: Quotas = field(default_factory=Quotas)
 
     @property
     def tariff(self) -> str:
@@ -111,6 +113,7 @@ def _build(raw: dict[str, Any], catalog: Catalog, prices: PriceBook) -> SimConfi
         runtime=raw["runtime"],
         faults=raw.get("faults") or {},
         raw=raw,
+        quotas=parse_quotas(raw.get("quotas")),
     )
 
 

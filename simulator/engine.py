@@ -44,6 +44,7 @@ from simulator.jobs import (
 )
 from simulator.notebooks import Notebook, Ticket
 from simulator.pools import Demand, Placement, Pool, build_pools
+from simulator.quotas import Holdings, Quotas, parse_quotas
 from simulator.randomness import stream, unit_interval, uuid4_str
 from simulator.runtime import BAD_SCRIPT, RuntimeModel, RuntimeModels, check_overrides
 from simulator.scheduler import PRIORITY_RANK, PoolScheduler
@@ -101,6 +102,8 @@ class Engine(ServerLifecycle):
         self._wake: simpy.Event | None = None  # set while a batch run goes at full speed
         self.deployments = Deployments(self)
         self.async_requests = AsyncRequests(self.deployments)
+        self.quotas = config.quotas
+        self.holdings = Holdings()
 
     # ---- time -------------------------------------------------------------------------------
     def now_epoch(self) -> float:
@@ -273,6 +276,7 @@ class Engine(ServerLifecycle):
     def submit_job(self, spec: JobSpec, *, workspace: str, author: str = "") -> Job:
         """Accept a job (or raise :class:`Refused`) and queue it; it may be placed at once."""
         itype, priority, sched = self._validate_job(spec)
+        self.holdings.check(self.quotas, workspace, spec.n_workers * itype.gpus)
         bits = self._entity_bits(
             f"job\x1f{workspace}\x1f{spec.script}\x1f{spec.base_image}\x1f{spec.instance_type}"
             f"\x1f{spec.region}\x1f{spec.type}\x1f{spec.n_workers}\x1f{spec.priority_class}"
@@ -294,6 +298,7 @@ class Engine(ServerLifecycle):
         job.start_at = self._pull_s(job)  # the pull time, until placed
         job.plan = self.runtime.plan(job, lambda: stream(self.seed, "job", name))
         self.jobs[name] = job
+        self.holdings.job_started(job)
         job.pool = sched
         sched.submit(job)
         return job
@@ -372,12 +377,20 @@ class Engine(ServerLifecycle):
         """Mark ``job`` ended now and stop its meter and scheduled steps (not its capacity)."""
         job.status, job.completed_at, job.updated_at = status, now, now
         job.token += 1
+        self.holdings.job_ended(job)
         if job.line is not None:
             self.ledger.close(job.line, now)
 
     def _finish(self, job: Job, status: str) -> None:
         self._end(job, status, self.now_epoch())
         self._release(job)
+
+    # ---- quotas -----------------------------------------------------------------------------
+    def set_quotas(self, changes: dict[str, Any]) -> Quotas:
+        """Merge ``changes`` (the ``quotas:`` config shape) into the quotas in force, from now
+        on: work already accepted keeps running even if it is now over the limit."""
+        self.quotas = parse_quotas(changes, self.quotas)
+        return self.quotas
 
     # ---- faults -----------------------------------------------------------------------------
     def configure_faults(self, changes: dict[str, Any]) -> FaultSettings:

@@ -36,3 +36,12 @@ class NotFound(Rejected):
 
 class Conflict(Rejected):
     """The request is valid but the entity's current state forbids it (already down, deleting)."""
+
+
+class OverQuota(Refused):
+    """The workspace's GPU limit leaves too few GPUs free: refused before anything is created.
+    ``free`` is how many GPUs the limit still leaves; the message is the platform's reason."""
+
+    def __init__(self, free: int) -> None:
+        super().__init__(f"WORKSPACE_GPU_LIMIT_REACHED_ONLY_{free}_FREE", error_code=1)
+        self.free = free

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from simulator.billing import Ledger
     from simulator.catalog import Catalog
     from simulator.prices import PriceBook
+    from simulator.quotas import Holdings, Quotas
     from simulator.scheduler import PoolScheduler
 
 
@@ -37,6 +38,8 @@ class ServerLifecycle:
     ledger: Ledger
     notebooks: dict[str, Notebook]
     max_notebook_gpus: int
+    quotas: Quotas
+    holdings: Holdings
     _nb_start: tuple[float, float]
     _nb_pause: float
     _entity_bits: Callable[[str], int]
@@ -92,6 +95,7 @@ class ServerLifecycle:
         noun = "Tensorboard" if kind == "tensorboard" else "Notebook"
         itype = self._notebook_type(region, instance_type, noun)
         sched = self._server_scheduler(region, itype)
+        self.holdings.check(self.quotas, workspace, itype.gpus)
         uid = uuid4_str(
             self._entity_bits(f"{kind}\x1f{workspace}\x1f{name}\x1f{region}\x1f{instance_type}")
         )
@@ -109,6 +113,7 @@ class ServerLifecycle:
             extra=dict(extra or {}),
         )
         self.notebooks[uid] = book
+        self.holdings.server_created(book)
         self._start_server(book, sched, nb.CREATING)
         return book
 
@@ -225,6 +230,7 @@ class ServerLifecycle:
             )
         itype = self._notebook_type(region, instance_type, book.noun)
         sched = self._server_scheduler(region, itype)
+        self.holdings.check(self.quotas, book.workspace, itype.gpus)
         book.set_type(region, itype)
         self._start_server(book, sched, nb.RESUMING)
         return book
@@ -246,6 +252,7 @@ class ServerLifecycle:
 
     def _server_gone(self, book: Notebook) -> None:
         book.deleted = True
+        self.holdings.server_gone(book)
 
     def _live_notebook(self, uid: str) -> Notebook:
         book = self.notebooks.get(uid)

@@ -27,6 +27,7 @@ from simulator.errors import NotFound
 from simulator.faults import FaultSettings
 from simulator.jobs import Job, JobSpec
 from simulator.notebooks import Notebook
+from simulator.quotas import Quotas
 from simulator.runtime import RuntimeModel
 from simulator.transfers import Transfers
 
@@ -83,6 +84,7 @@ class World:
         self.engine = Engine(self.config, seed=seed, start_epoch=self.start_epoch)
         self._models: dict[str, RuntimeModel] = {}
         self._faults: FaultSettings | None = None  # set at run time, kept across resets
+        self._quotas: Quotas | None = None  # likewise
         self._pinned: float | None = None  # the instant held by :meth:`instant`
 
     # ---- time -------------------------------------------------------------------------------
@@ -172,6 +174,8 @@ class World:
                 self.engine.register_runtime_model(name, model)
             if self._faults is not None:
                 self.engine.faults.apply(self._faults)
+            if self._quotas is not None:
+                self.engine.quotas = self._quotas
             if self._pinned is not None:
                 self._pinned = 0.0
             self.changes.bump()
@@ -197,6 +201,29 @@ class World:
         with self._lock:
             self._models[script_name] = model
             self.engine.register_runtime_model(script_name, model)
+
+    # ---- quotas -----------------------------------------------------------------------------
+    @synced
+    def set_quotas(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """Change workspace GPU quotas from now on (kept across resets): ``changes`` has the
+        config's ``quotas:`` shape, e.g. ``{"workspaces": {"<id>": 4}}`` (null lifts a limit).
+        Raises :class:`simulator.quotas.QuotaConfigError` (a ValueError with ``loc`` and
+        ``msg``) and changes nothing if a value is refused. Returns the quotas in force."""
+        self._quotas = self.engine.set_quotas(changes)
+        return self._quotas.to_dict()
+
+    @synced
+    def quotas(self) -> dict[str, Any]:
+        """The quotas in force, in the config's ``quotas:`` shape."""
+        return self.engine.quotas.to_dict()
+
+    @synced
+    def workspace_gpus(self, workspace: str) -> dict[str, int | None]:
+        """GPUs counted against ``workspace``'s limit now, the limit, and what is free."""
+        used = self.engine.holdings.gpus(workspace)
+        limit = self.engine.quotas.limit(workspace)
+        free = None if limit is None else max(0, limit - used)
+        return {"used": used, "limit": limit, "free": free}
 
     # ---- faults -----------------------------------------------------------------------------
     @command
