@@ -1,5 +1,5 @@
-"""Per-workspace allocations and queues: stable ids derived from (workspace, region), and which
-workspaces a caller may list.
+"""Per-workspace allocations and queues as the API shows them: names and stable ids by the
+engine's rule (:mod:`simulator.tenancy`), and which workspaces a caller may list.
 
 Every workspace gets one pay-as-you-go allocation per training region with one default queue;
 jobs that name no allocation or queue are listed under these, as on the platform.
@@ -11,13 +11,13 @@ from typing import Any
 
 from mock_server.auth import AuthRegistry, Workspace
 from mock_server.errors import ApiError
-from simulator.randomness import stable_uuid
+from simulator.tenancy import allocation_name, stable_uuid
 
 
 def allocation_for(workspace_id: str, region: str) -> dict[str, Any]:
     return {
         "id": stable_uuid(workspace_id, region, "allocation"),
-        "name": f"payg-{region.lower()}",
+        "name": allocation_name(region),
         "region_key": region,
     }
 

@@ -25,7 +25,7 @@ from simulator.builds import Builds
 from simulator.catalog import InstanceType
 from simulator.config import SimConfig
 from simulator.deployments import AsyncRequests, Deployments
-from simulator.errors import NotFound, Refused, Rejected
+from simulator.errors import Conflict, NotFound, Refused, Rejected
 from simulator.fault_injection import FaultInjector
 from simulator.faults import FaultSettings, parse_faults
 from simulator.jobs import (
@@ -49,6 +49,7 @@ from simulator.randomness import stream, unit_interval, uuid4_str
 from simulator.runtime import BAD_SCRIPT, RuntimeModel, RuntimeModels, check_overrides
 from simulator.scheduler import PRIORITY_RANK, PoolScheduler
 from simulator.server_lifecycle import ServerLifecycle
+from simulator.tenancy import Queue, Tenancy
 from simulator.transfers import Transfers
 
 DEFAULT_PRIORITY = "medium"
@@ -104,6 +105,7 @@ class Engine(ServerLifecycle):
         self.async_requests = AsyncRequests(self.deployments)
         self.quotas = config.quotas
         self.holdings = Holdings()
+        self.tenancy = Tenancy(self.catalog)
 
     # ---- time -------------------------------------------------------------------------------
     def now_epoch(self) -> float:
@@ -199,6 +201,7 @@ class Engine(ServerLifecycle):
 
     def _placed(self, req: Job | Ticket, plan: Placement) -> None:
         req.placement = plan
+        req.queue.held_gpus += req.n_workers * req.demand.gpus
         if isinstance(req, Job):
             self._job_placed(req)
             if self._watch is not None:
@@ -212,6 +215,7 @@ class Engine(ServerLifecycle):
         """Give back what ``holder`` holds, without letting its queue move yet."""
         if self._watch is not None:
             self._watch.released(holder)
+        holder.queue.held_gpus -= holder.n_workers * holder.demand.gpus
         holder.pool.pool.release(holder.placement, holder.demand)
         holder.placement = None
 
@@ -276,6 +280,11 @@ class Engine(ServerLifecycle):
     def submit_job(self, spec: JobSpec, *, workspace: str, author: str = "") -> Job:
         """Accept a job (or raise :class:`Refused`) and queue it; it may be placed at once."""
         itype, priority, sched = self._validate_job(spec)
+        params = spec.params
+        queue = self.tenancy.resolve(
+            workspace, spec.region, params.get("allocation_name"), params.get("queue_name")
+        )
+        self.check_queue_fit(queue, sched, spec.n_workers, itype)
         self.holdings.check(self.quotas, workspace, spec.n_workers * itype.gpus)
         bits = self._entity_bits(
             f"job\x1f{workspace}\x1f{spec.script}\x1f{spec.base_image}\x1f{spec.instance_type}"
@@ -299,6 +308,8 @@ class Engine(ServerLifecycle):
         job.plan = self.runtime.plan(job, lambda: stream(self.seed, "job", name))
         self.jobs[name] = job
         self.holdings.job_started(job)
+        job.queue = queue
+        queue.members += 1
         job.pool = sched
         sched.submit(job)
         return job
@@ -378,12 +389,57 @@ class Engine(ServerLifecycle):
         job.status, job.completed_at, job.updated_at = status, now, now
         job.token += 1
         self.holdings.job_ended(job)
+        job.queue.members -= 1
         if job.line is not None:
             self.ledger.close(job.line, now)
 
     def _finish(self, job: Job, status: str) -> None:
         self._end(job, status, self.now_epoch())
         self._release(job)
+
+    # ---- allocations and queues -------------------------------------------------------------
+    def check_queue_fit(
+        self, queue: Queue, sched: PoolScheduler, n_workers: int, itype: InstanceType
+    ) -> None:
+        """Refuse work that its queue's GPU limit or nodes could never let run."""
+        gpus = n_workers * itype.gpus
+        if queue.gpu_limit is not None and gpus > queue.gpu_limit:
+            raise Refused(
+                f"{gpus} GPUs can never run in queue {queue.name} (limit {queue.gpu_limit} GPUs)"
+            )
+        pool = sched.pool
+        if not pool.fits_ever_on(n_workers, Demand.of(itype), pool.allowed(queue)):
+            raise Refused(
+                f"{n_workers} x {itype.key} can never fit on the nodes queue {queue.name} may use"
+            )
+
+    def queue_changed(self) -> None:
+        """A queue got a limit, nodes or a new limit: apply queue rules and let work move."""
+        for sched in self.schedulers.values():
+            sched.gated = sched.gated or any(q.constrained for q in self.tenancy.all_queues())
+            sched.dispatch()
+
+    def add_queue_nodes(self, queue: Queue, names: list[str]) -> Queue:
+        """Dedicate the nodes called ``names`` to ``queue`` (all or none): its work runs only
+        there and no other queue's new work lands there; work already there runs on."""
+        found = []
+        for name in names:
+            hit = next(((p, p.index[name]) for p in self.pools if name in p.index), None)
+            if hit is None:
+                raise NotFound(f"Node {name} not found")
+            pool, i = hit
+            if pool.regions and queue.region not in pool.regions:
+                raise Refused(f"Node {name} does not serve region {queue.region}")
+            owner = pool.dedicated.get(i)
+            if owner is not None and owner is not queue:
+                raise Conflict(f"Node {name} already belongs to queue {owner.name}")
+            found.append((pool, i, name))
+        for pool, i, name in found:
+            pool.dedicate(i, queue)
+            if name not in queue.nodes:
+                queue.nodes += (name,)
+        self.queue_changed()
+        return queue
 
     # ---- quotas -----------------------------------------------------------------------------
     def set_quotas(self, changes: dict[str, Any]) -> Quotas:

@@ -103,6 +103,7 @@ class Job:
         "preemptors",
         "priority_class",
         "priority_rank",
+        "queue",
         "ready_at",
         "restarted_from",
         "running_at",
@@ -141,6 +142,7 @@ class Job:
         self.placed_at = self.start_at = self.ready_at = 0.0
         self.placement: Placement | None = None
         self.pool: Any = None
+        self.queue: Any = None  # its simulator.tenancy.Queue
         self.plan: Any = None
         self.line: Any = None
         self.fail_reason = ""

@@ -17,10 +17,11 @@ class Ticket:
     """A server's place in a pool's queue: one per request for capacity, so a server that is
     paused while waiting and resumed later can never be queued twice."""
 
-    __slots__ = ("book", "cancelled", "demand", "n_workers", "placement", "priority_rank")
+    __slots__ = ("book", "cancelled", "demand", "n_workers", "placement", "priority_rank", "queue")
 
     def __init__(self, book: Notebook) -> None:
         self.book = book
+        self.queue = book.queue
         self.n_workers = 1
         self.demand = book.demand
         self.priority_rank = book.priority_rank
@@ -47,6 +48,7 @@ class Notebook:
         "name",
         "placement",
         "pool",
+        "queue",
         "region",
         "seq",
         "spans",
@@ -82,6 +84,7 @@ class Notebook:
         self.status = CREATING
         self.deleted = False
         self.pool: Any = None
+        self.queue: Any = None  # its simulator.tenancy.Queue
         self.ticket: Ticket | None = None
         self.placement: Placement | None = None
         self.line: Any = None

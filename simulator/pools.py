@@ -113,6 +113,28 @@ class Pool:
         self._by_free: list[set[int]] = [set() for _ in range(self._max_node_gpus + 1)]
         for i, n in enumerate(nodes):
             self._by_free[n.free_gpus].add(i)
+        self.index = {n.name: i for i, n in enumerate(nodes)}
+        self.dedicated: dict[int, Any] = {}  # node index -> the queue it was added to
+        self._shared: frozenset[int] | None = None  # nodes of no queue, while some are dedicated
+
+    def dedicate(self, i: int, owner: Any) -> None:
+        """Node ``i`` now runs only ``owner``'s work (a queue it was added to)."""
+        self.dedicated[i] = owner
+        self._shared = frozenset(range(len(self.nodes))) - self.dedicated.keys()
+
+    def allowed(self, owner: Any) -> frozenset[int] | None:
+        """Nodes the work of ``owner`` may use: its dedicated nodes if it has any, else the
+        nodes dedicated to no one (None: every node)."""
+        if not self.dedicated:
+            return None
+        own = frozenset(i for i, o in self.dedicated.items() if o is owner)
+        return own or self._shared
+
+    def fits_ever_on(self, n_workers: int, d: Demand, allowed: frozenset[int] | None) -> bool:
+        """Whether ``n_workers`` of ``d`` fit on the empty ``allowed`` nodes (None: all)."""
+        if allowed is None:
+            return self.can_ever_fit(n_workers, d)
+        return sum(self.nodes[i].capacity_for(d) for i in allowed) >= n_workers
 
     def matches(self, kind: str, region: str, itype: InstanceType) -> bool:
         if kind not in self.serves:
@@ -143,13 +165,18 @@ class Pool:
         else:
             yield from sorted(range(len(self.nodes)), key=lambda i: (self.nodes[i].free_mcpu, i))
 
-    def place(self, n_workers: int, d: Demand) -> Placement | None:
-        """Place all ``n_workers`` at once (gang) or nothing; returns where they went."""
+    def place(
+        self, n_workers: int, d: Demand, allowed: frozenset[int] | None = None
+    ) -> Placement | None:
+        """Place all ``n_workers`` at once (gang) or nothing, on the ``allowed`` nodes (None:
+        any); returns where they went."""
         if d.gpus * n_workers > self.free_gpus:
             return None
         plan: Placement = []
         left = n_workers
         for i in self._candidates(d):
+            if allowed is not None and i not in allowed:
+                continue
             k = self.nodes[i].fits(d)
             if k:
                 take = min(k, left)

@@ -5,13 +5,18 @@ Without backfill the queue is strict: nothing starts ahead of a waiting request 
 equal class that arrived earlier. With backfill, requests behind a blocked head may start if they
 fit now (first fit in queue order, no reservations). With preemption on, a request that does not
 fit may make room by evicting lower-priority work (``preempt``, set by the engine's faults).
+
+Queues add rules once any queue has a GPU limit or dedicated nodes (``gated``): a request whose
+queue is at its limit waits without holding up other queues' requests (nor is it overtaken by
+later requests of its own queue in strict mode), and it is placed only on the nodes its queue may
+use. Such requests never preempt.
 """
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 from simulator.pools import Demand, Placement, Pool
 
@@ -26,6 +31,7 @@ class Request(Protocol):
     demand: Demand
     priority_rank: int
     cancelled: bool
+    queue: Any  # simulator.tenancy.Queue
 
 
 class PoolScheduler:
@@ -42,6 +48,7 @@ class PoolScheduler:
         self._on_placed = on_placed
         self._queues: list[deque[Request]] = [deque() for _ in PRIORITY_CLASSES]
         self.waiting = 0
+        self.gated = False  # some queue has a limit or dedicated nodes: apply queue rules
         # (this scheduler, a request that does not fit) -> where it was placed after evicting
         # others, or None; only asked on the blocked path, so it costs nothing when unset
         self.preempt: Callable[[PoolScheduler, Request], Placement | None] | None = None
@@ -65,6 +72,9 @@ class PoolScheduler:
     def dispatch(self) -> None:
         """Start requests in queue order while they fit (all of them, with backfill)."""
         if not self.waiting:
+            return
+        if self.gated:
+            self._dispatch_gated()
             return
         for q in self._queues:
             if self.backfill:
@@ -99,3 +109,36 @@ class PoolScheduler:
             self.waiting -= 1
             self._on_placed(req, plan)
         q.extend(kept)
+
+    def _dispatch_gated(self) -> None:
+        """:meth:`dispatch` with each request's queue rules (see the module's docstring)."""
+        stalled: set[Any] = set()  # strict mode: queues whose first waiting request must wait
+        for q in self._queues:
+            kept: deque[Request] = deque()
+            blocked = False
+            while q:
+                req = q.popleft()
+                if req.cancelled:
+                    continue
+                queue = req.queue
+                if blocked or queue in stalled:
+                    kept.append(req)
+                    continue
+                plan = None
+                if queue.admits(req.n_workers * req.demand.gpus):
+                    allowed = self.pool.allowed(queue)
+                    plan = self.pool.place(req.n_workers, req.demand, allowed)
+                    if plan is None and self.preempt is not None and allowed is None:
+                        plan = self.preempt(self, req)
+                    if plan is None and not self.backfill and not queue.nodes:
+                        blocked = True  # the pool's own line is held up, as without queues
+                if plan is None:
+                    if not self.backfill:
+                        stalled.add(queue)
+                    kept.append(req)
+                    continue
+                self.waiting -= 1
+                self._on_placed(req, plan)
+            q.extend(kept)
+            if blocked:  # lower classes wait behind the pool's blocked head
+                return

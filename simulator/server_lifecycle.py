@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from simulator.prices import PriceBook
     from simulator.quotas import Holdings, Quotas
     from simulator.scheduler import PoolScheduler
+    from simulator.tenancy import Queue, Tenancy
 
 
 class ServerLifecycle:
@@ -40,6 +41,8 @@ class ServerLifecycle:
     max_notebook_gpus: int
     quotas: Quotas
     holdings: Holdings
+    tenancy: Tenancy
+    check_queue_fit: Callable[[Queue, PoolScheduler, int, InstanceType], None]
     _nb_start: tuple[float, float]
     _nb_pause: float
     _entity_bits: Callable[[str], int]
@@ -95,6 +98,12 @@ class ServerLifecycle:
         noun = "Tensorboard" if kind == "tensorboard" else "Notebook"
         itype = self._notebook_type(region, instance_type, noun)
         sched = self._server_scheduler(region, itype)
+        extra = dict(extra or {})
+        queue = self.tenancy.resolve(
+            workspace, region, extra.get("allocation_name"), extra.get("queue_name")
+        )
+        if sched is not None:
+            self.check_queue_fit(queue, sched, 1, itype)
         self.holdings.check(self.quotas, workspace, itype.gpus)
         uid = uuid4_str(
             self._entity_bits(f"{kind}\x1f{workspace}\x1f{name}\x1f{region}\x1f{instance_type}")
@@ -110,8 +119,10 @@ class ServerLifecycle:
             itype=itype,
             image=image,
             now=self.now_epoch(),
-            extra=dict(extra or {}),
+            extra=extra,
         )
+        book.queue = queue
+        queue.members += 1
         self.notebooks[uid] = book
         self.holdings.server_created(book)
         self._start_server(book, sched, nb.CREATING)
@@ -230,7 +241,16 @@ class ServerLifecycle:
             )
         itype = self._notebook_type(region, instance_type, book.noun)
         sched = self._server_scheduler(region, itype)
+        queue = book.queue
+        if queue.region != region:  # moved to another region: its default queue there
+            queue = self.tenancy.default_queue(book.workspace, region)
+        if sched is not None:
+            self.check_queue_fit(queue, sched, 1, itype)
         self.holdings.check(self.quotas, book.workspace, itype.gpus)
+        if queue is not book.queue:
+            book.queue.members -= 1
+            book.queue = queue
+            queue.members += 1
         book.set_type(region, itype)
         self._start_server(book, sched, nb.RESUMING)
         return book
@@ -253,6 +273,7 @@ class ServerLifecycle:
     def _server_gone(self, book: Notebook) -> None:
         book.deleted = True
         self.holdings.server_gone(book)
+        book.queue.members -= 1
 
     def _live_notebook(self, uid: str) -> Notebook:
         book = self.notebooks.get(uid)

@@ -29,6 +29,7 @@ from simulator.jobs import Job, JobSpec
 from simulator.notebooks import Notebook
 from simulator.quotas import Quotas
 from simulator.runtime import RuntimeModel
+from simulator.tenancy import Allocation, Queue
 from simulator.transfers import Transfers
 
 P = ParamSpec("P")
@@ -201,6 +202,59 @@ class World:
         with self._lock:
             self._models[script_name] = model
             self.engine.register_runtime_model(script_name, model)
+
+    # ---- allocations and queues -------------------------------------------------------------
+    @synced
+    def allocations(self, workspace: str) -> list[Allocation]:
+        """The workspace's allocations: one pay-as-you-go allocation per region."""
+        return self.engine.tenancy.allocations(workspace)
+
+    @synced
+    def queues(self, workspace: str, allocation_id: str | None = None) -> list[Queue]:
+        """The workspace's queues (of one allocation); :class:`NotFound` for an unknown id."""
+        tenancy = self.engine.tenancy
+        alloc = None if allocation_id is None else tenancy.find_allocation(workspace, allocation_id)
+        return tenancy.queues(workspace, alloc)
+
+    @synced
+    def queue(self, workspace: str, queue_id: str) -> Queue:
+        return self.engine.tenancy.queue(workspace, queue_id)
+
+    @synced
+    def create_queue(
+        self,
+        workspace: str,
+        allocation_id: str,
+        name: str,
+        description: str = "",
+        gpu_limit: int | None = None,
+    ) -> Queue:
+        """A custom queue in one of the workspace's allocations; ``gpu_limit`` caps the GPUs its
+        placed work may hold at once."""
+        queue = self.engine.tenancy.create_queue(
+            workspace, allocation_id, name, description, gpu_limit
+        )
+        self.engine.queue_changed()
+        return queue
+
+    @synced
+    def update_queue(self, workspace: str, queue_id: str, **changes: Any) -> Queue:
+        """Rename, describe or relimit a custom queue (see :meth:`Tenancy.update_queue`)."""
+        tenancy = self.engine.tenancy
+        queue = tenancy.update_queue(tenancy.queue(workspace, queue_id), **changes)
+        self.engine.queue_changed()
+        return queue
+
+    @synced
+    def delete_queue(self, workspace: str, queue_id: str) -> None:
+        tenancy = self.engine.tenancy
+        tenancy.delete_queue(tenancy.queue(workspace, queue_id))
+
+    @synced
+    def add_queue_nodes(self, workspace: str, queue_id: str, nodes: list[str]) -> Queue:
+        """Dedicate nodes (names as in ``pools_report()``) to a queue of the workspace."""
+        queue = self.engine.tenancy.queue(workspace, queue_id)
+        return self.engine.add_queue_nodes(queue, nodes)
 
     # ---- quotas -----------------------------------------------------------------------------
     @synced

@@ -7,6 +7,7 @@ to keep the number of CLI processes (~0.4 s each) down.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from pathlib import Path
@@ -94,16 +95,25 @@ def test_submit_from_a_yaml_manifest(mls: Cli, srv: MockServer) -> None:
     path = mls.cwd / "job.yaml"
     path.write_text(yaml.safe_dump(manifest))
 
+    refused = json.loads(mls.ok("job", "submit", "-c", str(path)))  # the template's made-up names
+    assert refused == {
+        "error_code": 1,
+        "error_message": "Allocation 'my-favorite-allocation' not found in region SR006",
+    }
+    assert mls.json("job", "list")["jobs"] == []
+
+    ws = srv.credentials.workspace_id
+    alloc = next(a for a in srv.world.allocations(ws) if a.region == "SR006")
+    srv.world.create_queue(ws, alloc.id, "my-favorite-queue")
+    manifest["job"]["policy"]["allocation_name"] = alloc.name
+    path.write_text(yaml.safe_dump(manifest))
     out = mls.json("job", "submit", "-c", str(path))
 
     assert out["status"] == "Pending"
     item = mls.json("job", "list")["jobs"][0]
     assert item["job_name"] == out["job_name"]
     assert item["job_desc"] == "set any useful description"
-    assert (item["queue_name"], item["allocation_name"]) == (
-        "my-favorite-queue",
-        "my-favorite-allocation",
-    )
+    assert (item["queue_name"], item["allocation_name"]) == ("my-favorite-queue", "payg-sr006")
     params = srv.world.get_job(out["job_name"]).spec.params
     assert params["health_params"] == {
         "log_period": 20,
