@@ -269,7 +269,9 @@ class Runner:
                 try:
                     for i, step in enumerate(self.data["steps"]):
                         kind = next(
-                            k for k in ("call", "http", "advance", "wait", "fill_pool") if k in step
+                            k
+                            for k in ("call", "http", "advance", "wait", "sweep", "fill_pool")
+                            if k in step
                         )
                         getattr(self, f"_{kind}")(i, step)
                         self.refresh_all()
@@ -451,6 +453,33 @@ class Runner:
             return f"{s.status} after {self.clock.now() - start:.0f} s"
         when, status = reached[0]
         return f"{status} after {when - start:.0f} s" if when > start else f"{status} already"
+
+    def _sweep(self, i: int, step: dict[str, Any]) -> None:
+        """Submit ``count`` jobs one after another as a user's sweep script does: a refusal
+        whose text has ``retry.error_contains`` is retried every ``retry.every_s`` of virtual
+        time (each refusal and retry goes into the transcript), at most ``retry.max_s`` a job."""
+        spec = step["sweep"]
+        retry = spec["retry"]
+        kwargs = self.resolve(spec["job"])
+        for k in range(spec["count"]):
+            var, waited = f"{spec['save']}_{k}", 0.0
+            while True:
+                handle = client_lib.Job(**kwargs)
+                try:
+                    with redirect_stdout(io.StringIO()):
+                        returned = handle.submit()
+                except ClientLibError as exc:
+                    if retry["error_contains"] not in str(exc) or waited >= retry["max_s"]:
+                        raise RunnerError(f"step {i}: {var} refused: {exc}") from None
+                    self.log("refused", f"{var}: Job.submit()", error=str(exc))
+                    self.clock.advance(retry["every_s"])
+                    waited += retry["every_s"]
+                    self.log("retry", f"{var}: retry after {retry['every_s']:g} s")
+                    continue
+                self.log("call", f"{var}: Job.submit()", returned=str(returned))
+                self.vars[var] = handle
+                self.track(var, "job", handle.name or "")
+                break
 
     def _fill_pool(self, i: int, step: dict[str, Any]) -> None:
         """Another workspace takes every free GPU of the pool that would serve the region."""

@@ -122,6 +122,32 @@ STEP_KINDS: dict[str, dict[str, Any]] = {
             "note": NOTE,
         },
     },
+    "sweep": {
+        "required": ["sweep"],
+        "properties": {
+            "sweep": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["count", "save", "job", "retry"],
+                "properties": {
+                    "count": {"type": "integer", "minimum": 1},
+                    "save": VAR,
+                    "job": {"type": "object"},
+                    "retry": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["error_contains", "every_s", "max_s"],
+                        "properties": {
+                            "error_contains": {"type": "string"},
+                            "every_s": {"type": "number", "exclusiveMinimum": 0},
+                            "max_s": {"type": "number", "exclusiveMinimum": 0},
+                        },
+                    },
+                },
+            },
+            "note": NOTE,
+        },
+    },
     "fill_pool": {
         "required": ["fill_pool"],
         "properties": {
@@ -311,6 +337,9 @@ def _cross_checks(data: dict[str, Any]) -> list[str]:
             saved.add(step["save"])
         if kind == "http":
             saved.update(step.get("save", {}))
+        if kind == "sweep":
+            sweep = step["sweep"]
+            saved.update(f"{sweep['save']}_{k}" for k in range(sweep["count"]))
     for name in data["expect"]["subjects"]:
         if name not in saved:
             problems.append(f"expect/subjects/{name}: no step saves {name!r}")

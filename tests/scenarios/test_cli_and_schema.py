@@ -109,7 +109,7 @@ def test_schema_names_each_problem_where_it_is() -> None:
         "(top level): 'summary' is a required property"
     ]
     assert problems({**MINIMAL, "steps": [{"sleep": 3}]}) == [
-        "steps/0: a step needs one of the keys call, http, advance, wait, fill_pool"
+        "steps/0: a step needs one of the keys call, http, advance, wait, sweep, fill_pool"
     ]
     assert problems({**MINIMAL, "steps": [{"advance": -1}]}) == [
         "steps/0/advance: -1 is less than the minimum of 0"
