@@ -158,7 +158,7 @@ def _overrides(chosen: dict[str, Any], node_gpus: int, base: SimConfig) -> dict[
 def from_entry(entry: dict[str, Any], base: SimConfig, n: int) -> Configuration:
     """One configuration of a what-if YAML file (shortcut keys plus raw ``engine`` overrides)."""
     known = {"name", "region_gpus", "node_gpus", "tariff", "policy", "placement"}
-    known |= {"jupyter_to_region", "prices", "engine"}
+    known |= {"jupyter_to_region", "prices", "engine", "quotas"}
     unknown = set(entry) - known
     if unknown:
         raise ConfigError(f"configuration {n}: unknown keys {sorted(unknown)}")
@@ -173,6 +173,8 @@ def from_entry(entry: dict[str, Any], base: SimConfig, n: int) -> Configuration:
     )
     if "prices" in entry:
         over["prices"] = entry["prices"]
+    if "quotas" in entry:
+        over["quotas"] = entry["quotas"]
     return Configuration(
         name=str(entry.get("name") or f"config {n + 1}"),
         engine=over,

@@ -1,5 +1,9 @@
 """Replay of a workload on the engine: records become timed actions for ``World.run_batch``.
 
+A job refused by its workspace's GPU quota is resubmitted every ``QUOTA_RETRY_S`` like users'
+retry loops (a kill it carries moves with it; ``quota_retries`` counts the refusals); a refused
+Jupyter Server is an interactive user told no, counted among the engine's rejections.
+
 Follow-up actions (a notebook session's delete, a user's kill) are queued when their request is
 accepted and merged into the arrival stream in time order, follow-ups first at equal times, so
 the stream is produced lazily and a million-record workload never exists twice in memory.
@@ -14,6 +18,7 @@ from typing import Any
 
 from simulator.deployments import DeploymentSpec
 from simulator.engine import Engine
+from simulator.errors import OverQuota
 from simulator.jobs import JobSpec
 from simulator.runtime import OUTCOME_ENV, RUNTIME_ENV
 from simulator.workload.model import (
@@ -30,6 +35,7 @@ JOB_IMAGE = "cr.ai.cloud.ru/aicloud-base-images/cuda12.1-torch2-py39:0.0.36"
 NOTEBOOK_IMAGE = "cr.ai.cloud.ru/aicloud-jupyter/jupyter-server:0.0.95"
 SERVING_IMAGE = "cr.ai.cloud.ru/aicloud-base-images/inference-serving:latest"
 MOVED_JOB_TYPE = "pytorch2"
+QUOTA_RETRY_S = 60.0
 
 Action = Callable[[Engine], Any]
 
@@ -79,6 +85,7 @@ class Replay:
         self.moved: set[str] = set()  # names of jobs that were notebook sessions
         self._later: list[tuple[float, int, Action]] = []
         self._seq = 0
+        self.quota_retries = 0
 
     def arrivals(self) -> Iterator[tuple[float, Action]]:
         """(seconds from start, action) in time order, for ``World.run_batch``."""
@@ -96,7 +103,7 @@ class Replay:
         self._seq += 1
         heapq.heappush(self._later, (t, self._seq, action))
 
-    def _start(self, item: WorkloadItem, engine: Engine) -> None:
+    def _start(self, item: WorkloadItem, engine: Engine, delay: float = 0.0) -> None:
         if item.kind == DEPLOYMENT:
             spec = DeploymentSpec(
                 region=item.region,
@@ -111,9 +118,17 @@ class Replay:
             self._follow_up(item.submit_s + item.active_s, partial(_undeploy, dep.name))
             return
         if item.kind != NOTEBOOK:
-            job = engine.submit_job(job_spec(item), workspace=item.workspace, author=item.author)
+            try:
+                job = engine.submit_job(
+                    job_spec(item), workspace=item.workspace, author=item.author
+                )
+            except OverQuota:
+                self.quota_retries += 1
+                retry = partial(self._start, item, delay=delay + QUOTA_RETRY_S)
+                self._follow_up(engine.env.now + QUOTA_RETRY_S, retry)
+                return
             if item.outcome == KILLED and item.kill_s is not None:
-                self._follow_up(item.kill_s, partial(_kill, job.name))
+                self._follow_up(item.kill_s + delay, partial(_kill, job.name))
             return
         gpus = engine.catalog.instance_type(item.region, item.instance_type).gpus
         if self.jupyter_to_region and gpus:
