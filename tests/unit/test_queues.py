@@ -139,19 +139,15 @@ def test_queue_names_are_unique_default_queues_stay_and_busy_queues_are_kept():
 def test_a_server_is_placed_through_its_queue_and_leaves_it_when_deleted():
     w = world()
     q = w.create_queue(WS, alloc_id(w), "nb-queue", gpu_limit=1)
-    book = w.create_notebook(
-        workspace=WS,
-        name="nb",
-        region="DGX2-MT",
-        instance_type="v100.1gpu",
-        extra={"queue_name": "nb-queue"},
-    )
-    second = w.create_notebook(
-        workspace=WS,
-        name="nb2",
-        region="DGX2-MT",
-        instance_type="v100.1gpu",
-        extra={"queue_name": "nb-queue"},
+    book, second = (
+        w.create_notebook(
+            workspace=WS,
+            name=name,
+            region="DGX2-MT",
+            instance_type="v100.1gpu",
+            extra={"queue_name": "nb-queue"},
+        )
+        for name in ("nb", "nb2")
     )
     assert (book.queue, q.held_gpus, second.status) == (q, 1, "waiting")
     w.delete_notebook(book.uid)
