@@ -138,6 +138,7 @@ class EngineConfig(Strict):
     billing: Billing
     inference: Inference
     runtime: Runtime
+    quotas: dict[str, Any] | None = None  # checked by simulator.quotas, as set_quotas is
     faults: Faults | None = None
     catalog: str | dict[str, Any] | None = None
     prices: str | dict[str, Any] | None = None
