@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timezone
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from flask import Response, current_app, request
@@ -14,7 +13,7 @@ from mock_server.errors import json_response, refusal, validation_error
 from mock_server.params import json_body, query_bool, query_datetime, query_int
 from mock_server.state import ServerState, state, workspace
 from mock_server.tenancy import placement_names, stable_uuid
-from simulator.billing import metered_seconds
+from simulator.billing import kopecks, metered_seconds
 from simulator.errors import Rejected
 from simulator.jobs import PENDING, RESTARTING, RUNNING, Job
 
@@ -42,10 +41,6 @@ def _iso(epoch: float) -> str | None:
     return datetime.fromtimestamp(int(epoch), tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _money(value: Decimal) -> str:
-    return str(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
-
-
 def _queue_fields(job: Job) -> dict[str, str]:
     params = job.spec.params
     return placement_names(
@@ -68,7 +63,7 @@ def list_item(st: ServerState, job: Job) -> dict[str, Any]:
         "created_dt": _iso(job.created_at),
         "updated_dt": _iso(job.updated_at),
         "completed_dt": _iso(job.completed_at),
-        "cost": _money(st.world.job_cost(job)),
+        "cost": str(kopecks(st.world.job_cost(job))),
         "gpu_count": job.gpu_count,
         "duration": f"{metered_seconds(job.run_seconds(now), 'per_second')}s",
         "namespace": workspace().namespace,
