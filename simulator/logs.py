@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 Line = tuple[float, str]
 
 UNTAGGED_TYPES = frozenset({"horovod", "cce", "pytorch_elastic"})
+SAME_INSTANT = 1e-6  # seconds: well above an epoch's ulp, far below any gap between two lines
 
 
 def format_ts(epoch: float) -> str:
@@ -55,17 +56,25 @@ def render(job: Job, now: float, seed: int, banner_s: float) -> list[Line]:
     lines: list[Line] = []
     for n, lost in enumerate(job.history, 1):
         run = _run(job, lost.start_at, lost.running_at or lost.ready_at, seed, banner_s)
-        lines += [ln for ln in run if ln[0] <= lost.ended_at]
+        lines += _until(run, lost.ended_at)
         lines += _node_failure(job, lost.ended_at, lost.node, retry=n)
     end = job.completed_at or now
     if job.ready_at and job.start_at <= end:  # placed now (never at 0: start-up takes seconds)
         run = _run(job, job.start_at, job.running_at or job.ready_at, seed, banner_s)
-        lines += [ln for ln in run if ln[0] <= end]
+        lines += _until(run, end)
     if job.fail_reason == NODE_FAILURE:
         lines += _node_failure(job, job.completed_at, job.fault_node, retry=0)
     elif job.status == TERMINATED and job.preemptors:
         lines += _preempted(job, job.completed_at, job.preemptors[0])
     return [ln for ln in lines if ln[0] <= now]
+
+
+def _until(run: list[Line], end: float) -> list[Line]:
+    """The lines of ``run`` up to its ``end``. The script's last lines are stamped at
+    running_at + runtime while the engine ends the run at start + (t + runtime): the same instant
+    summed in another order, which near epoch 1.7e9 can differ by an ulp (2.4e-7 s). Lines within
+    :data:`SAME_INSTANT` of the end belong to it and take its stamp."""
+    return [(min(t, end), text) for t, text in run if t <= end + SAME_INSTANT]
 
 
 def _run(job: Job, start_at: float, running_at: float, seed: int, banner_s: float) -> list[Line]:
