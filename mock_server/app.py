@@ -119,11 +119,10 @@ def create_app(
     app.register_blueprint(admin.bp, url_prefix=ADMIN_PREFIX)
     app.register_blueprint(admin_faults.bp, url_prefix=ADMIN_PREFIX)
     app.register_blueprint(ui.bp, url_prefix=f"{ADMIN_PREFIX}/ui")
-    operations = routing.by_endpoint(OPERATIONS)
 
     def identify() -> None:
         g.request_id = uuid.uuid4().hex  # refused requests are stamped like the others
-        g.operation = operations.get(request.endpoint or "")
+        g.operation = routing.routed()
 
     def authenticate() -> None:
         op = g.operation

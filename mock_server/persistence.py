@@ -27,11 +27,9 @@ snapshot) and ``POST /_mock/state`` (replace the world with one) work either way
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import json
 import logging
-import math
 import sqlite3
 import threading
 from collections.abc import Collection, Iterable, Iterator
@@ -42,13 +40,14 @@ from urllib.parse import quote
 
 from flask import Flask, current_app, g, request
 
+from mock_server import routing
 from mock_server.auth import Token, Workspace
-from mock_server.errors import json_response, validation_error
+from mock_server.errors import json_response, parse_body, validation_error
 from mock_server.journal import Entry
+from mock_server.models.snapshot import API_PREFIX, CLOCK_PREFIX, SnapshotBody
 from mock_server.state import ServerState
 from mock_server.state_file import (
     FORMAT,
-    LEGACY_SCHEMA,
     SCHEMA,
     Command,
     Identity,
@@ -57,16 +56,11 @@ from mock_server.state_file import (
     StateFileError,
     legacy_version,
 )
-from mock_server.validation import Field, validate
-from simulator.clock import MODES
 from simulator.config import SimConfig, load_config
 from simulator.world import World
 
 COMMAND_METHODS = ("POST", "PUT", "PATCH", "DELETE")
-API_PREFIX = "/public/v2/"
-CLOCK_PREFIX = "/_mock/clock/"
 SERVICE_AUTH = "/public/v2/service_auth"
-JOURNALED_PREFIXES = (API_PREFIX, CLOCK_PREFIX)  # what app.record() journals
 EXTENSION = "mlspace_sim.persistence"
 try:
     VERSION = f"mlspace-sim {metadata.version('mlspace-sim')} (state schema {SCHEMA})"
@@ -84,54 +78,6 @@ class ReplayMismatch(Exception):
 
 
 # ---- snapshots as JSON --------------------------------------------------------------------------
-TOP_FIELDS = {
-    "format": Field("string", required=True, enum=(FORMAT,)),
-    "schema": Field("integer", required=True, enum=(LEGACY_SCHEMA, SCHEMA)),
-    "meta": Field("object", required=True),
-    "workspaces": Field("array", required=True),
-    "entries": Field("array", required=True),
-}
-META_FIELDS = {
-    "seed": Field("integer", required=True),
-    "start_epoch": Field("number", required=True, ge=0),
-    "config": Field("object", required=True),
-    "clock": Field("object", required=True),
-}
-CLOCK_FIELDS = {
-    "mode": Field("string", required=True, enum=MODES),
-    "speed": Field("number", required=True, gt=0),
-    "elapsed_s": Field("number", required=True, ge=0),
-}
-WORKSPACE_FIELDS = {
-    "id": Field("string", required=True),
-    "api_key": Field("string", required=True),
-    "name": Field("string", required=True),
-    "namespace": Field("string", required=True),
-    "project_id": Field("string"),
-    "project_name": Field("string"),
-    "owner_email": Field("string"),
-    "extra": Field("object"),
-}
-ENTRY_FIELDS = {
-    "seq": Field("integer", ge=1),
-    "at": Field("number", required=True, ge=0),
-    "t": Field("number", required=True),
-    "epoch": Field("number", required=True),
-    "method": Field("string", required=True, enum=COMMAND_METHODS),
-    "path": Field("string", required=True),
-    "query": Field("string", required=True),
-    "content_type": Field("string", required=True),
-    "body": Field("string"),
-    "body_base64": Field("string"),
-    "workspace": Field("string", required=True),
-    "author": Field("string", required=True),
-    "status": Field("integer", required=True, ge=200, le=299),
-    "digest": Field("string", required=True),
-    "effect": Field("object"),  # absent in schema 1 snapshots
-    "version": Field("string"),
-}
-
-
 def snapshot_json(snap: Snapshot) -> dict[str, Any]:
     ident = snap.identity
     return {
@@ -162,88 +108,39 @@ def _entry_json(seq: int, cmd: Command) -> dict[str, Any]:
 
 def parse_snapshot(data: Any) -> Snapshot:
     """A snapshot from ``GET /_mock/state``'s JSON, or a FastAPI-style 422 naming the problem."""
-    if not isinstance(data, dict):
-        raise validation_error(["body"], "Input should be a valid dictionary", "dict_type")
-    validate(data, TOP_FIELDS)
-    meta = data["meta"]
-    validate(meta, META_FIELDS, loc=("body", "meta"))
-    validate(meta["clock"], CLOCK_FIELDS, loc=("body", "meta", "clock"))
-    _finite(["body", "meta", "start_epoch"], meta["start_epoch"])
-    for name in ("speed", "elapsed_s"):
-        _finite(["body", "meta", "clock", name], meta["clock"][name])
-    workspaces = []
-    for i, ws in enumerate(data["workspaces"]):
-        loc = ("body", "workspaces", i)
-        if not isinstance(ws, dict):
-            raise validation_error(list(loc), "Input should be a valid dictionary", "dict_type")
-        validate(ws, WORKSPACE_FIELDS, loc=loc)
-        workspaces.append(Workspace(**ws))
+    body = parse_body(SnapshotBody, data)
     commands: list[Command] = []
-    for i, entry in enumerate(data["entries"]):
+    for i, row in enumerate(body.entries):
         previous = commands[-1].at if commands else 0.0
-        commands.append(_parse_entry(entry, i, previous, data["schema"]))
-    identity = Identity(
-        config=meta["config"],
-        seed=meta["seed"],
-        start_epoch=float(meta["start_epoch"]),
-        clock=meta["clock"]["mode"],
-        speed=float(meta["clock"]["speed"]),
-    )
-    return Snapshot(identity, float(meta["clock"]["elapsed_s"]), workspaces, commands)
-
-
-def _parse_entry(entry: Any, i: int, previous_at: float, schema: int) -> Command:
-    loc = ["body", "entries", i]
-    if not isinstance(entry, dict):
-        raise validation_error(loc, "Input should be a valid dictionary", "dict_type")
-    validate(entry, ENTRY_FIELDS, loc=tuple(loc))
-    for name in ("at", "t", "epoch"):
-        _finite([*loc, name], entry[name])
-    if not entry["path"].startswith(JOURNALED_PREFIXES):
-        raise validation_error(
-            [*loc, "path"],
-            "Input should be a path the journal keeps (the Public API or the clock)",
-            "value_error",
-            input=entry["path"],
-        )
-    if entry["at"] < previous_at:
-        raise validation_error(
-            [*loc, "at"],
-            f"Input should be greater than or equal to {previous_at} (commands in time order)",
-            "greater_than_equal",
-            input=entry["at"],
-        )
-    if ("body" in entry) == ("body_base64" in entry):
-        raise validation_error(loc, "Exactly one of body, body_base64 is required", "value_error")
-    if "body" in entry:
-        body = entry["body"].encode("utf-8", "surrogatepass")
-    else:
-        try:
-            body = base64.b64decode(entry["body_base64"], validate=True)
-        except binascii.Error:
+        if row.at < previous:
             raise validation_error(
-                [*loc, "body_base64"], "Input should be base64", "value_error"
-            ) from None
-    kept = {k: v for k, v in entry.items() if k not in ("seq", "body", "body_base64")}
-    times = {name: float(entry[name]) for name in ("at", "t", "epoch")}
-    made = {
-        "effect": entry.get("effect"),
-        "version": entry.get("version") or legacy_version(schema),
-    }
-    return Command(**{**kept, **times, **made, "body": body})
-
-
-def _finite(loc: list[Any], value: float) -> None:
-    if not math.isfinite(value):
-        raise validation_error(loc, "Input should be a finite number", "finite_number", input=None)
+                ["body", "entries", i, "at"],
+                f"Input should be greater than or equal to {previous} (commands in time order)",
+                "greater_than_equal",
+                input=row.at,
+            )
+        kept = row.model_dump(exclude={"seq", "body", "body_base64", "version"})
+        version = row.version or legacy_version(body.schema_)
+        commands.append(Command(**kept, body=row.raw_body(), version=version))
+    meta = body.meta
+    identity = Identity(
+        config=meta.config,
+        seed=meta.seed,
+        start_epoch=meta.start_epoch,
+        clock=meta.clock.mode,
+        speed=meta.clock.speed,
+    )
+    workspaces = [Workspace(**ws.model_dump()) for ws in body.workspaces]
+    return Snapshot(identity, meta.clock.elapsed_s, workspaces, commands)
 
 
 # ---- the server side ----------------------------------------------------------------------------
 def is_command() -> bool:
     """Whether the current request may change the world: such requests run one at a time on a
-    held clock, are journaled, and are undone when they fail. Decided by method (an operation's
-    own ``mutating`` flag can take its place: this is the one place that decides)."""
-    return request.method in COMMAND_METHODS
+    held clock, are journaled, and are undone when they fail. An operation of the table says so
+    itself (``Op.mutating``); an admin route by its method."""
+    op = routing.routed()
+    return op.mutating if op is not None else request.method in COMMAND_METHODS
 
 
 class FlagConflict(StateFileError):

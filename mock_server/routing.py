@@ -155,6 +155,18 @@ def validate_body() -> None:
         ) from None
 
 
+@lru_cache(maxsize=1)
+def _endpoints() -> dict[str, Op]:
+    from mock_server.operations import OPERATIONS
+
+    return by_endpoint(OPERATIONS)
+
+
+def routed() -> Op | None:
+    """The operation of the table the current request's URL matched (None: not one of them)."""
+    return _endpoints().get(request.endpoint or "")
+
+
 def current() -> Op | None:
     """The operation the current request was routed to (None outside the Public API)."""
     return g.get("operation")
