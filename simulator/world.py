@@ -189,12 +189,21 @@ class World:
 
     @synced
     def census(self) -> dict[str, int]:
-        """How many jobs, Jupyter Servers (TensorBoards included) and bill lines exist: cheap,
-        for checking that a replayed command did what it did the first time."""
+        """How many of each thing a command can make exist (jobs, Jupyter Servers with
+        TensorBoards, image builds, user connectors, transfer rules, deployments, bill lines):
+        cheap, for checking that a replayed command did what it did the first time. System
+        connectors are left out: they appear when first read, not by a command."""
+        engine = self.engine
         return {
-            "jobs": len(self.engine.jobs),
-            "servers": len(self.engine.notebooks),
-            "bill_lines": len(self.engine.ledger.lines),
+            "jobs": len(engine.jobs),
+            "servers": len(engine.notebooks),
+            "builds": sum(map(len, engine.builds.by_workspace.values())),
+            "connectors": sum(
+                not c.system for mine in engine.transfers.connectors.values() for c in mine.values()
+            ),
+            "transfers": sum(map(len, engine.transfers.transfers.values())),
+            "deployments": len(engine.deployments.items),
+            "bill_lines": len(engine.ledger.lines),
         }
 
     def register_runtime_model(self, script_name: str, model: RuntimeModel) -> None:

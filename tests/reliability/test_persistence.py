@@ -412,3 +412,32 @@ def test_system_connectors_date_from_the_start_whenever_first_listed() -> None:
         ("s3mlspace", START, START),
         ("nfs", START, START),
     ]
+
+
+def test_replay_checks_builds_connectors_and_transfer_rules_too() -> None:
+    app = new_app(None, seed=5)
+    a, b = Api(app, WS_A), Api(app, WS_B)
+    drive(a, b)
+    snapshot = a.admin("GET", "state?secrets=true")
+    last = snapshot["entries"][-1]["effect"]["census"]
+    assert (last["builds"], last["connectors"], last["transfers"]) == (1, 1, 1)
+
+    # a file whose build command made two builds the first time cannot be this world
+    build = next(e for e in snapshot["entries"] if e["path"].endswith("build-image/jobs"))
+    build["effect"]["census"]["builds"] = 2
+    other = Api(new_app(None, seed=1), WS_A)
+    resp = other.client.post("/_mock/state", json=snapshot)
+    assert resp.status_code == 422
+    assert "1 builds where the first run left 2" in resp.get_data(as_text=True)
+
+
+def test_effects_recorded_before_builds_were_counted_still_replay() -> None:
+    app = new_app(None, seed=5)
+    a, b = Api(app, WS_A), Api(app, WS_B)
+    drive(a, b)
+    snapshot = a.admin("GET", "state?secrets=true")
+    for entry in snapshot["entries"]:  # as stop 19's release recorded them
+        census = entry["effect"]["census"]
+        entry["effect"]["census"] = {k: census[k] for k in ("jobs", "servers", "bill_lines")}
+    imported = Api(new_app(None, seed=1), WS_A).admin("POST", "state", json=snapshot)
+    assert imported["status"] == "ok"
