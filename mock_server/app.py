@@ -154,6 +154,7 @@ def create_app(
         ratelimit.hook(app, config.raw.get("rate_limits")),  # the platform's 429s
         authenticate,  # the operation's auth level: token, key pair, or nothing
         inputs.check_inputs,  # JSON depth, encodable and bounded strings, in body and query
+        routing.validate_query,  # the operation's query model (FastAPI's 422)
         routing.validate_body,  # the operation's request model (FastAPI's 422)
     ]
     for hook in before:

@@ -175,6 +175,15 @@ def model_schema(model: type[BaseModel], components: dict[str, Schema]) -> Schem
     return schema
 
 
+def query_parameters(model: type[BaseModel], components: dict[str, Schema]) -> tuple[Schema, ...]:
+    """The query parameters of an operation's query model (a list field: a repeated key)."""
+    schema = model_schema(model, components)
+    required = set(schema.get("required", ()))
+    return tuple(
+        query(name, prop, required=name in required) for name, prop in schema["properties"].items()
+    )
+
+
 def _path_params(path: str, path_schemas: dict[str, Schema]) -> list[Schema]:
     return [
         {
@@ -209,6 +218,8 @@ def build_document(
         if op.body is not None:
             body = model_schema(body_model(op, config), models)
             doc = replace(doc, body=body, body_required=op.body_required)
+        if op.query is not None:
+            doc = replace(doc, query=query_parameters(op.query, models) + doc.query)
         entry = _operation(op.method, op.url, op.area, view, op.auth, params, doc)
         paths.setdefault(op.url, {})[op.method.lower()] = entry
     for rule in app.url_map.iter_rules():

@@ -7,7 +7,7 @@ the spec's order, then the few the official examples use beyond it. Paths are re
 
 from __future__ import annotations
 
-from mock_server.models import jobs, servers
+from mock_server.models import jobs, queries, s3, servers
 from mock_server.routing import AUTH_NONE, AUTH_TOKEN, Op
 
 # fmt: off
@@ -15,7 +15,7 @@ OPERATIONS: tuple[Op, ...] = (
     # ---- authentication
     Op("POST", "/service_auth", "authentication", "api.service_auth:service_auth", auth=AUTH_NONE, changes_state=False),
     # ---- configs
-    Op("GET", "/configs", "configs", "api.configs:get_config"),
+    Op("GET", "/configs", "configs", "api.configs:get_config", query=queries.ConfigsQuery),
     # ---- inference
     Op("GET", "/inference/v2/", "inference"),
     Op("POST", "/inference/v2/", "inference"),
@@ -211,7 +211,7 @@ OPERATIONS: tuple[Op, ...] = (
     Op("GET", "/queues/{queue_id}/jobs", "queues"),
     Op("GET", "/queues/{queue_id}/notebooks", "queues"),
     Op("GET", "/queues/{queue_id}/pods", "queues"),
-    Op("GET", "/queues/{queue_id}/awaiting-launch-resources", "queues", "api.resources:awaiting_launch"),
+    Op("GET", "/queues/{queue_id}/awaiting-launch-resources", "queues", "api.resources:awaiting_launch", query=queries.AwaitingLaunchQuery),
     # ---- shared cluster queues
     Op("POST", "/shared-cluster-queues/assign", "shared_cluster_queues"),
     Op("DELETE", "/shared-cluster-queues/assign", "shared_cluster_queues"),
@@ -220,7 +220,7 @@ OPERATIONS: tuple[Op, ...] = (
     # ---- used by the official examples, absent from the spec v2.8.1
     Op("GET", "/configs/spark", "configs", "api.configs:spark_config", in_spec=False),
     Op("GET", "/s3/credentials", "s3", "api.s3:get_credentials", in_spec=False),
-    Op("POST", "/s3/credentials", "s3", "api.s3:set_credentials", in_spec=False),
+    Op("POST", "/s3/credentials", "s3", "api.s3:set_credentials", body=s3.S3Credentials, in_spec=False),
     Op("GET", "/data_transfer/v2/transfer/aicloud-logs/{transfer_id}", "data_transfer", "api.dts_legacy:aicloud_logs", in_spec=False),
     Op("GET", "/openapi.json", "openapi", "api.openapi_doc:openapi_document", auth=AUTH_NONE, in_spec=False),
 )

@@ -14,14 +14,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import import_module
-from typing import Any
+from typing import Any, get_origin
 
 from flask import Blueprint, current_app, g, request
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, MapAdapter, Rule
 
-from mock_server.errors import json_response, validation_errors
+from mock_server.errors import json_response, pydantic_errors, validation_errors
 from mock_server.inputs import absent, parsed_body
 from mock_server.params import json_body
 
@@ -46,6 +46,7 @@ class Op:
     handler: str | None = None
     auth: str = AUTH_FULL
     body: Any = None  # a pydantic model, or a function of the engine config returning one
+    query: Any = None  # a pydantic model of the query string (mock_server.models.queries)
     body_required: bool = True
     changes_state: bool | None = None  # None: every method but GET changes state
     journal: tuple[str, str] | None = None
@@ -165,6 +166,33 @@ def _endpoints() -> dict[str, Op]:
 def routed() -> Op | None:
     """The operation of the table the current request's URL matched (None: not one of them)."""
     return _endpoints().get(request.endpoint or "")
+
+
+def _query_args(model: type[BaseModel]) -> dict[str, Any]:
+    """The query string as the model reads it: repeated keys for list fields, else the first."""
+    args = request.args
+    return {
+        name: args.getlist(name) if get_origin(field.annotation) is list else args[name]
+        for name, field in model.model_fields.items()
+        if name in args
+    }
+
+
+def validate_query() -> None:
+    """Hook: the query string against the operation's query model, answered as FastAPI answers
+    (422 under ``query``); the parsed values are the handler's as :func:`query`."""
+    op = current()
+    if op is None or op.query is None:
+        return
+    try:
+        g.query = op.query.model_validate(_query_args(op.query))
+    except ValidationError as exc:
+        raise pydantic_errors(exc.errors(include_url=False), ("query",)) from None
+
+
+def query() -> Any:
+    """The current request's query, parsed by its operation's query model."""
+    return g.query
 
 
 def current() -> Op | None:

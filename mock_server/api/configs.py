@@ -12,12 +12,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
-
+from mock_server import routing
 from mock_server.api.build_image import built_images
 from mock_server.errors import json_response
 from mock_server.state import state, workspace
-from mock_server.validation import Field, validate
 from simulator.catalog import InstanceType, Region
 
 SSH_PORT = "2222"
@@ -53,7 +51,6 @@ JOB_BASE_IMAGES: tuple[tuple[str, list[str]], ...] = (
 SPARK_SIZES = (("small", 4, 16), ("middle", 8, 32), ("large", 12, 48), ("giant", 24, 96))
 SPARK_JUPYTER_IMAGE = "registry.aicloud.sbcp.ru/jupyter-cuda10.1-tf2.3.0-mlspace:0.0.70"
 SPARK_IMAGE = {"image": "registry.aicloud.sbcp.ru/spark-3.0.1:0.0.1", "spark-version": "3.0.1"}
-CLUSTER_TYPE = {"cluster_type": Field("string", required=True, enum=("MT", "INF"))}
 
 
 def _quantity(value: float, unit: str = "") -> str:
@@ -90,12 +87,7 @@ def cluster_config(region: Region) -> dict[str, Any]:
 
 
 def get_config() -> Any:
-    cluster_type = request.args.get("cluster_type")
-    validate(
-        {} if cluster_type is None else {"cluster_type": cluster_type},
-        CLUSTER_TYPE,
-        loc=("query",),
-    )
+    cluster_type = routing.query().cluster_type.value
     custom = [{"name": image, "tags": ["latest"]} for image in built_images(workspace().id)]
     catalog = state().world.config.catalog
     if cluster_type == "INF":

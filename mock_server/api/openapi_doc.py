@@ -12,7 +12,7 @@ from typing import Any
 from flask import current_app
 
 from mock_server.api import _servers as servers
-from mock_server.api import build_image, configs, data_transfer, jobs, resources, s3
+from mock_server.api import build_image, data_transfer, jobs
 from mock_server.api.dts_catalog import CLUSTERS, CONNECTOR_TYPES, parameters_schema
 from mock_server.api.dts_validation import (
     CONNECTOR_FIELDS,
@@ -35,10 +35,8 @@ from mock_server.openapi import (
     json_content,
     object_schema,
     query,
-    query_fields,
 )
 from mock_server.state import state
-from mock_server.validation import Field
 from simulator.transfers.runs import EVENT_CATEGORIES, EVENT_TYPES
 
 API = "/public/v2"
@@ -149,29 +147,12 @@ def _notebook_operations() -> dict[Key, OperationDoc]:
 
 # ---- resources, configs, S3 credentials, image builds ------------------------------------------
 def _resource_operations() -> dict[Key, OperationDoc]:
-    awaiting = (
-        *query_fields(resources.AWAITING_QUERY),
-        query("limit", {"type": "integer", "minimum": 1, "maximum": 200}, required=True),
-        query("offset", OFFSET, required=True),
-        query("created_at_from", DATE_TIME),
-        query("created_at_to", DATE_TIME),
-        query("gpu_count_min", OFFSET),
-        query("gpu_count_max", OFFSET),
-        query("workspace_ids", {"type": "array", "items": STR}),
-        query("authors", {"type": "array", "items": STR}),
-        query("search_by_name", STR),
-    )
     unknown_build = json_content(
         ERROR, "Unknown build: the platform answers 500 'Job=... not found'"
     )
     log_text = {"description": "Kaniko output so far", "content": {"text/plain": {"schema": STR}}}
     build = f"{API}/build-image/jobs/{{job_name}}"
     return {
-        ("GET", f"{API}/queues/{{queue_id}}/awaiting-launch-resources"): OperationDoc(
-            query=awaiting
-        ),
-        ("GET", f"{API}/configs"): OperationDoc(query=query_fields(configs.CLUSTER_TYPE)),
-        ("POST", f"{API}/s3/credentials"): OperationDoc(body=object_schema(s3.FIELDS, extra=True)),
         ("POST", f"{API}/build-image/jobs"): OperationDoc(
             body={
                 "type": "object",
@@ -281,8 +262,8 @@ def _dts_operations() -> dict[Key, OperationDoc]:
 
 def operations() -> dict[Key, OperationDoc]:
     """Every public operation the URL map alone cannot describe."""
-    keys = {name: Field("string", required=True) for name in ("client_id", "client_secret")}
-    auth = object_schema(keys, extra=True)
+    keys = ("client_id", "client_secret")
+    auth = {"type": "object", "properties": dict.fromkeys(keys, STR), "required": list(keys)}
     return {
         ("POST", f"{API}/service_auth"): OperationDoc(body=auth),
         **_job_operations(),

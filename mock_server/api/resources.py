@@ -19,8 +19,9 @@ from typing import Any
 
 from flask import request
 
+from mock_server import routing
 from mock_server.errors import json_response, validation_error
-from mock_server.params import query_datetime, query_int
+from mock_server.models.queries import AwaitingLaunchQuery
 from mock_server.state import state, workspace
 from mock_server.tenancy import (
     allocation_for,
@@ -28,7 +29,6 @@ from mock_server.tenancy import (
     listed_workspaces,
     placement_names,
 )
-from mock_server.validation import Field, validate
 from simulator.catalog import InstanceType, Region
 from simulator.jobs import Job
 from simulator.logs import format_ts
@@ -43,26 +43,6 @@ STORAGE_PRESETS = (
     {"key": "large", "size_gb": 3750},
     {"key": "xlarge", "size_gb": 5000},
 )
-ORDER_BY = (
-    "",
-    "created_at asc",
-    "created_at desc",
-    "gpus asc, created_at asc",
-    "gpus desc, created_at asc",
-    "gpus asc, created_at desc",
-    "gpus desc, created_at desc",
-)
-AWAITING_QUERY = {
-    "priority": Field(
-        "string",
-        required=True,
-        enum=("shared-low", "shared-medium", "shared-cluster", "low", "medium", "high"),
-    ),
-    "type": Field("string", enum=("Job", "Notebook")),
-    "order_by": Field("string", enum=ORDER_BY),
-}
-
-
 class FreeRoom:
     """Free capacity of every pool at one moment, from one consistent pools report."""
 
@@ -246,32 +226,24 @@ def _pod_group(req: Any, order: int, queue_id: str, room: FreeRoom) -> dict[str,
     }
 
 
-def _required_int(name: str, **bounds: int) -> int:
-    if request.args.get(name) is None:
-        raise validation_error(["query", name], "Field required", "missing", input=None)
-    return query_int(name, 0, **bounds)
-
-
-def _matcher(priority: str) -> Callable[[dict[str, Any], float], bool]:
-    """The request's filters, parsed once, as a test of (pod group, created epoch)."""
-    args = request.args
-    kind = (args.get("type") or "").lower()
-    low, high = query_datetime("created_at_from"), query_datetime("created_at_to")
-    gpu_min = query_int("gpu_count_min", 0, minimum=0)
-    gpu_max = query_int("gpu_count_max", 1 << 62, minimum=0)
-    workspaces, authors = set(args.getlist("workspace_ids")), set(args.getlist("authors"))
-    search = args.get("search_by_name") or ""
+def _matcher(q: AwaitingLaunchQuery) -> Callable[[dict[str, Any], float], bool]:
+    """The request's filters as a test of (pod group, created epoch)."""
+    kind = q.type.value.lower() if q.type else ""
+    low = q.created_at_from.timestamp() if q.created_at_from else None
+    high = q.created_at_to.timestamp() if q.created_at_to else None
+    gpu_max = q.gpu_count_max if q.gpu_count_max is not None else 1 << 62
+    workspaces, authors = set(q.workspace_ids), set(q.authors)
 
     def match(row: dict[str, Any], created: float) -> bool:
         return (
-            row["priority"] == priority
+            row["priority"] == q.priority.value
             and (not kind or row["type"] == kind)
-            and gpu_min <= row["gpu_count"] <= gpu_max
+            and q.gpu_count_min <= row["gpu_count"] <= gpu_max
             and (low is None or created >= low)
             and (high is None or created <= high)
             and (not workspaces or row["workspace_id"] in workspaces)
             and (not authors or row["author"] in authors)
-            and search in row["name"]
+            and q.search_by_name in row["name"]
         )
 
     return match
@@ -290,13 +262,9 @@ def _sort(rows: list[dict[str, Any]], order_by: str) -> list[dict[str, Any]]:
 
 def awaiting_launch(queue_id: str) -> Any:
     """The caller's jobs and servers waiting in this queue, with their place in the pool's line."""
-    args = {k: request.args[k] for k in AWAITING_QUERY if k in request.args}
-    validate(args, AWAITING_QUERY, loc=("query",))
-    limit = _required_int("limit", minimum=1, maximum=200)
-    offset = _required_int("offset", minimum=0)
-    priority = args["priority"]
-    order_by = "created_at asc" if priority == "high" else args.get("order_by", "")
-    match = _matcher(priority)
+    q: AwaitingLaunchQuery = routing.query()
+    order_by = "created_at asc" if q.priority.value == "high" else q.order_by.value
+    match = _matcher(q)
     ws_id = workspace().id
     world = state().world
     pending = world.pending()
@@ -311,4 +279,4 @@ def awaiting_launch(queue_id: str) -> Any:
             if match(row, req.created_at):
                 rows.append(row)
     rows = _sort(rows, order_by)
-    return json_response({"items": rows[offset : offset + limit], "count": len(rows)})
+    return json_response({"items": rows[q.offset : q.offset + q.limit], "count": len(rows)})

@@ -11,16 +11,12 @@ import string
 from typing import Any
 
 from mock_server.errors import json_response
+from mock_server.models.s3 import S3Credentials
 from mock_server.params import json_body
 from mock_server.state import state, workspace
-from mock_server.validation import Field, validate
 from simulator.randomness import stream
 
 S3_ENDPOINT = "https://s3.mlspace-sim.local"
-FIELDS = {
-    name: Field("string", required=True)
-    for name in ("s3_namespace", "s3_endpoint", "access_key_id", "security_key")
-}
 
 
 def _store() -> dict[str, dict[str, str]]:
@@ -47,9 +43,7 @@ def get_credentials() -> Any:
 
 def set_credentials() -> Any:
     """Replace the workspace's credentials; unknown keys are ignored, as pydantic does."""
-    body = json_body()
-    validate(body, FIELDS, forbid_extra=False)
-    creds = {name: body[name] for name in FIELDS}
+    creds = S3Credentials.model_validate(json_body()).model_dump()
     st = state()
     with st.lock:
         _store()[workspace().id] = creds

@@ -1,0 +1,88 @@
+"""Query-string models of the operations (``Op.query``): parsed from text as FastAPI parses a
+query (``"5"`` is the integer 5), unknown keys ignored, enumerations answering pydantic's
+``enum`` errors; a list field reads a repeated key (``?ids=a&ids=b``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from mock_server.params import parse_datetime
+
+
+class Query(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+def _datetime(value: Any) -> datetime:
+    try:
+        return parse_datetime(value)
+    except (TypeError, ValueError, AttributeError):
+        raise PydanticCustomError("datetime_parsing", "Input should be a valid datetime") from None
+
+
+QueryDateTime = Annotated[
+    datetime,
+    PlainValidator(_datetime),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "date-time",
+            "description": "RFC 3339, or 'YYYY-MM-DD HH:MM:SS' (UTC when no offset)",
+        }
+    ),
+]
+
+
+class ClusterType(str, Enum):
+    MT = "MT"
+    INF = "INF"
+
+
+class ConfigsQuery(Query):
+    cluster_type: ClusterType
+
+
+class QueuePriority(str, Enum):
+    shared_low = "shared-low"
+    shared_medium = "shared-medium"
+    shared_cluster = "shared-cluster"
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+class PodType(str, Enum):
+    Job = "Job"
+    Notebook = "Notebook"
+
+
+class OrderBy(str, Enum):
+    """How ``awaiting-launch-resources`` sorts; the empty default keeps launch order."""
+
+    launch = ""
+    created_asc = "created_at asc"
+    created_desc = "created_at desc"
+    gpus_asc_created_asc = "gpus asc, created_at asc"
+    gpus_desc_created_asc = "gpus desc, created_at asc"
+    gpus_asc_created_desc = "gpus asc, created_at desc"
+    gpus_desc_created_desc = "gpus desc, created_at desc"
+
+
+class AwaitingLaunchQuery(Query):
+    priority: QueuePriority
+    limit: Annotated[int, Field(ge=1, le=200)]
+    offset: Annotated[int, Field(ge=0)]
+    type: PodType | None = None
+    order_by: OrderBy = OrderBy.launch
+    created_at_from: QueryDateTime | None = None
+    created_at_to: QueryDateTime | None = None
+    gpu_count_min: Annotated[int, Field(ge=0)] = 0
+    gpu_count_max: Annotated[int | None, Field(ge=0)] = None
+    workspace_ids: list[str] = Field(default_factory=list)
+    authors: list[str] = Field(default_factory=list)
+    search_by_name: str = ""
