@@ -169,12 +169,13 @@ def routed() -> Op | None:
 
 
 def _query_args(model: type[BaseModel]) -> dict[str, Any]:
-    """The query string as the model reads it: repeated keys for list fields, else the first."""
+    """The query string as the model reads it: repeated keys for list fields, else the first;
+    an empty value is an absent one (``?region=`` reads as no region)."""
     args = request.args
     return {
         name: args.getlist(name) if get_origin(field.annotation) is list else args[name]
         for name, field in model.model_fields.items()
-        if name in args
+        if args.get(name)
     }
 
 

@@ -6,30 +6,19 @@ from collections.abc import Iterator
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import Response, current_app, request
+from flask import Response, current_app
 
-from mock_server import log_follow
-from mock_server.errors import json_response, refusal, validation_error
-from mock_server.params import json_body, query_bool, query_datetime, query_int
+from mock_server import log_follow, routing
+from mock_server.errors import json_response, refusal
+from mock_server.models.queries import JobListStatus, JobLogsQuery, JobsQuery
+from mock_server.params import json_body
 from mock_server.state import ServerState, state, workspace
 from mock_server.tenancy import placement_names, stable_uuid
 from simulator.billing import kopecks, metered_seconds
 from simulator.errors import Rejected
 from simulator.jobs import PENDING, RESTARTING, RUNNING, Job
 
-LIST_STATUSES = (
-    "Completed",
-    "Completing",
-    "Deleted",
-    "Failed",
-    "Pending",
-    "Running",
-    "Stopped",
-    "Succeeded",
-    "Terminated",
-    "Terminating",
-    "Restarting",
-)
+LIST_STATUSES = tuple(status.value for status in JobListStatus)
 LOWER_STATUS = {RESTARTING: "pending"}  # JobStatusLowerCase has no "restarting"
 CHUNK = 256
 LOG_TEXT = "text/plain; charset=utf-8"
@@ -86,31 +75,22 @@ def submit() -> Any:
 
 def list_jobs() -> Any:
     st = state()
-    region = request.args.get("region", "")
-    statuses = request.args.getlist("status")
-    for s in statuses:
-        if s not in LIST_STATUSES:
-            raise validation_error(
-                ["query", "status", statuses.index(s)],
-                "Input should be " + ", ".join(f"'{x}'" for x in LIST_STATUSES),
-                "enum",
-                input=s,
-            )
-    limit = query_int("limit", 6000, minimum=1)
-    offset = query_int("offset", 0, minimum=0)
-    start, end = query_datetime("start_date"), query_datetime("end_date")
-    if not region:
+    q: JobsQuery = routing.query()
+    statuses = [status.value for status in q.status]
+    start = q.start_date.timestamp() if q.start_date else None
+    end = q.end_date.timestamp() if q.end_date else None
+    if not q.region:
         return json_response(
             {"count": 0, "jobs": [], "status": "ok", "error_code": 0, "error_message": ""}
         )
-    jobs = st.world.list_jobs(workspace().id, region=region, statuses=statuses or None)
+    jobs = st.world.list_jobs(workspace().id, region=q.region, statuses=statuses or None)
     jobs = [
         j
         for j in jobs
         if (start is None or j.created_at >= start) and (end is None or j.created_at <= end)
     ]
     jobs.sort(key=lambda j: (-j.created_at, -j.seq))
-    page = jobs[offset : offset + limit]
+    page = jobs[q.offset : q.offset + q.limit]
     return json_response(
         {
             "count": len(jobs),
@@ -242,8 +222,8 @@ def _chunked(lines: list[str]) -> Response:
 
 def logs(job_name: str) -> Any:
     st = state()
-    tail = query_int("tail", 0, minimum=0)
-    stamps = query_bool("verbose", True)
+    q: JobLogsQuery = routing.query()
+    tail, stamps = q.tail, q.verbose
     job = st.world.get_job(job_name, workspace().id)
     if job is None:
         return _not_found(job_name)

@@ -90,22 +90,11 @@ def _instance_types() -> Schema:
 
 
 def _job_operations() -> dict[Key, OperationDoc]:
-    statuses = {"type": "array", "items": {"enum": list(jobs.LIST_STATUSES)}}
     accepted = OperationDoc(responses={"200": json_content(JOB_ACCEPTED)})
     return {
         ("POST", f"{API}/jobs"): accepted,
         ("POST", f"{API}/jobs/restart"): accepted,
-        ("GET", f"{API}/jobs"): OperationDoc(
-            query=(
-                query("region", STR, description="the jobs of this region; none when empty"),
-                query("status", statuses),
-                query("limit", LIMIT),
-                query("offset", OFFSET),
-                query("start_date", DATE_TIME),
-                query("end_date", DATE_TIME),
-            ),
-            responses={"200": json_content(JOB_LIST)},
-        ),
+        ("GET", f"{API}/jobs"): OperationDoc(responses={"200": json_content(JOB_LIST)}),
         ("GET", f"{API}/jobs/{{job_name}}"): OperationDoc(
             responses={"200": json_content(JOB_STATUS, "Status; 'job not found' when unknown")}
         ),
@@ -113,7 +102,6 @@ def _job_operations() -> dict[Key, OperationDoc]:
             responses={"200": json_content(JOB_KILLED)}
         ),
         ("GET", f"{API}/jobs/{{job_name}}/logs"): OperationDoc(
-            query=(query("tail", OFFSET), query("verbose", BOOL)),
             responses={"200": TEXT_OR_NOT_FOUND},
         ),
     }

@@ -86,3 +86,33 @@ class AwaitingLaunchQuery(Query):
     workspace_ids: list[str] = Field(default_factory=list)
     authors: list[str] = Field(default_factory=list)
     search_by_name: str = ""
+
+
+class JobListStatus(str, Enum):
+    """The statuses ``GET jobs`` filters on (the spec's JobStatus)."""
+
+    Completed = "Completed"
+    Completing = "Completing"
+    Deleted = "Deleted"
+    Failed = "Failed"
+    Pending = "Pending"
+    Running = "Running"
+    Stopped = "Stopped"
+    Succeeded = "Succeeded"
+    Terminated = "Terminated"
+    Terminating = "Terminating"
+    Restarting = "Restarting"
+
+
+class JobsQuery(Query):
+    region: Annotated[str, Field(description="the jobs of this region; none when empty")] = ""
+    status: list[JobListStatus] = Field(default_factory=list)
+    limit: Annotated[int, Field(ge=1)] = 6000
+    offset: Annotated[int, Field(ge=0)] = 0
+    start_date: QueryDateTime | None = None
+    end_date: QueryDateTime | None = None
+
+
+class JobLogsQuery(Query):
+    tail: Annotated[int, Field(ge=0)] = 0
+    verbose: bool = True

@@ -72,3 +72,29 @@ def test_only_state_changing_operations_are_mutating() -> None:
     assert ("POST", "/jobs") in mutating
     assert ("POST", "/service_auth") not in mutating
     assert not any(method == "GET" for method, _ in mutating)
+
+
+def test_a_query_model_is_the_operations_validation_and_its_documented_parameters() -> None:
+    app = create_app()
+    client = app.test_client()
+    auth = client.post(f"{API}/service_auth", json={"client_id": "k", "client_secret": "s"})
+    headers = {
+        "authorization": auth.get_json()["token"]["access_token"],
+        "x-workspace-id": "11111111-1111-4111-8111-111111111111",
+        "x-api-key": "k",
+    }
+    document = client.get(f"{API}/openapi.json").get_json()
+    with_query = [op for op in OPERATIONS if op.query is not None]
+    assert {op.path for op in with_query} >= {"/configs", "/jobs", "/jobs/{job_name}/logs"}
+    for op in with_query:
+        params = document["paths"][op.url][op.method.lower()]["parameters"]
+        documented = {p["name"] for p in params if p["in"] == "query"}
+        assert documented == set(op.query.model_fields), op.path
+    bad = client.get(f"{API}/jobs?region=SR006&limit=zero&status=Bogus", headers=headers)
+    assert bad.status_code == 422
+    assert {tuple(e["loc"]) for e in bad.get_json()["detail"]} == {
+        ("query", "status", 0),
+        ("query", "limit"),
+    }
+    tail = client.get(f"{API}/jobs/none/logs?tail=-1", headers=headers)
+    assert tail.status_code == 422 and tail.get_json()["detail"][0]["loc"] == ["query", "tail"]
