@@ -6,7 +6,11 @@
 All three get raw HTTP from the same `requests.Session` loop, so client cost is the same.
 Then p50/p99 latency of GET jobs/{name} with 10,000 jobs in the world.
 
-    pip install -e '.[bench]' && python benchmarks/api.py
+    pip install -e '.[bench]' && python benchmarks/api.py [--code DIR ...]
+
+``--code DIR`` also measures the mlspace-sim of another checkout (for example an earlier commit,
+``git worktree add /tmp/before <commit>``) in a subprocess, interleaved with this one, and prints
+its pairs/s beside this checkout's.
 """
 
 from __future__ import annotations
@@ -14,9 +18,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import random
 import socket
 import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 
@@ -32,17 +39,23 @@ JOB = {"script": "/home/jovyan/train.py", "base_image": "cr.ai.cloud.ru/aicloud-
        "env_variables": {"MLSPACE_SIM_RUNTIME_S": "600"}}
 
 
+CPU_PER_PAIR: list[float] = []  # this process's CPU seconds per pair of the last rate()
+
+
 def rate(n: int, pair: Callable[[int], None]) -> float:
-    """Pairs per second over ``n`` sequential pairs (after a short warm-up)."""
+    """Pairs per second over ``n`` sequential pairs (after a short warm-up); the process's CPU
+    time per pair (client and in-thread server: steadier than wall time on a busy machine)
+    goes to ``CPU_PER_PAIR``."""
     for i in range(min(50, n)):
         pair(-1 - i)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for i in range(n):
         pair(i)
+    CPU_PER_PAIR[:] = [(time.process_time() - c0) / n]
     return n / (time.perf_counter() - t0)
 
 
-def ours(n: int) -> tuple[float, list[float]]:
+def ours(n: int, *, latency: bool = True) -> tuple[float, list[float]]:
     with running_server(seed=1) as srv:
         s = requests.Session()
         s.headers.update(srv.headers())
@@ -53,6 +66,8 @@ def ours(n: int) -> tuple[float, list[float]]:
             assert s.get(f"{url}/jobs/{name}").json()["status"] == "pending"
 
         pairs = rate(n, pair)
+        if not latency:
+            return pairs, []
         world = srv.world
         ws = srv.credentials.workspace_id
         names = [world.submit_job(JOB, workspace=ws).name for _ in range(10_000)]
@@ -131,10 +146,52 @@ def moto(n: int) -> float | None:
         server.stop()
 
 
+def other_checkout(code: str, pairs: int) -> dict[str, float]:
+    """Submit+status pairs/s and CPU ms per pair of the mlspace-sim in checkout ``code`` (same
+    script, its code)."""
+    env = {**os.environ, "PYTHONPATH": os.path.abspath(code)}
+    out = subprocess.run(
+        [sys.executable, __file__, "--pairs", str(pairs), "--ours-only"],
+        env=env,
+        cwd=code,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def compare(codes: list[str], pairs: int, rounds: int = 3) -> None:
+    """This checkout against others, alternating so machine load falls on each alike."""
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    runs: dict[str, list[dict[str, float]]] = {here: [], **{c: [] for c in codes}}
+    for _ in range(rounds):
+        for code in runs:
+            runs[code].append(other_checkout(code, pairs))
+    best_rate = max(r["pairs_per_s"] for r in runs[here])
+    best_cpu = min(r["cpu_ms_per_pair"] for r in runs[here])
+    for code, got in runs.items():
+        rate_ = max(r["pairs_per_s"] for r in got)
+        cpu = min(r["cpu_ms_per_pair"] for r in got)
+        print(
+            f"{code:32s} best {rate_:5.0f} pairs/s (x{rate_ / best_rate:.2f}), "
+            f"CPU {cpu:.2f} ms/pair (x{cpu / best_cpu:.2f}) vs this checkout, best of {rounds}"
+        )
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--pairs", type=int, default=2000)
+    p.add_argument("--code", action="append", default=[], help="another checkout to compare")
+    p.add_argument("--ours-only", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.ours_only:
+        pairs_per_s = ours(args.pairs, latency=False)[0]
+        print(json.dumps({"pairs_per_s": pairs_per_s, "cpu_ms_per_pair": CPU_PER_PAIR[0] * 1e3}))
+        return
+    if args.code:
+        compare(args.code, args.pairs)
     ours_rate, lat = ours(args.pairs)
     bare_rate = bare(args.pairs)
     moto_rate = moto(args.pairs)
