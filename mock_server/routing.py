@@ -64,14 +64,20 @@ class Op:
 
     @property
     def rule(self) -> str:
-        """The Flask rule (``<name>`` for ``{name}``)."""
-        return PARAM.sub(r"<\1>", self.url)
+        """The Flask rule (``<name>`` for ``{name}``; a ``*_path`` parameter spans slashes, as
+        an async inference's ``v1/models/<name>:predict`` does)."""
+        return PARAM.sub(_converter, self.url)
 
     @property
     def endpoint(self) -> str:
         """``area.function`` for a built operation, ``area.<method>_<path>`` for a 501."""
         name = self.handler.rsplit(":", 1)[1] if self.handler else _slug(self.method, self.path)
         return f"{self.area}.{name}"
+
+
+def _converter(m: re.Match[str]) -> str:
+    name = m.group(1)
+    return f"<path:{name}>" if name.endswith("_path") else f"<{name}>"
 
 
 def _slug(method: str, path: str) -> str:

@@ -1,0 +1,173 @@
+"""Asynchronous inference (``async_inferences/v1``) and DALL-E (``dalle/v1``) over HTTP.
+
+A request is the engine's (:mod:`simulator.deployments.asynchronous`): submitted now, its answer
+ready after the replica's latency and a simulated processing time. Both areas answer in the
+spec's ``AsyncRequestStatusResponse`` shape; DALL-E (whose operations the spec leaves untyped)
+uses the same shape for its predict and result.
+
+Errors as the spec documents them: a request that is not done yet is 404
+``AsyncRequestNotDoneYetResponse``, an unknown request id 404 ``text/plain``; an unknown or
+not-ready deployment answers as ``inference/v2`` does (404 / 409 ``{"detail"}``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from flask import Response, request
+
+from mock_server.api.inference import request_json
+from mock_server.errors import ApiError, json_response, refusal, validation_error
+from mock_server.state import state, workspace
+from mock_server.validation import Field, validate
+from simulator.deployments import AsyncRequest
+from simulator.deployments.asynchronous import COMPLETED, HOSTED
+from simulator.errors import NotFound, Rejected
+from simulator.logs import format_ts
+
+INFERENCE_NAME = {"inference_name": Field("string", required=True)}
+
+
+def _uuid(request_id: str) -> str:
+    """FastAPI's 422 for a path id that is not a UUID."""
+    try:
+        uuid.UUID(request_id)
+    except ValueError:
+        raise validation_error(
+            ["path", "request_id"],
+            "Input should be a valid UUID, invalid character: expected an optional prefix of "
+            "`urn:uuid:` followed by [0-9a-fA-F-], found `" + request_id[:1] + "` at 1",
+            "uuid_parsing",
+            input=request_id,
+        ) from None
+    return request_id
+
+
+def _inference_name() -> str:
+    name = request.args.get("inference_name")
+    validate({} if name is None else {"inference_name": name}, INFERENCE_NAME, loc=("query",))
+    return str(name)
+
+
+def _not_found() -> Response:
+    return Response("Request Not Found", status=404, content_type="text/plain; charset=utf-8")
+
+
+def _find(request_id: str, deployment: str) -> AsyncRequest | None:
+    """The workspace's request ``request_id`` made to ``deployment``, or None."""
+    try:
+        found = state().world.async_request(request_id, workspace().id)
+    except Rejected:
+        return None
+    return found if found.deployment == deployment else None
+
+
+def status_body(req: AsyncRequest) -> dict[str, Any]:
+    """``AsyncRequestStatusResponse``: the request and, once completed, its result."""
+    now = state().world.now_epoch()
+    done = req.status(now) == COMPLETED
+    return {
+        "info": {
+            "id": req.id,
+            "created_at": format_ts(req.created_at),
+            "updated_at": format_ts(req.done_at if done else req.created_at),
+            "request_timeout": None,
+            "repeat_limit": 0,
+            "repeat_count": 0,
+            "status": req.status(now),
+            "clusters": [req.region] if req.region else [],
+        },
+        "result": (
+            {
+                "timestamp": format_ts(req.done_at),
+                "body": req.result,
+                "error": None,
+                "headers": ["content-type: application/json"],
+                "http_status": 200,
+            }
+            if done
+            else None
+        ),
+    }
+
+
+def _not_done() -> ApiError:
+    return ApiError(404, {"status": "error", "details": "Request is not done yet"})
+
+
+def _item(req: AsyncRequest, now: float) -> dict[str, Any]:
+    """``AsyncRequestItem``, with the inference's duration once completed."""
+    item: dict[str, Any] = {
+        "id": req.id,
+        "path": req.path,
+        "method": "POST",
+        "created_at": format_ts(req.created_at),
+        "status": req.status(now),
+        "inference_name": req.deployment,
+        "namespace": workspace().namespace,
+        "clusters": [req.region] if req.region else [],
+        "inference_key": None,
+        "repeat_limit": 0,
+        "response_inference_duration": None,
+    }
+    if req.status(now) == COMPLETED:
+        item["response_inference_duration"] = {
+            "started_at": format_ts(req.created_at),
+            "finished_at": format_ts(req.done_at),
+            "duration": f"PT{req.done_at - req.created_at:.3f}S",
+        }
+    return item
+
+
+# ---- async_inferences/v1 -----------------------------------------------------------------------
+def submit(region: str, inference_name: str, predict_path: str) -> Any:
+    """With ``x-async-request: true`` the request's status; otherwise the answer itself."""
+    regions = tuple(state().world.config.catalog.inference_regions)
+    validate({"region": region}, {"region": Field("string", enum=regions)}, loc=("path",))
+    world, ws = state().world, workspace()
+    body = request_json()
+    try:
+        if request.headers.get("x-async-request", "").lower() == "true":
+            req = world.submit_async(ws.id, region, inference_name, predict_path, body)
+            return json_response(status_body(req))
+        if world.get_deployment(inference_name, ws.id).region != region:
+            raise NotFound(f"Inference service {inference_name} not found in region {region}")
+        return json_response(world.predict(inference_name, predict_path, body, ws.id).body)
+    except Rejected as exc:
+        raise refusal(exc, "detail") from None
+
+
+def status(request_id: str) -> Any:
+    req = _find(_uuid(request_id), _inference_name())
+    return _not_found() if req is None else json_response(status_body(req))
+
+
+def result(request_id: str) -> Any:
+    req = _find(_uuid(request_id), _inference_name())
+    if req is None:
+        return _not_found()
+    if req.status(state().world.now_epoch()) != COMPLETED:
+        raise _not_done()
+    return json_response(req.result)
+
+
+def list_requests() -> Any:
+    name = _inference_name()
+    world = state().world
+    now = world.now_epoch()
+    reqs = [r for r in world.list_async(workspace().id) if r.deployment == name]
+    reqs.sort(key=lambda r: (r.created_at, r.id))
+    return json_response({"data": [_item(r, now) for r in reqs]})
+
+
+# ---- dalle/v1 ---------------------------------------------------------------------------------
+def dalle_predict(model_name: str) -> Any:
+    req = state().world.submit_hosted(workspace().id, model_name, request_json())
+    return json_response(status_body(req))
+
+
+def dalle_result(request_id: str) -> Any:
+    """The request's status, with its result once completed (404 text for an unknown id)."""
+    req = _find(request_id, HOSTED)
+    return _not_found() if req is None else json_response(status_body(req))
