@@ -11,6 +11,7 @@ import pytest
 from mock_server.app import create_app
 from mock_server.testing import DEFAULT_START_EPOCH
 from tests.support.openapi import validate_request, validate_response, validate_schema
+from tests.support.public_api import PublicApi
 
 WS_A = "11111111-1111-4111-8111-111111111111"
 WS_B = "22222222-2222-4222-8222-222222222222"
@@ -26,41 +27,8 @@ STARTUP_S = 75  # image pull (10-40 s) + model start (5-30 s), always less than 
 IDLE_S = 900 + 60  # scale_to_zero_after_s past the last request's rps window
 
 
-class Api:
-    """One workspace's view of the Public API."""
-
-    def __init__(self, app: Any, ws_id: str) -> None:
-        self.app = app
-        self.client = app.test_client()
-        self.ws = ws_id
-        auth = self.client.post(
-            "/public/v2/service_auth", json={"client_id": "k", "client_secret": "s"}
-        )
-        self.token = auth.get_json()["token"]["access_token"]
-
-    @property
-    def world(self) -> Any:
-        return self.app.extensions["mlspace_sim"].world
-
-    def headers(self, **extra: str) -> dict[str, str]:
-        return {
-            "authorization": self.token,
-            "x-workspace-id": self.ws,
-            "x-api-key": "key-" + self.ws,
-            **extra,
-        }
-
-    def raw(self, method: str, path: str, **kwargs: Any) -> Any:
-        headers = self.headers(**kwargs.pop("headers", {}))
-        return self.client.open(f"/public/v2/{path}", method=method, headers=headers, **kwargs)
-
-    def call(self, method: str, path: str, *, status: int = 200, **kwargs: Any) -> Any:
-        resp = self.raw(method, path, **kwargs)
-        assert resp.status_code == status, resp.get_data(as_text=True)
-        assert resp.content_type == "application/json"
-        body = resp.get_json()
-        validate_response(method, path, status, body)
-        return body
+class Api(PublicApi):
+    """The deployment calls these tests repeat."""
 
     def create(self, **changes: Any) -> dict[str, Any]:
         body = {**BODY, **changes}
@@ -150,9 +118,7 @@ def test_min0_deployment_runs_predicts_bills_scales_to_zero_and_deletes(api: Api
     deleted = api.call("DELETE", f"inference/v2/{name}", query_string={"region": REGION})
     assert deleted["status"]["phase"] == "Deleted"
     assert api.call("GET", "inference/v2/")["inferences"] == []
-    gone = api.call(
-        "GET", f"inference/v2/{name}", query_string={"region": REGION}, status=404
-    )
+    gone = api.call("GET", f"inference/v2/{name}", query_string={"region": REGION}, status=404)
     assert name in gone["detail"]
     assert not any(ln["running"] for ln in _billing(api))
 
