@@ -196,3 +196,12 @@ def test_bad_patch_and_queries_are_422_without_change(api: Api) -> None:
     api.call("DELETE", f"inference/v2/{name}", status=422)
     api.call("DELETE", f"inference/v2/{name}", query_string={"region": "X"}, status=422)
     assert api.get(name)["spec"] == before["spec"]
+
+
+def test_every_inference_async_and_dalle_operation_is_built() -> None:
+    from mock_server.operations import OPERATIONS
+
+    areas = {"inference", "inference_build", "async_inference", "dalle"}
+    ops = [op for op in OPERATIONS if op.area in areas]
+    assert len(ops) == 20
+    assert all(op.handler for op in ops), [op.path for op in ops if not op.handler]
