@@ -6,8 +6,10 @@ spec's ``AsyncRequestStatusResponse`` shape; DALL-E (whose operations the spec l
 uses the same shape for its predict and result.
 
 Errors as the spec documents them: a request that is not done yet is 404
-``AsyncRequestNotDoneYetResponse``, an unknown request id 404 ``text/plain``; an unknown or
-not-ready deployment answers as ``inference/v2`` does (404 / 409 ``{"detail"}``).
+``AsyncRequestNotDoneYetResponse`` (an unknown id's result too, with ``Request Not Found``); an
+unknown id's status is 404 ``{"detail": "Request Not Found"}`` (the spec gives that text as
+``text/plain``, but every error of the mock is JSON); an
+unknown or not-ready deployment answers as ``inference/v2`` does (404 / 409 ``{"detail"}``).
 """
 
 from __future__ import annotations
@@ -15,10 +17,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Response, request
+from flask import request
 
 from mock_server.api.inference import request_json
-from mock_server.errors import ApiError, json_response, refusal, validation_error
+from mock_server.errors import ApiError, detail_error, json_response, refusal, validation_error
 from mock_server.state import state, workspace
 from mock_server.validation import Field, validate
 from simulator.deployments import AsyncRequest
@@ -50,8 +52,8 @@ def _inference_name() -> str:
     return str(name)
 
 
-def _not_found() -> Response:
-    return Response("Request Not Found", status=404, content_type="text/plain; charset=utf-8")
+def _not_found() -> ApiError:
+    return detail_error(404, "Request Not Found")
 
 
 def _find(request_id: str, deployment: str) -> AsyncRequest | None:
@@ -92,8 +94,9 @@ def status_body(req: AsyncRequest) -> dict[str, Any]:
     }
 
 
-def _not_done() -> ApiError:
-    return ApiError(404, {"status": "error", "details": "Request is not done yet"})
+def _no_result(details: str) -> ApiError:
+    """A result that cannot be given, in the spec's 404 shape for ``result``."""
+    return ApiError(404, {"status": "error", "details": details})
 
 
 def _item(req: AsyncRequest, now: float) -> dict[str, Any]:
@@ -140,15 +143,17 @@ def submit(region: str, inference_name: str, predict_path: str) -> Any:
 
 def status(request_id: str) -> Any:
     req = _find(_uuid(request_id), _inference_name())
-    return _not_found() if req is None else json_response(status_body(req))
+    if req is None:
+        raise _not_found()
+    return json_response(status_body(req))
 
 
 def result(request_id: str) -> Any:
     req = _find(_uuid(request_id), _inference_name())
     if req is None:
-        return _not_found()
+        raise _no_result("Request Not Found")
     if req.status(state().world.now_epoch()) != COMPLETED:
-        raise _not_done()
+        raise _no_result("Request is not done yet")
     return json_response(req.result)
 
 
@@ -168,6 +173,8 @@ def dalle_predict(model_name: str) -> Any:
 
 
 def dalle_result(request_id: str) -> Any:
-    """The request's status, with its result once completed (404 text for an unknown id)."""
+    """The request's status, with its result once completed (404 for an unknown id)."""
     req = _find(request_id, HOSTED)
-    return _not_found() if req is None else json_response(status_body(req))
+    if req is None:
+        raise _not_found()
+    return json_response(status_body(req))
