@@ -36,14 +36,15 @@ LATENCY_HEADER = "x-mlspace-sim-latency-s"  # the virtual time the answer took
 COLD_HEADER = "x-mlspace-sim-cold-start"
 
 
-def _region_query() -> str:
+def region_query() -> dict[str, Field]:
+    """The ``region`` query of get and delete: one of the configured inference regions."""
     regions = tuple(state().world.config.catalog.inference_regions)
+    return {"region": Field("string", required=True, enum=regions)}
+
+
+def _region_query() -> str:
     region = request.args.get("region")
-    validate(
-        {} if region is None else {"region": region},
-        {"region": Field("string", required=True, enum=regions)},
-        loc=("query",),
-    )
+    validate({} if region is None else {"region": region}, region_query(), loc=("query",))
     return str(region)
 
 

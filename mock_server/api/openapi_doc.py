@@ -12,7 +12,16 @@ from typing import Any
 from flask import current_app
 
 from mock_server.api import _servers as servers
-from mock_server.api import build_image, configs, data_transfer, jobs, resources, s3
+from mock_server.api import (
+    async_inference,
+    build_image,
+    configs,
+    data_transfer,
+    inference,
+    jobs,
+    resources,
+    s3,
+)
 from mock_server.api.dts_catalog import CLUSTERS, CONNECTOR_TYPES, parameters_schema
 from mock_server.api.dts_validation import (
     CONNECTOR_FIELDS,
@@ -279,6 +288,21 @@ def _dts_operations() -> dict[Key, OperationDoc]:
     }
 
 
+# ---- inference -----------------------------------------------------------------------------------
+def _inference_operations() -> dict[Key, OperationDoc]:
+    region = OperationDoc(query=query_fields(inference.region_query()))
+    name = OperationDoc(query=query_fields(async_inference.INFERENCE_NAME))
+    one = f"{API}/inference/v2/{{inference_name}}"
+    requests = f"{API}/async_inferences/v1"
+    return {
+        ("GET", one): region,
+        ("DELETE", one): region,
+        ("GET", f"{requests}/"): name,
+        ("GET", f"{requests}/{{request_id}}/status"): name,
+        ("GET", f"{requests}/{{request_id}}/result"): name,
+    }
+
+
 def operations() -> dict[Key, OperationDoc]:
     """Every public operation the URL map alone cannot describe."""
     keys = {name: Field("string", required=True) for name in ("client_id", "client_secret")}
@@ -289,6 +313,7 @@ def operations() -> dict[Key, OperationDoc]:
         **_notebook_operations(),
         **_resource_operations(),
         **_dts_operations(),
+        **_inference_operations(),
     }
 
 
