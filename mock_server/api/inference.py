@@ -138,16 +138,15 @@ def _status(dep: Deployment) -> dict[str, Any]:
     }
 
 
-def manifest(dep: Deployment, *, with_status: bool = True) -> dict[str, Any]:
-    out = {
+def manifest(dep: Deployment) -> dict[str, Any]:
+    """The deployment as the platform shows it: a KServe InferenceService manifest."""
+    return {
         "apiVersion": API_VERSION,
         "kind": "InferenceService",
         "metadata": _metadata(dep),
         "spec": _spec(dep),
+        "status": _status(dep),
     }
-    if with_status:
-        out["status"] = _status(dep)
-    return out
 
 
 def list_inferences() -> Any:
