@@ -16,7 +16,7 @@ from flask import Flask
 from pydantic import BaseModel
 
 from mock_server.operations import OPERATIONS
-from mock_server.routing import AUTH_NONE, AUTH_TOKEN, PARAM, body_model
+from mock_server.routing import AUTH_NONE, AUTH_TOKEN, PARAM, body_model, query_model
 from mock_server.validation import Field
 
 Schema = dict[str, Any]
@@ -219,7 +219,8 @@ def build_document(
             body = model_schema(body_model(op, config), models)
             doc = replace(doc, body=body, body_required=op.body_required)
         if op.query is not None:
-            doc = replace(doc, query=query_parameters(op.query, models) + doc.query)
+            found = query_parameters(query_model(op, config), models)
+            doc = replace(doc, query=found + doc.query)
         entry = _operation(op.method, op.url, op.area, view, op.auth, params, doc)
         paths.setdefault(op.url, {})[op.method.lower()] = entry
     for rule in app.url_map.iter_rules():

@@ -7,7 +7,7 @@ the spec's order, then the few the official examples use beyond it. Paths are re
 
 from __future__ import annotations
 
-from mock_server.models import jobs, queries, s3, servers
+from mock_server.models import inference, jobs, queries, s3, servers
 from mock_server.routing import AUTH_NONE, AUTH_TOKEN, Op
 
 # fmt: off
@@ -17,26 +17,26 @@ OPERATIONS: tuple[Op, ...] = (
     # ---- configs
     Op("GET", "/configs", "configs", "api.configs:get_config", query=queries.ConfigsQuery),
     # ---- inference
-    Op("GET", "/inference/v2/", "inference"),
-    Op("POST", "/inference/v2/", "inference"),
-    Op("GET", "/inference/v2/{inference_name}", "inference"),
-    Op("PATCH", "/inference/v2/{inference_name}", "inference"),
-    Op("DELETE", "/inference/v2/{inference_name}", "inference"),
-    Op("POST", "/inference/v2/predict/{inference_name}/{model_name}/", "inference"),
+    Op("GET", "/inference/v2/", "inference", "api.inference:list_inferences"),
+    Op("POST", "/inference/v2/", "inference", "api.inference:create", body=inference.create_inference),
+    Op("GET", "/inference/v2/{inference_name}", "inference", "api.inference:get", query=queries.inference_region),
+    Op("PATCH", "/inference/v2/{inference_name}", "inference", "api.inference:update", body=inference.patch_inference),
+    Op("DELETE", "/inference/v2/{inference_name}", "inference", "api.inference:delete", query=queries.inference_region),
+    Op("POST", "/inference/v2/predict/{inference_name}/{model_name}/", "inference", "api.inference:predict"),
     # ---- async inference
-    Op("POST", "/async_inferences/v1/{region}/{inference_name}/{predict_path}", "async_inference"),
-    Op("GET", "/async_inferences/v1/{request_id}/status", "async_inference"),
-    Op("GET", "/async_inferences/v1/{request_id}/result", "async_inference"),
-    Op("GET", "/async_inferences/v1/", "async_inference"),
+    Op("POST", "/async_inferences/v1/{region}/{inference_name}/{predict_path}", "async_inference", "api.async_inference:submit"),
+    Op("GET", "/async_inferences/v1/{request_id}/status", "async_inference", "api.async_inference:status", query=queries.AsyncInferenceQuery),
+    Op("GET", "/async_inferences/v1/{request_id}/result", "async_inference", "api.async_inference:result", query=queries.AsyncInferenceQuery),
+    Op("GET", "/async_inferences/v1/", "async_inference", "api.async_inference:list_requests", query=queries.AsyncInferenceQuery),
     # ---- inference build
-    Op("GET", "/inference/build/v1/", "inference_build"),
-    Op("POST", "/inference/build/v1/", "inference_build"),
-    Op("GET", "/inference/build/v1/{image_name}", "inference_build"),
-    Op("DELETE", "/inference/build/v1/{name}", "inference_build"),
-    Op("GET", "/inference/build/v2/", "inference_build"),
-    Op("POST", "/inference/build/v2/", "inference_build"),
-    Op("GET", "/inference/build/v2/{image_name}", "inference_build"),
-    Op("DELETE", "/inference/build/v2/{image_name}", "inference_build"),
+    Op("GET", "/inference/build/v1/", "inference_build", "api.inference_build:list_v1"),
+    Op("POST", "/inference/build/v1/", "inference_build", "api.inference_build:create_v1", body=inference.CreateImage),
+    Op("GET", "/inference/build/v1/{image_name}", "inference_build", "api.inference_build:get_v1"),
+    Op("DELETE", "/inference/build/v1/{name}", "inference_build", "api.inference_build:delete_v1"),
+    Op("GET", "/inference/build/v2/", "inference_build", "api.inference_build:list_v2"),
+    Op("POST", "/inference/build/v2/", "inference_build", "api.inference_build:create_v2", body=inference.CreateImage),
+    Op("GET", "/inference/build/v2/{image_name}", "inference_build", "api.inference_build:get_v2"),
+    Op("DELETE", "/inference/build/v2/{image_name}", "inference_build", "api.inference_build:delete_v2"),
     # ---- data transfer
     Op("POST", "/data_transfer/v1/transfers/nfs_to_s3", "data_transfer", "api.dts_legacy:nfs_to_s3"),
     Op("POST", "/data_transfer/v1/transfers/s3_to_nfs", "data_transfer", "api.dts_legacy:s3_to_nfs"),
@@ -131,8 +131,8 @@ OPERATIONS: tuple[Op, ...] = (
     Op("GET", "/workspaces/v3/{workspace_id}/allocations", "workspaces", "api.resources:list_allocations"),
     Op("GET", "/workspaces/v3/{workspace_id}/allocations/{allocation_id}/queues", "workspaces", "api.resources:list_queues"),
     # ---- dalle
-    Op("GET", "/dalle/v1/result/{request_id}", "dalle"),
-    Op("POST", "/dalle/v1/predict/{model_name}", "dalle"),
+    Op("GET", "/dalle/v1/result/{request_id}", "dalle", "api.async_inference:dalle_result"),
+    Op("POST", "/dalle/v1/predict/{model_name}", "dalle", "api.async_inference:dalle_predict"),
     # ---- docker registry
     Op("GET", "/docker_registry/v1/users/generate_password", "docker_registry"),
     Op("GET", "/docker_registry/v2/registries/current", "docker_registry"),

@@ -46,7 +46,8 @@ class Op:
     handler: str | None = None
     auth: str = AUTH_FULL
     body: Any = None  # a pydantic model, or a function of the engine config returning one
-    query: Any = None  # a pydantic model of the query string (mock_server.models.queries)
+    query: Any = None  # a model of the query string (mock_server.models.queries), or a function
+    # of the engine config returning one
     body_required: bool = True
     changes_state: bool | None = None  # None: every method but GET changes state
     journal: tuple[str, str] | None = None
@@ -65,14 +66,20 @@ class Op:
 
     @property
     def rule(self) -> str:
-        """The Flask rule (``<name>`` for ``{name}``)."""
-        return PARAM.sub(r"<\1>", self.url)
+        """The Flask rule (``<name>`` for ``{name}``; a ``*_path`` parameter spans slashes, as
+        an async inference's ``v1/models/<name>:predict`` does)."""
+        return PARAM.sub(_converter, self.url)
 
     @property
     def endpoint(self) -> str:
         """``area.function`` for a built operation, ``area.<method>_<path>`` for a 501."""
         name = self.handler.rsplit(":", 1)[1] if self.handler else _slug(self.method, self.path)
         return f"{self.area}.{name}"
+
+
+def _converter(m: re.Match[str]) -> str:
+    name = m.group(1)
+    return f"<path:{name}>" if name.endswith("_path") else f"<{name}>"
 
 
 def _slug(method: str, path: str) -> str:
@@ -118,10 +125,18 @@ def by_endpoint(operations: Iterable[Op]) -> dict[str, Op]:
     return {op.endpoint: op for op in operations}
 
 
+def _model(spec: Any, config: Any) -> type[BaseModel]:
+    return spec if isinstance(spec, type) else spec(config)
+
+
 def body_model(op: Op, config: Any) -> type[BaseModel]:
     """The operation's request model (built for ``config`` when it depends on it)."""
-    body = op.body
-    return body if isinstance(body, type) else body(config)
+    return _model(op.body, config)
+
+
+def query_model(op: Op, config: Any) -> type[BaseModel]:
+    """The operation's query model (built for ``config`` when it depends on it)."""
+    return _model(op.query, config)
 
 
 def _fastapi_error(error: Any) -> dict[str, Any]:
@@ -170,12 +185,12 @@ def routed() -> Op | None:
 
 def _query_args(model: type[BaseModel]) -> dict[str, Any]:
     """The query string as the model reads it: repeated keys for list fields, else the first;
-    an empty value is an absent one (``?region=`` reads as no region)."""
+    an empty value is an absent one unless the field is text (``?limit=`` reads as no limit)."""
     args = request.args
     return {
         name: args.getlist(name) if get_origin(field.annotation) is list else args[name]
         for name, field in model.model_fields.items()
-        if args.get(name)
+        if name in args and (args[name] != "" or field.annotation is str)
     }
 
 
@@ -183,10 +198,11 @@ def validate_query() -> None:
     """Hook: the query string against the operation's query model, answered as FastAPI answers
     (422 under ``query``); the parsed values are the handler's as :func:`query`."""
     op = current()
-    if op is None or op.query is None:
+    if op is None or op.query is None or request.method == "OPTIONS":
         return
+    model = query_model(op, current_app.extensions["mlspace_sim"].world.config)
     try:
-        g.query = op.query.model_validate(_query_args(op.query))
+        g.query = model.model_validate(_query_args(model))
     except ValidationError as exc:
         raise pydantic_errors(exc.errors(include_url=False), ("query",)) from None
 

@@ -55,7 +55,7 @@ class RunnerError(RuntimeError):
 
 @dataclass
 class Subject:
-    """A job, Jupyter Server or image build the scenario follows."""
+    """A job, Jupyter Server, image build or inference deployment the scenario follows."""
 
     var: str
     kind: str
@@ -247,9 +247,19 @@ class Runner:
             elif r.status_code == 200:
                 body = r.json()
                 s.saw(_epoch(body["status_updated_at"]), body["status"])
+        elif s.kind == "deployment":
+            s.saw(self.clock.now(), self._deployment_phase(s.ident))
         else:
             body = call("GET", f"build-image/jobs/{s.ident}").json()
             s.saw(self.clock.now(), body["status"])
+
+    @staticmethod
+    def _deployment_phase(name: str) -> str:
+        """A deployment's status as its listing shows it (a deleted one is no longer listed;
+        listing needs no region, which its GET does)."""
+        listed = call("GET", "inference/v2/").json()["inferences"]
+        found = next((d for d in listed if d["metadata"]["name"] == name), None)
+        return "Deleted" if found is None else str(found["status"]["phase"])
 
     def refresh_all(self) -> None:
         for s in self.report.subjects.values():
@@ -415,7 +425,7 @@ class Runner:
         s = self.report.subjects.get(spec["subject"])
         if s is None:
             raise RunnerError(
-                f"step {i}: {spec['subject']!r} is not a submitted job, server or build"
+                f"step {i}: {spec['subject']!r} is not a tracked job, server, build or deployment"
             )
         until = {u.lower() for u in spec["until"]}
         max_s = float(spec["max_s"])

@@ -95,7 +95,10 @@ STEP_KINDS: dict[str, dict[str, Any]] = {
                 "type": "object",
                 "additionalProperties": False,
                 "required": ["var", "kind"],
-                "properties": {"var": VAR, "kind": {"enum": ["job", "notebook"]}},
+                "properties": {
+                    "var": VAR,
+                    "kind": {"enum": ["job", "notebook", "build", "deployment"]},
+                },
             },
             "expect": HTTP_EXPECT,
             "note": NOTE,

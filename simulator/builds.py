@@ -157,12 +157,17 @@ class Builds:
         self.now_epoch = now_epoch
         self.by_workspace: dict[str, dict[str, Build]] = {}
 
-    def start(self, workspace: str, from_image: str, requirements: str) -> Build:
-        """Accept a build now; it runs as time passes."""
+    def start(
+        self, workspace: str, from_image: str, requirements: str, image: str | None = None
+    ) -> Build:
+        """Accept a build now; it runs as time passes. ``image`` names the pushed image in the
+        workspace's registry (an inference image's user-defined name); by default a
+        ``job-custom-image-*`` name is drawn."""
         taken = self.by_workspace.setdefault(workspace, {})
         name = self._new_name(workspace, taken)
         rng = stream(self.seed, "image-build", name)
-        destination = f"{REGISTRY}/{workspace}/job-custom-image-{rng.getrandbits(24):06x}"
+        drawn = f"job-custom-image-{rng.getrandbits(24):06x}"
+        destination = f"{REGISTRY}/{workspace}/{image or drawn}"
         pod = f"{name}-{''.join(rng.choices(ALNUM, k=5))}"
         build = Build(name, workspace, from_image, destination, pod, self.now_epoch())
         script = kaniko_script(Kaniko(rng), from_image, destination, requirements)

@@ -411,9 +411,12 @@ class World:
 
     # ---- image builds -------------------------------------------------------------------------
     @synced
-    def start_build(self, workspace: str, from_image: str, requirements: str) -> Build:
-        """Build ``from_image`` plus ``pip install -r`` of ``requirements`` (the file's text)."""
-        return self.engine.builds.start(workspace, from_image, requirements)
+    def start_build(
+        self, workspace: str, from_image: str, requirements: str, image: str | None = None
+    ) -> Build:
+        """Build ``from_image`` plus ``pip install -r`` of ``requirements`` (the file's text),
+        pushed as ``image`` in the workspace's registry when given."""
+        return self.engine.builds.start(workspace, from_image, requirements, image)
 
     @synced
     def get_build(self, workspace: str, name: str) -> Build | None:
@@ -465,6 +468,8 @@ class World:
         min_replicas: int | None = None,
         max_replicas: int | None = None,
         image: str | None = None,
+        alias: str | None = None,
+        description: str | None = None,
     ) -> Deployment:
         deps = self.engine.deployments
         return deps.update(
@@ -472,6 +477,8 @@ class World:
             min_replicas=min_replicas,
             max_replicas=max_replicas,
             image=image,
+            alias=alias,
+            description=description,
         )
 
     @synced
@@ -494,6 +501,11 @@ class World:
         self, workspace: str, region: str, name: str, path: str, body: Any
     ) -> AsyncRequest:
         return self.engine.async_requests.submit(workspace, region, name, path, body)
+
+    @synced
+    def submit_hosted(self, workspace: str, model: str, body: Any) -> AsyncRequest:
+        """An asynchronous request to a platform-hosted model (DALL-E)."""
+        return self.engine.async_requests.submit_hosted(workspace, model, body)
 
     @synced
     def async_request(self, request_id: str, workspace: str | None = None) -> AsyncRequest:

@@ -39,6 +39,11 @@ def built_images(ws_id: str) -> list[str]:
     return state().world.built_images(ws_id)
 
 
+def image_allowed(image: str, ws_id: str) -> bool:
+    """Whether a build may start from ``image``: a platform base image or the workspace's own."""
+    return image.startswith((BASE_IMAGES, f"{REGISTRY}/{ws_id}/")) and not image.endswith("/")
+
+
 def _go_duration(seconds: float) -> str:
     """Kubernetes-style age/duration, as Go prints a duration of whole seconds (``2h2m49s``)."""
     s = max(0, int(seconds))
@@ -112,7 +117,7 @@ def _form_errors(ws_id: str) -> list[dict[str, Any]]:
     image = request.form.get("from_image")
     if image is None:
         errors.append(_missing("from_image"))
-    elif not image.startswith((BASE_IMAGES, f"{REGISTRY}/{ws_id}/")) or image.endswith("/"):
+    elif not image_allowed(image, ws_id):
         errors.append(
             {
                 "type": "value_error",

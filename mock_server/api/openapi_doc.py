@@ -12,7 +12,11 @@ from typing import Any
 from flask import current_app
 
 from mock_server.api import _servers as servers
-from mock_server.api import build_image, data_transfer, jobs
+from mock_server.api import (
+    build_image,
+    data_transfer,
+    jobs,
+)
 from mock_server.api.dts_catalog import CLUSTERS, CONNECTOR_TYPES, parameters_schema
 from mock_server.api.dts_validation import (
     CONNECTOR_FIELDS,

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
+from functools import lru_cache
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, create_model
 from pydantic_core import PydanticCustomError
 
+from mock_server.models import choices
 from mock_server.params import parse_datetime
+from simulator.config import SimConfig
 
 
 class Query(BaseModel):
@@ -116,3 +119,21 @@ class JobsQuery(Query):
 class JobLogsQuery(Query):
     tail: Annotated[int, Field(ge=0)] = 0
     verbose: bool = True
+
+
+@lru_cache(maxsize=8)
+def _inference_region(regions: tuple[str, ...]) -> type[Query]:
+    return create_model(
+        "InferenceRegionQuery", __base__=Query, region=(choices("InferenceRegion", regions), ...)
+    )
+
+
+def inference_region(config: SimConfig) -> type[Query]:
+    """``region`` of a deployment's get and delete: one of the configured inference regions."""
+    return _inference_region(tuple(config.catalog.inference_regions))
+
+
+class AsyncInferenceQuery(Query):
+    """The deployment an async request was made to (status, result, list)."""
+
+    inference_name: str

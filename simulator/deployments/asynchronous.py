@@ -10,11 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from simulator.deployments import predict
 from simulator.deployments.manager import Deployments
 from simulator.errors import Conflict, NotFound
 from simulator.randomness import derive_bits, unit_interval, uuid4_str
 
 PENDING, COMPLETED = "pending", "completed"
+HOSTED = "dalle"  # the deployment name of requests to the platform-hosted model
 
 
 @dataclass(frozen=True)
@@ -47,9 +49,27 @@ class AsyncRequests:
         if dep.spec.region != region:
             raise NotFound(f"Inference service {name} not found in region {region}")
         answer = deps.predict(dep, path, body)
-        engine = deps.engine
+        return self._record(workspace, name, region, path, body, answer.latency_s, answer.body)
+
+    def submit_hosted(self, workspace: str, model: str, body: Any) -> AsyncRequest:
+        """A request to a model the platform hosts itself (DALL-E): no deployment of the
+        workspace serves it, so it is answered after the processing time alone."""
+        answer = predict.answer(self.deployments.engine.seed, HOSTED, model, body)
+        return self._record(workspace, HOSTED, "", model, body, 0.0, answer)
+
+    def _record(
+        self,
+        workspace: str,
+        name: str,
+        region: str,
+        path: str,
+        body: Any,
+        latency_s: float,
+        result: dict[str, Any],
+    ) -> AsyncRequest:
+        engine = self.deployments.engine
         bits = engine._entity_bits(f"async\x1f{workspace}\x1f{name}\x1f{path}\x1f{body!r}")
-        lo, hi = deps.async_s
+        lo, hi = self.deployments.async_s
         processing = lo + (hi - lo) * unit_interval(derive_bits(engine.seed, "async", bits))
         now = engine.now_epoch()
         request = AsyncRequest(
@@ -59,8 +79,8 @@ class AsyncRequests:
             region,
             path,
             now,
-            now + answer.latency_s + processing,
-            answer.body,
+            now + latency_s + processing,
+            result,
         )
         self.items[request.id] = request
         return request

@@ -129,14 +129,22 @@ class Deployments:
         min_replicas: int | None,
         max_replicas: int | None,
         image: str | None = None,
+        alias: str | None = None,
+        description: str | None = None,
     ) -> Deployment:
-        """Change the replica bounds (or the image: every replica restarts with it)."""
+        """Change the replica bounds, the labels (or the image: every replica restarts with
+        it)."""
         lo = dep.spec.min_replicas if min_replicas is None else min_replicas
         hi = dep.spec.max_replicas if max_replicas is None else max_replicas
         if not 0 <= lo <= hi <= MAX_REPLICAS or hi < 1:
             raise Refused(f"replicas must satisfy 0 <= min <= max <= {MAX_REPLICAS}, max >= 1")
         dep.spec = replace(
-            dep.spec, min_replicas=lo, max_replicas=hi, image=image or dep.spec.image
+            dep.spec,
+            min_replicas=lo,
+            max_replicas=hi,
+            image=image or dep.spec.image,
+            alias=dep.spec.alias if alias is None else alias,
+            description=dep.spec.description if description is None else description,
         )
         dep.updated_at = self.engine.now_epoch()
         if image:

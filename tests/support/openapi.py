@@ -94,6 +94,22 @@ def validate_response(method: str, path: str, status: int, body: Any) -> None:
     )
 
 
+def validate_schema(name: str, body: Any) -> None:
+    """Assert that ``body`` is an instance of the spec's component schema ``name`` (for an
+    answer whose status the operation does not document, given in a shape the spec has)."""
+    full = {
+        "$ref": f"#/components/schemas/{name}",
+        "components": _components(),
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+    }
+    jsonschema.validate(
+        body,
+        full,
+        cls=jsonschema.Draft202012Validator,
+        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
+    )
+
+
 def validate_request(method: str, path: str, body: Any) -> None:
     """Assert that a request body is valid for the spec (used to check our test inputs)."""
     _, op = operation(method, path)
