@@ -7,7 +7,7 @@ the spec's order, then the few the official examples use beyond it. Paths are re
 
 from __future__ import annotations
 
-from mock_server.models import jobs, queries, s3, servers
+from mock_server.models import jobs, queries, registry, s3, servers
 from mock_server.routing import AUTH_NONE, AUTH_TOKEN, Op
 
 # fmt: off
@@ -134,20 +134,20 @@ OPERATIONS: tuple[Op, ...] = (
     Op("GET", "/dalle/v1/result/{request_id}", "dalle"),
     Op("POST", "/dalle/v1/predict/{model_name}", "dalle"),
     # ---- docker registry
-    Op("GET", "/docker_registry/v1/users/generate_password", "docker_registry"),
-    Op("GET", "/docker_registry/v2/registries/current", "docker_registry"),
-    Op("GET", "/docker_registry/v2/repositories/", "docker_registry"),
-    Op("DELETE", "/docker_registry/v2/repositories/", "docker_registry"),
-    Op("GET", "/docker_registry/v2/repositories/{repository_id}", "docker_registry"),
-    Op("PUT", "/docker_registry/v2/repositories/{repository_id}", "docker_registry"),
-    Op("POST", "/docker_registry/v2/repositories/{repository_id}/fav", "docker_registry"),
-    Op("GET", "/docker_registry/v2/images/", "docker_registry"),
-    Op("DELETE", "/docker_registry/v2/images/", "docker_registry"),
-    Op("GET", "/docker_registry/v2/images/{image_id}", "docker_registry"),
-    Op("GET", "/docker_registry/v2/tags/", "docker_registry"),
-    Op("POST", "/docker_registry/v2/tags/", "docker_registry"),
-    Op("DELETE", "/docker_registry/v2/tags/", "docker_registry"),
-    Op("PUT", "/docker_registry/v2/tags/{tag_id}", "docker_registry"),
+    Op("GET", "/docker_registry/v1/users/generate_password", "docker_registry", "api.docker_registry:generate_password"),
+    Op("GET", "/docker_registry/v2/registries/current", "docker_registry", "api.docker_registry:current_registry"),
+    Op("GET", "/docker_registry/v2/repositories/", "docker_registry", "api.docker_registry:list_repositories"),
+    Op("DELETE", "/docker_registry/v2/repositories/", "docker_registry", "api.docker_registry:delete_repositories", body=registry.DeleteRepositories),
+    Op("GET", "/docker_registry/v2/repositories/{repository_id}", "docker_registry", "api.docker_registry:get_repository"),
+    Op("PUT", "/docker_registry/v2/repositories/{repository_id}", "docker_registry", "api.docker_registry:update_repository", body=registry.UpdateRepository),
+    Op("POST", "/docker_registry/v2/repositories/{repository_id}/fav", "docker_registry", "api.docker_registry:favorite_repository", body=registry.FavoriteInput),
+    Op("GET", "/docker_registry/v2/images/", "docker_registry", "api.docker_registry:list_images"),
+    Op("DELETE", "/docker_registry/v2/images/", "docker_registry", "api.docker_registry:delete_images", body=registry.DeleteImages),
+    Op("GET", "/docker_registry/v2/images/{image_id}", "docker_registry", "api.docker_registry:get_image"),
+    Op("GET", "/docker_registry/v2/tags/", "docker_registry", "api.docker_registry:list_tags"),
+    Op("POST", "/docker_registry/v2/tags/", "docker_registry", "api.docker_registry:create_tag", body=registry.CreateTag),
+    Op("DELETE", "/docker_registry/v2/tags/", "docker_registry", "api.docker_registry:delete_tags", body=registry.DeleteTags),
+    Op("PUT", "/docker_registry/v2/tags/{tag_id}", "docker_registry", "api.docker_registry:update_tag", body=registry.UpdateTag),
     # ---- ai services
     Op("GET", "/ai_services/tags", "ai_services"),
     Op("GET", "/ai_services/id/{id_}", "ai_services"),

@@ -46,6 +46,7 @@ from simulator.notebooks import Notebook, Ticket
 from simulator.pools import Demand, Placement, Pool, build_pools
 from simulator.quotas import Holdings, Quotas, parse_quotas
 from simulator.randomness import stream, unit_interval, uuid4_str
+from simulator.registry import Registry
 from simulator.runtime import BAD_SCRIPT, RuntimeModel, RuntimeModels, check_overrides
 from simulator.scheduler import PRIORITY_RANK, PoolScheduler
 from simulator.server_lifecycle import ServerLifecycle
@@ -98,7 +99,8 @@ class Engine(ServerLifecycle):
         self._slow_pulls = False
         self.faults = FaultInjector(self)
         self.faults.apply(parse_faults(config.faults))
-        self.builds = Builds(self.env, seed, self.now_epoch)
+        self.registry = Registry(seed, self.start_epoch, self.now_epoch)
+        self.builds = Builds(self.env, seed, self.now_epoch, self.registry.push_build)
         self.transfers = Transfers(self.env, seed, self.start_epoch, self.now_epoch)
         self._wake: simpy.Event | None = None  # set while a batch run goes at full speed
         self.deployments = Deployments(self)

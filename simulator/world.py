@@ -28,6 +28,7 @@ from simulator.faults import FaultSettings
 from simulator.jobs import Job, JobSpec
 from simulator.notebooks import Notebook
 from simulator.quotas import Quotas
+from simulator.registry import Registry
 from simulator.runtime import RuntimeModel
 from simulator.tenancy import Allocation, Queue
 from simulator.transfers import Transfers
@@ -436,6 +437,12 @@ class World:
     def built_images(self, workspace: str) -> list[str]:
         """The workspace's custom images: destinations of its successful builds."""
         return self.engine.builds.images(workspace)
+
+    @synced
+    def docker_registry(self) -> Registry:
+        """Every workspace's Docker registry, caught up to now: builds that succeeded by now
+        have pushed their images."""
+        return self.engine.registry
 
     # ---- inference deployments ---------------------------------------------------------------
     @synced
