@@ -7,7 +7,7 @@ the spec's order, then the few the official examples use beyond it. Paths are re
 
 from __future__ import annotations
 
-from mock_server.models import jobs, queries, registry, s3, servers
+from mock_server.models import jobs, queries, registry, s3, servers, workspaces
 from mock_server.routing import AUTH_NONE, AUTH_TOKEN, Op
 
 # fmt: off
@@ -120,14 +120,14 @@ OPERATIONS: tuple[Op, ...] = (
     Op("POST", "/tensorboards/v2/tensorboard/{tensorboard_uuid}/pause", "tensorboards", "api.tensorboards:pause"),
     Op("POST", "/tensorboards/v2/tensorboard/{tensorboard_uuid}/modify", "tensorboards", "api.tensorboards:modify", body=servers.ModifyServer),
     # ---- workspaces
-    Op("GET", "/workspaces/v1/x_api_key", "workspaces"),
-    Op("GET", "/workspaces/v1/{workspace_id}/status", "workspaces"),
-    Op("POST", "/workspaces/v2/", "workspaces"),
-    Op("POST", "/workspaces/v3/", "workspaces"),
-    Op("DELETE", "/workspaces/v3/", "workspaces"),
-    Op("GET", "/workspaces/v3/", "workspaces", "api.resources:list_workspaces", auth=AUTH_TOKEN),
-    Op("GET", "/workspaces/v3/{workspace_id}", "workspaces"),
-    Op("GET", "/workspaces/v3/{workspace_id}/users", "workspaces"),
+    Op("GET", "/workspaces/v1/x_api_key", "workspaces", "api.workspaces:get_api_key", auth=AUTH_TOKEN),
+    Op("GET", "/workspaces/v1/{workspace_id}/status", "workspaces", "api.workspaces:get_status", auth=AUTH_TOKEN),
+    Op("POST", "/workspaces/v2/", "workspaces", "api.workspaces:bootstrap_v2", auth=AUTH_TOKEN, body=workspaces.WorkspaceCreatePayload),
+    Op("POST", "/workspaces/v3/", "workspaces", "api.workspaces:bootstrap_v3", auth=AUTH_TOKEN, body=workspaces.WorkspaceCreatePayload),
+    Op("DELETE", "/workspaces/v3/", "workspaces", "api.workspaces:debootstrap", auth=AUTH_TOKEN, body=workspaces.WorkspaceDebootstrapPayload),
+    Op("GET", "/workspaces/v3/", "workspaces", "api.workspaces:list_workspaces", auth=AUTH_TOKEN),
+    Op("GET", "/workspaces/v3/{workspace_id}", "workspaces", "api.workspaces:get_workspace", auth=AUTH_TOKEN),
+    Op("GET", "/workspaces/v3/{workspace_id}/users", "workspaces", "api.workspaces:list_users", auth=AUTH_TOKEN),
     Op("GET", "/workspaces/v3/{workspace_id}/allocations", "workspaces", "api.resources:list_allocations"),
     Op("GET", "/workspaces/v3/{workspace_id}/allocations/{allocation_id}/queues", "workspaces", "api.resources:list_queues"),
     # ---- dalle

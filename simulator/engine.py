@@ -52,6 +52,7 @@ from simulator.scheduler import PRIORITY_RANK, PoolScheduler
 from simulator.server_lifecycle import ServerLifecycle
 from simulator.tenancy import Queue, Tenancy
 from simulator.transfers import Transfers
+from simulator.workspaces import Workspaces
 
 DEFAULT_PRIORITY = "medium"
 RETRY_TYPES = frozenset({"horovod", "torchrun", "pytorch2", "pytorch", "binary"})  # max_retry
@@ -108,6 +109,7 @@ class Engine(ServerLifecycle):
         self.quotas = config.quotas
         self.holdings = Holdings()
         self.tenancy = Tenancy(self.catalog)
+        self.workspaces = Workspaces(seed, self.now_epoch)
 
     # ---- time -------------------------------------------------------------------------------
     def now_epoch(self) -> float:

@@ -32,6 +32,7 @@ from simulator.registry import Registry
 from simulator.runtime import RuntimeModel
 from simulator.tenancy import Allocation, Queue
 from simulator.transfers import Transfers
+from simulator.workspaces import Ending, WorkspaceRecord
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -265,6 +266,32 @@ class World:
         """Dedicate nodes (names as in ``pools_report()``) to a queue of the workspace."""
         queue = self.engine.tenancy.queue(workspace, queue_id)
         return self.engine.add_queue_nodes(queue, nodes)
+
+    # ---- workspaces -------------------------------------------------------------------------
+    @command
+    def bootstrap_workspace(self, project_id: str, name: str, **fields: Any) -> WorkspaceRecord:
+        """A new workspace (see :meth:`Workspaces.bootstrap`), with its pay-as-you-go
+        allocations and default queues from now on."""
+        rec = self.engine.workspaces.bootstrap(project_id, name, **fields)
+        self.engine.tenancy.allocations(rec.id)
+        return rec
+
+    @command
+    def debootstrap_workspace(self, workspace_id: str, delay_hours: int) -> Ending:
+        return self.engine.workspaces.debootstrap(workspace_id, delay_hours)
+
+    @synced
+    def workspace_record(self, workspace_id: str) -> WorkspaceRecord | None:
+        """How the workspace was bootstrapped (None: it came into being on first use)."""
+        return self.engine.workspaces.records.get(workspace_id)
+
+    @synced
+    def workspace_ending(self, workspace_id: str) -> Ending | None:
+        return self.engine.workspaces.endings.get(workspace_id)
+
+    @synced
+    def workspace_status(self, workspace_id: str) -> str:
+        return self.engine.workspaces.status(workspace_id)
 
     # ---- quotas -----------------------------------------------------------------------------
     @synced
