@@ -7,7 +7,7 @@ the spec's order, then the few the official examples use beyond it. Paths are re
 
 from __future__ import annotations
 
-from mock_server.models import jobs, queries, registry, s3, servers, workspaces
+from mock_server.models import ai_services, jobs, queries, registry, s3, servers, workspaces
 from mock_server.routing import AUTH_NONE, AUTH_TOKEN, Op
 
 # fmt: off
@@ -149,16 +149,16 @@ OPERATIONS: tuple[Op, ...] = (
     Op("DELETE", "/docker_registry/v2/tags/", "docker_registry", "api.docker_registry:delete_tags", body=registry.DeleteTags),
     Op("PUT", "/docker_registry/v2/tags/{tag_id}", "docker_registry", "api.docker_registry:update_tag", body=registry.UpdateTag),
     # ---- ai services
-    Op("GET", "/ai_services/tags", "ai_services"),
-    Op("GET", "/ai_services/id/{id_}", "ai_services"),
-    Op("GET", "/ai_services/{slug}", "ai_services"),
-    Op("POST", "/ai_services/create", "ai_services"),
-    Op("POST", "/ai_services/", "ai_services"),
-    Op("GET", "/ai_services/dictionaries/artifact", "ai_services"),
-    Op("GET", "/ai_services/moderation/get_on_moderation_artifacts", "ai_services"),
-    Op("GET", "/ai_services/moderation/get_applications", "ai_services"),
-    Op("POST", "/ai_services/moderation/update_status", "ai_services"),
-    Op("PATCH", "/ai_services/update", "ai_services"),
+    Op("GET", "/ai_services/tags", "ai_services", "api.ai_services:list_tags"),
+    Op("GET", "/ai_services/id/{id_}", "ai_services", "api.ai_services:get_by_id"),
+    Op("GET", "/ai_services/{slug}", "ai_services", "api.ai_services:get_by_slug"),
+    Op("POST", "/ai_services/create", "ai_services", "api.ai_services:create", body=ai_services.CreateArtifactRequestViewModel),
+    Op("POST", "/ai_services/", "ai_services", "api.ai_services:list_artifacts", body=ai_services.ListArtifacts, body_required=False, changes_state=False),
+    Op("GET", "/ai_services/dictionaries/artifact", "ai_services", "api.ai_services:dictionaries"),
+    Op("GET", "/ai_services/moderation/get_on_moderation_artifacts", "ai_services", "api.ai_services:on_moderation"),
+    Op("GET", "/ai_services/moderation/get_applications", "ai_services", "api.ai_services:applications"),
+    Op("POST", "/ai_services/moderation/update_status", "ai_services", "api.ai_services:update_status", body=ai_services.UpdateModerationStatus, body_required=False),
+    Op("PATCH", "/ai_services/update", "ai_services", "api.ai_services:update", body=ai_services.UpdateArtifactRequestViewModel),
     # ---- training jobs
     Op("POST", "/jobs", "training_jobs", "api.jobs:submit", body=jobs.run_job, journal=("job", "submit")),
     Op("GET", "/jobs", "training_jobs", "api.jobs:list_jobs", query=queries.JobsQuery),

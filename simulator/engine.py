@@ -20,6 +20,7 @@ from typing import Any
 import simpy
 
 from simulator import logs
+from simulator.ai_services import Marketplace
 from simulator.billing import ZERO, Ledger
 from simulator.builds import Builds
 from simulator.catalog import InstanceType
@@ -110,6 +111,7 @@ class Engine(ServerLifecycle):
         self.holdings = Holdings()
         self.tenancy = Tenancy(self.catalog)
         self.workspaces = Workspaces(seed, self.now_epoch)
+        self.marketplace = Marketplace(seed, self.now_epoch)
 
     # ---- time -------------------------------------------------------------------------------
     def now_epoch(self) -> float:

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any, ParamSpec, TypeVar
 
 from simulator import logs, overview
+from simulator.ai_services import Marketplace
 from simulator.builds import Build
 from simulator.changes import Changes
 from simulator.clock import LAST_EPOCH, Clock
@@ -470,6 +471,11 @@ class World:
         """Every workspace's Docker registry, caught up to now: builds that succeeded by now
         have pushed their images."""
         return self.engine.registry
+
+    @synced
+    def marketplace(self) -> Marketplace:
+        """AI Services: every workspace's artifacts and their moderation."""
+        return self.engine.marketplace
 
     # ---- inference deployments ---------------------------------------------------------------
     @synced
