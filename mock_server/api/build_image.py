@@ -34,11 +34,6 @@ FINAL_CONDITIONS = {
 POD_PHASES = {PENDING: "Pending", RUNNING: "Running", SUCCEEDED: "Succeeded", FAILED: "Failed"}
 
 
-def built_images(ws_id: str) -> list[str]:
-    """Images this workspace has built successfully so far (its custom images)."""
-    return state().world.built_images(ws_id)
-
-
 def _go_duration(seconds: float) -> str:
     """Kubernetes-style age/duration, as Go prints a duration of whole seconds (``2h2m49s``)."""
     s = max(0, int(seconds))

@@ -122,6 +122,13 @@ def _current(reg: WorkspaceRegistry) -> dict[str, Any]:
     }
 
 
+def custom_images(ws_id: str) -> list[dict[str, Any]]:
+    """The workspace's images as ``configs`` offers them: each repository that has tags, with
+    them (a deleted image or tag is offered no more)."""
+    repos = _registry().of(ws_id).repositories.values()
+    return [{"name": r.full_name, "tags": [t.name for t in r.tags]} for r in repos if r.tags]
+
+
 # ---- operations ---------------------------------------------------------------------------------
 def generate_password() -> Any:
     """A new password for the caller's own registry (deterministic per seed and instant)."""

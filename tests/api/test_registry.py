@@ -224,3 +224,14 @@ def test_the_registry_is_replayed_from_the_journal(app: Any, api: Api) -> None:
     assert api.repos() == []
     assert admin.post("/_mock/state", json=snapshot).status_code == 200
     assert api.repos() == before
+
+
+def test_configs_offer_the_registrys_tagged_images(api: Api) -> None:
+    destination = api.build()
+    config = "configs?cluster_type=MT"
+    assert api.call("GET", config)["custom_images"] == [{"name": destination, "tags": ["latest"]}]
+    image = api.repos()[0]["recent_image"]
+    tag = api.call("POST", f"{REG}/tags/", json={"image_id": image["id"], "name": "v1"})
+    assert api.call("GET", config)["custom_images"][0]["tags"] == ["latest", "v1"]
+    api.call("DELETE", f"{REG}/tags/", json={"tag_ids": [image["tags"][0]["id"], tag["id"]]})
+    assert api.call("GET", config)["custom_images"] == []
