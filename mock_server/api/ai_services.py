@@ -12,9 +12,9 @@ import json
 from typing import Any
 
 from flask import request
-from pydantic import ValidationError
 
-from mock_server.errors import json_response, pydantic_errors, refusal, validation_error
+from mock_server import routing
+from mock_server.errors import json_response, refusal, validation_error, validation_errors
 from mock_server.inputs import absent, parsed_body
 from mock_server.models import ai_services as bodies
 from mock_server.state import state, workspace
@@ -142,11 +142,16 @@ def _decision() -> bodies.UpdateModerationStatus:
     """The decision from the JSON body, else from the query."""
     if not absent(parsed_body()):
         return bodies.UpdateModerationStatus.model_validate_json(_body())
-    args = {k: request.args[k] for k in ("id_", "status", "comment") if k in request.args}
-    try:
-        return bodies.UpdateModerationStatus.model_validate_json(json.dumps(args))
-    except ValidationError as exc:
-        raise pydantic_errors(exc.errors(include_url=False), ("query",)) from None
+    query = routing.query()
+    missing = [name for name in ("id_", "status") if getattr(query, name) is None]
+    if missing:
+        raise validation_errors(
+            [
+                {"type": "missing", "loc": ["query", n], "msg": "Field required", "input": None}
+                for n in missing
+            ]
+        )
+    return bodies.UpdateModerationStatus(id_=query.id_, status=query.status, comment=query.comment)
 
 
 def update_status() -> Any:

@@ -14,9 +14,9 @@ from typing import Any, TypeVar
 from flask import request
 from pydantic import BaseModel
 
+from mock_server import routing
 from mock_server.errors import json_response, refusal, validation_error
 from mock_server.models import registry as bodies
-from mock_server.params import query_int
 from mock_server.state import state, workspace
 from simulator.errors import Refused, Rejected
 from simulator.logs import format_ts
@@ -41,13 +41,6 @@ def _uuid(loc: list[Any], raw: str) -> str:
         raise validation_error(
             loc, "Input should be a valid UUID", "uuid_parsing", input=raw
         ) from None
-
-
-def _query_uuid(name: str) -> str:
-    raw = request.args.get(name)
-    if raw is None:
-        raise validation_error(["query", name], "Field required", "missing", input=None)
-    return _uuid(["query", name], raw)
 
 
 def _found(lookup: Any, *args: Any) -> Any:
@@ -143,10 +136,10 @@ def list_repositories() -> Any:
     """The workspace's repositories, most recently changed first; ``page``/``page_size``
     (beyond the spec, sent by ``mlspace-plugin``) take one page of them."""
     repos = _registry().repositories(workspace().id)
-    size = query_int("page_size", 0, minimum=1)
-    if size:
-        start = (query_int("page", 1, minimum=1) - 1) * size
-        repos = repos[start : start + size]
+    query = routing.query()
+    if query.page_size is not None:
+        start = (query.page - 1) * query.page_size
+        repos = repos[start : start + query.page_size]
     return json_response([_repository(r) for r in repos])
 
 
@@ -184,7 +177,7 @@ def delete_repositories() -> Any:
 
 def list_images() -> Any:
     """The repository's images, most recent push first."""
-    repo = _found(_registry().repository, _query_uuid("repository_id"))
+    repo = _found(_registry().repository, str(routing.query().repository_id))
     return json_response([_image(i) for i in reversed(repo.images)])
 
 
@@ -199,7 +192,7 @@ def delete_images() -> Any:
 
 
 def list_tags() -> Any:
-    image = _found(_registry().image, _query_uuid("image_id"))
+    image = _found(_registry().image, str(routing.query().image_id))
     return json_response([_tag(t) for t in image.tags])
 
 

@@ -17,8 +17,6 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from flask import request
-
 from mock_server import routing
 from mock_server.errors import json_response, validation_error
 from mock_server.models.queries import AwaitingLaunchQuery
@@ -42,6 +40,8 @@ STORAGE_PRESETS = (
     {"key": "large", "size_gb": 3750},
     {"key": "xlarge", "size_gb": 5000},
 )
+
+
 class FreeRoom:
     """Free capacity of every pool at one moment, from one consistent pools report."""
 

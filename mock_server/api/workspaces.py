@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import g, request
 
+from mock_server import routing
 from mock_server.auth import Workspace, namespace_for
 from mock_server.errors import detail_error, json_response, refusal, validation_error
 from mock_server.models import workspaces as bodies
@@ -126,12 +127,16 @@ def get_api_key() -> Any:
     ``x-workspace-id`` header. In permissive mode an unknown workspace comes into being here,
     as on any first request, with a key drawn for it (``mlspace-plugin`` looks its key up with
     an empty ``x-api-key``)."""
-    name = "workspace_id" if "workspace_id" in request.args else "x-workspace-id"
-    raw = request.args.get(name) or request.headers.get(name)
-    loc = ["query" if name == "workspace_id" else "header", name]
-    if not raw:
-        raise validation_error(loc, "Field required", "missing", input=None)
-    ws_id = _uuid(loc, raw.strip())
+    wanted = routing.query().workspace_id
+    if wanted is None:
+        raw = (request.headers.get("x-workspace-id") or "").strip()
+        if not raw:
+            raise validation_error(
+                ["header", "x-workspace-id"], "Field required", "missing", input=None
+            )
+        ws_id = _uuid(["header", "x-workspace-id"], raw)
+    else:
+        ws_id = str(wanted)
     st = state()
     if not st.auth.strict:
         st.auth.first_use(ws_id, _api_key(ws_id))

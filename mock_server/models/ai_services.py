@@ -11,6 +11,7 @@ from uuid import UUID
 from pydantic import Field
 
 from mock_server.models import OpenBody, choices
+from mock_server.models.queries import Query
 from simulator.ai_services import ACTIONS, DECISIONS, STATUSES
 
 Text = Annotated[str, Field(min_length=1)]
@@ -80,4 +81,12 @@ class UpdateModerationStatus(OpenBody):
 
     id_: UUID
     status: Decision  # type: ignore[valid-type]
+    comment: str | None = None
+
+
+class ModerationQuery(Query):
+    """The decision as query parameters, when no body carries it."""
+
+    id_: UUID | None = None
+    status: Decision | None = None  # type: ignore[valid-type]
     comment: str | None = None

@@ -1,5 +1,5 @@
 """Bodies of the workspace bootstrap and debootstrap (``WorkspaceCreatePayload``,
-``WorkspaceDebootstrapPayload`` of spec v2.8.1)."""
+``WorkspaceDebootstrapPayload`` of spec v2.8.1), and the api key lookup's query."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from uuid import UUID
 from pydantic import Field
 
 from mock_server.models import OpenBody
+from mock_server.models.queries import Query
 from simulator.workspaces import MIN_DELAY_HOURS
 
 
@@ -25,3 +26,9 @@ class WorkspaceCreatePayload(OpenBody):
 class WorkspaceDebootstrapPayload(OpenBody):
     workspace_id: UUID
     delay_hours: Annotated[int, Field(ge=MIN_DELAY_HOURS)] = 336
+
+
+class ApiKeyQuery(Query):
+    """Whose key (beyond the spec: ``mlspace-plugin`` sends it; else ``x-workspace-id``)."""
+
+    workspace_id: UUID | None = None
