@@ -174,6 +174,11 @@ class Registry:
             raise NotFound(f"Tag {tag_id} not found")
         return found
 
+    def tag_count(self) -> int:
+        """Tags in every registry (what pushes and tag commands change)."""
+        regs = self._registries.values()
+        return sum(len(i.tags) for reg in regs for r in reg.repositories.values() for i in r.images)
+
     # ---- changes ----------------------------------------------------------------------------
     def update_repository(
         self,

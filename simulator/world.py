@@ -193,7 +193,8 @@ class World:
     @synced
     def census(self) -> dict[str, int]:
         """How many of each thing a command can make exist (jobs, Jupyter Servers with
-        TensorBoards, image builds, user connectors, transfer rules, deployments, bill lines):
+        TensorBoards, image builds, user connectors, transfer rules, deployments, registry tags,
+        bootstrapped workspaces, marketplace artifacts, bill lines):
         cheap, for checking that a replayed command did what it did the first time. System
         connectors are left out: they appear when first read, not by a command."""
         engine = self.engine
@@ -206,6 +207,9 @@ class World:
             ),
             "transfers": sum(map(len, engine.transfers.transfers.values())),
             "deployments": len(engine.deployments.items),
+            "registry_tags": engine.registry.tag_count(),
+            "workspaces": len(engine.workspaces.records),
+            "artifacts": len(engine.marketplace.artifacts),
             "bill_lines": len(engine.ledger.lines),
         }
 
