@@ -8,7 +8,6 @@ caller's own workspace's.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any, TypeVar
 
 from flask import request
@@ -17,6 +16,7 @@ from pydantic import BaseModel
 from mock_server import routing
 from mock_server.errors import json_response, refusal, validation_error
 from mock_server.models import registry as bodies
+from mock_server.params import uuid_text
 from mock_server.state import state, workspace
 from simulator.errors import Refused, Rejected
 from simulator.logs import format_ts
@@ -32,15 +32,6 @@ def _registry() -> Registry:
 def _body(model: type[M]) -> M:
     """The body the operation's model already accepted, as that model."""
     return model.model_validate_json(request.get_data(cache=True))
-
-
-def _uuid(loc: list[Any], raw: str) -> str:
-    try:
-        return str(uuid.UUID(raw))
-    except ValueError:
-        raise validation_error(
-            loc, "Input should be a valid UUID", "uuid_parsing", input=raw
-        ) from None
 
 
 def _found(lookup: Any, *args: Any) -> Any:
@@ -144,13 +135,13 @@ def list_repositories() -> Any:
 
 
 def get_repository(repository_id: str) -> Any:
-    repo_id = _uuid(["path", "repository_id"], repository_id)
+    repo_id = uuid_text(["path", "repository_id"], repository_id)
     return json_response(_repository(_found(_registry().repository, repo_id)))
 
 
 def update_repository(repository_id: str) -> Any:
     """Describe the repository, add labels, remove labels."""
-    repo_id = _uuid(["path", "repository_id"], repository_id)
+    repo_id = uuid_text(["path", "repository_id"], repository_id)
     body = _body(bodies.UpdateRepository)
     reg = _registry()
     repo = reg.update_repository(
@@ -164,7 +155,7 @@ def update_repository(repository_id: str) -> Any:
 
 
 def favorite_repository(repository_id: str) -> Any:
-    repo_id = _uuid(["path", "repository_id"], repository_id)
+    repo_id = uuid_text(["path", "repository_id"], repository_id)
     reg = _registry()
     repo = _found(reg.repository, repo_id)
     return json_response(_repository(reg.set_favorite(repo, _body(bodies.FavoriteInput).favorite)))
@@ -182,7 +173,7 @@ def list_images() -> Any:
 
 
 def get_image(image_id: str) -> Any:
-    img_id = _uuid(["path", "image_id"], image_id)
+    img_id = uuid_text(["path", "image_id"], image_id)
     return json_response(_image(_found(_registry().image, img_id)))
 
 
@@ -216,7 +207,7 @@ def create_tag() -> Any:
 
 def update_tag(tag_id: str) -> Any:
     """Recolour the tag, or rename it (``name``, beyond the spec)."""
-    tid = _uuid(["path", "tag_id"], tag_id)
+    tid = uuid_text(["path", "tag_id"], tag_id)
     body = _body(bodies.UpdateTag)
     reg = _registry()
     tag = _found(reg.tag, tid)

@@ -21,6 +21,7 @@ from mock_server import routing
 from mock_server.auth import Workspace, namespace_for
 from mock_server.errors import detail_error, json_response, refusal, validation_error
 from mock_server.models import workspaces as bodies
+from mock_server.params import uuid_text
 from mock_server.state import state
 from mock_server.tenancy import allocation_for, listed_workspaces
 from simulator.errors import Refused, Rejected
@@ -31,15 +32,6 @@ from simulator.workspaces import ACTIVE, WorkspaceRecord
 
 CATEGORY = "public"
 DEFAULT_META = json.dumps({"meta": "Json valid string"})
-
-
-def _uuid(loc: list[Any], raw: str) -> str:
-    try:
-        return str(uuid.UUID(raw))
-    except ValueError:
-        raise validation_error(
-            loc, "Input should be a valid UUID", "uuid_parsing", input=raw
-        ) from None
 
 
 def _visible() -> list[Workspace]:
@@ -91,13 +83,13 @@ def list_workspaces() -> Any:
 
 
 def get_workspace(workspace_id: str) -> Any:
-    return json_response(_view(_find(_uuid(["path", "workspace_id"], workspace_id))))
+    return json_response(_view(_find(uuid_text(["path", "workspace_id"], workspace_id))))
 
 
 def get_status(workspace_id: str) -> Any:
     """``active``, or after a debootstrap ``disabled`` until its grace period ends, then
     ``deleted``."""
-    ws = _find(_uuid(["path", "workspace_id"], workspace_id), live=False)
+    ws = _find(uuid_text(["path", "workspace_id"], workspace_id), live=False)
     return json_response({"status": state().world.workspace_status(ws.id)})
 
 
@@ -113,7 +105,7 @@ def _user(user_id: str, email: str) -> dict[str, Any]:
 
 def list_users(workspace_id: str) -> Any:
     """The owner, then the users and admins named at bootstrap."""
-    ws = _find(_uuid(["path", "workspace_id"], workspace_id))
+    ws = _find(uuid_text(["path", "workspace_id"], workspace_id))
     users = [_user(user_uid(ws.owner_email), ws.owner_email)]
     rec = state().world.workspace_record(ws.id)
     if rec is not None:
@@ -134,7 +126,7 @@ def get_api_key() -> Any:
             raise validation_error(
                 ["header", "x-workspace-id"], "Field required", "missing", input=None
             )
-        ws_id = _uuid(["header", "x-workspace-id"], raw)
+        ws_id = uuid_text(["header", "x-workspace-id"], raw)
     else:
         ws_id = str(wanted)
     st = state()
