@@ -188,12 +188,9 @@ class AuthRegistry:
                 "uuid_parsing",
                 input=ws_id[:64],
             )
-        with self._lock:
-            ws = self.workspaces.get(ws_id)
-            if ws is None:
-                if self.strict or not ws_id:
-                    raise platform_error(401, 2, "namespace not found")
-                ws = self._add_workspace(ws_id, api_key)
+        ws = self.first_use(ws_id, api_key) if ws_id else None
+        if ws is None:
+            raise platform_error(401, 2, "namespace not found")
         if ws.api_key != api_key:
             raise platform_error(401, 10, "Invalid api-key for workspace")
         return ws
