@@ -121,7 +121,8 @@ class Registry:
     # ---- pushes -----------------------------------------------------------------------------
     def push(self, workspace: str, repository: str, tag: str, digest: str) -> Image:
         """``repository:tag`` now points at the image ``digest`` (pushed now; a tag of that name
-        on another image of the repository moves here, as ``docker push`` moves it)."""
+        on another image of the repository moves here, as ``docker push`` moves it; pushed
+        again where it already is, it stays the same tag)."""
         now = self.now_epoch()
         reg = self.of(workspace)
         repo = reg.repositories.get(repository)
@@ -134,9 +135,10 @@ class Registry:
             size = stream(self.seed, "docker-image", workspace, digest).randint(*IMAGE_BYTES)
             image = Image(self._new_id(reg, "image"), digest, repo, size, now)
             repo.images.append(image)
-        for old in repo.images:
-            old.tags = [t for t in old.tags if t.name != tag]
-        image.tags.append(Tag(self._new_id(reg, "tag"), tag, image, now))
+        if not any(t.name == tag for t in image.tags):
+            for other in repo.images:
+                other.tags = [t for t in other.tags if t.name != tag]
+            image.tags.append(Tag(self._new_id(reg, "tag"), tag, image, now))
         repo.updated_at = now
         return image
 
