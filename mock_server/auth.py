@@ -97,18 +97,44 @@ class AuthRegistry:
         self._tokens: dict[str, Token] = {}
         self.workspaces: dict[str, Workspace] = {}
         for ws in config.get("workspaces", []):
-            self._add_workspace(str(ws["id"]), str(ws["api_key"]), ws.get("name"))
+            added = self._add_workspace(str(ws["id"]), str(ws["api_key"]), ws.get("name"))
+            if ws.get("members"):  # client ids that may look it up with a token alone
+                added.extra["members"] = [str(m) for m in ws["members"]]
 
-    def _add_workspace(self, ws_id: str, api_key: str, name: str | None = None) -> Workspace:
+    def _add_workspace(
+        self, ws_id: str, api_key: str, name: str | None = None, project_id: str | None = None
+    ) -> Workspace:
         ws = Workspace(
             ws_id,
             api_key,
             name or f"workspace-{ws_id[:8]}",
             namespace_for(ws_id),
-            project_id=str(ws_id),
+            project_id=project_id or str(ws_id),
         )
         self.workspaces[ws_id] = ws
         return ws
+
+    def enroll(
+        self, ws_id: str, api_key: str, *, name: str, project_id: str, member: str | None
+    ) -> Workspace:
+        """Credentials for a workspace made through the API (the one kept if it already has
+        them: a replayed bootstrap); ``member`` is the client id that made it."""
+        with self._lock:
+            ws = self.workspaces.get(ws_id)
+            if ws is None:
+                ws = self._add_workspace(ws_id, api_key, name, project_id)
+                if member:
+                    ws.extra["members"] = [member]
+            return ws
+
+    def first_use(self, ws_id: str, api_key: str) -> Workspace | None:
+        """Permissive mode: the workspace ``ws_id``, made now with ``api_key`` if new (as a
+        first request would make it); None in strict mode for an unknown one."""
+        with self._lock:
+            ws = self.workspaces.get(ws_id)
+            if ws is None and not self.strict:
+                ws = self._add_workspace(ws_id, api_key)
+            return ws
 
     def issue(self, client_id: Any, client_secret: Any) -> tuple[str, int] | None:
         """A new token for a key pair, or None for bad credentials."""
@@ -162,12 +188,9 @@ class AuthRegistry:
                 "uuid_parsing",
                 input=ws_id[:64],
             )
-        with self._lock:
-            ws = self.workspaces.get(ws_id)
-            if ws is None:
-                if self.strict or not ws_id:
-                    raise platform_error(401, 2, "namespace not found")
-                ws = self._add_workspace(ws_id, api_key)
+        ws = self.first_use(ws_id, api_key) if ws_id else None
+        if ws is None:
+            raise platform_error(401, 2, "namespace not found")
         if ws.api_key != api_key:
             raise platform_error(401, 10, "Invalid api-key for workspace")
         return ws

@@ -7,6 +7,7 @@ well as the spec's own forms (``true``, RFC 3339).
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timezone
 from typing import Any
 
@@ -102,3 +103,13 @@ def json_body(*, required: bool = True) -> dict[str, Any]:
             ["body"], "Input should be a valid dictionary", "dict_type", input=body
         )
     return body
+
+
+def uuid_text(loc: list[Any], raw: str) -> str:
+    """The canonical text of a UUID parameter at ``loc``, or FastAPI's 422."""
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError:
+        raise validation_error(
+            loc, "Input should be a valid UUID", "uuid_parsing", input=raw
+        ) from None

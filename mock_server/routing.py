@@ -198,17 +198,23 @@ def validate_query() -> None:
     """Hook: the query string against the operation's query model, answered as FastAPI answers
     (422 under ``query``); the parsed values are the handler's as :func:`query`."""
     op = current()
-    if op is None or op.query is None or request.method == "OPTIONS":
-        return
+    if op is not None and op.query is not None and request.method != "OPTIONS":
+        g.query = _parse_query(op)
+
+
+def _parse_query(op: Op) -> Any:
     model = query_model(op, current_app.extensions["mlspace_sim"].world.config)
     try:
-        g.query = model.model_validate(_query_args(model))
+        return model.model_validate(_query_args(model))
     except ValidationError as exc:
         raise pydantic_errors(exc.errors(include_url=False), ("query",)) from None
 
 
 def query() -> Any:
-    """The current request's query, parsed by its operation's query model."""
+    """The current request's query, parsed by its operation's query model (here, when no hook
+    ran: a command replayed from a state file goes straight to its view)."""
+    if "query" not in g:
+        g.query = _parse_query(routed())  # type: ignore[arg-type]
     return g.query
 
 

@@ -51,16 +51,22 @@ def placement_names(
 
 
 def listed_workspaces(auth: AuthRegistry, headers: Any) -> list[Workspace]:
-    """The workspaces ``GET workspaces/v3/`` shows this caller.
+    """The workspaces a token holder may look at (``GET workspaces/v3/`` and the other
+    token-only workspace operations).
 
-    Strict mode: only the workspace the caller's ``x-workspace-id`` and ``x-api-key`` open (a
-    key pair alone proves no membership, and names, ids and namespaces are a tenant's own).
-    Permissive mode: every workspace, since any caller may create or enter one; the caller's
-    own comes into being first, so ``mls ws list`` shows it even as the first command."""
+    Strict mode: the workspace the caller's ``x-workspace-id`` and ``x-api-key`` open (a key
+    pair alone proves no membership, and names, ids and namespaces are a tenant's own), and the
+    ones whose members include the caller's client id (those it bootstrapped, or configured
+    ``members``). Permissive mode: every workspace, since any caller may create or enter one;
+    the caller's own comes into being first, so ``mls ws list`` shows it even as the first
+    command."""
     try:
         own: Workspace | None = auth.authenticate(headers)
     except ApiError:
         own = None
-    if auth.strict:
-        return [own] if own is not None else []
-    return list(auth.workspaces.values())
+    if not auth.strict:
+        return list(auth.workspaces.values())
+    client = auth.check_token(headers).client_id
+    return [
+        ws for ws in auth.workspaces.values() if ws is own or client in ws.extra.get("members", ())
+    ]

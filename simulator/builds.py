@@ -55,6 +55,14 @@ class Build:
     finished_at: float | None = None
     lines: list[str] = field(default_factory=list)
 
+    @property
+    def digest(self) -> str | None:
+        """The pushed image's ``sha256:`` digest, as kaniko printed it (None before the push)."""
+        for line in reversed(self.lines):
+            if f"Pushed {self.destination}@" in line:
+                return line.rsplit("@", 1)[1]
+        return None
+
 
 class Kaniko:
     """Kaniko's output in the making: waits drawn from ``rng``, lines stamped with the seconds
@@ -151,10 +159,19 @@ def kaniko_script(k: Kaniko, from_image: str, destination: str, requirements: st
 class Builds:
     """Every workspace's image builds, run on the engine's environment."""
 
-    def __init__(self, env: simpy.Environment, seed: int, now_epoch: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        seed: int,
+        now_epoch: Callable[[], float],
+        on_success: Callable[[Build], None] | None = None,
+    ) -> None:
+        """``on_success`` hears of each build that succeeded, at that instant (the registry
+        receives its image)."""
         self.env = env
         self.seed = seed
         self.now_epoch = now_epoch
+        self.on_success = on_success
         self.by_workspace: dict[str, dict[str, Build]] = {}
 
     def start(
@@ -203,6 +220,8 @@ class Builds:
         if build.status == RUNNING:
             build.status = FAILED if failed else SUCCEEDED
             build.finished_at = self.now_epoch()
+            if build.status == SUCCEEDED and self.on_success is not None:
+                self.on_success(build)
 
     def get(self, workspace: str, name: str) -> Build | None:
         return self.by_workspace.get(workspace, {}).get(name)

@@ -20,6 +20,7 @@ from typing import Any
 import simpy
 
 from simulator import logs
+from simulator.ai_services import Marketplace
 from simulator.billing import ZERO, Ledger
 from simulator.builds import Builds
 from simulator.catalog import InstanceType
@@ -46,11 +47,13 @@ from simulator.notebooks import Notebook, Ticket
 from simulator.pools import Demand, Placement, Pool, build_pools
 from simulator.quotas import Holdings, Quotas, parse_quotas
 from simulator.randomness import stream, unit_interval, uuid4_str
+from simulator.registry import Registry
 from simulator.runtime import BAD_SCRIPT, RuntimeModel, RuntimeModels, check_overrides
 from simulator.scheduler import PRIORITY_RANK, PoolScheduler
 from simulator.server_lifecycle import ServerLifecycle
 from simulator.tenancy import Queue, Tenancy
 from simulator.transfers import Transfers
+from simulator.workspaces import Workspaces
 
 DEFAULT_PRIORITY = "medium"
 RETRY_TYPES = frozenset({"horovod", "torchrun", "pytorch2", "pytorch", "binary"})  # max_retry
@@ -98,7 +101,8 @@ class Engine(ServerLifecycle):
         self._slow_pulls = False
         self.faults = FaultInjector(self)
         self.faults.apply(parse_faults(config.faults))
-        self.builds = Builds(self.env, seed, self.now_epoch)
+        self.registry = Registry(seed, self.start_epoch, self.now_epoch)
+        self.builds = Builds(self.env, seed, self.now_epoch, self.registry.push_build)
         self.transfers = Transfers(self.env, seed, self.start_epoch, self.now_epoch)
         self._wake: simpy.Event | None = None  # set while a batch run goes at full speed
         self.deployments = Deployments(self)
@@ -106,6 +110,8 @@ class Engine(ServerLifecycle):
         self.quotas = config.quotas
         self.holdings = Holdings()
         self.tenancy = Tenancy(self.catalog)
+        self.workspaces = Workspaces(seed, self.now_epoch)
+        self.marketplace = Marketplace(seed, self.now_epoch)
 
     # ---- time -------------------------------------------------------------------------------
     def now_epoch(self) -> float:

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any, ParamSpec, TypeVar
 
 from simulator import logs, overview
+from simulator.ai_services import Marketplace
 from simulator.builds import Build
 from simulator.changes import Changes
 from simulator.clock import LAST_EPOCH, Clock
@@ -28,9 +29,11 @@ from simulator.faults import FaultSettings
 from simulator.jobs import Job, JobSpec
 from simulator.notebooks import Notebook
 from simulator.quotas import Quotas
+from simulator.registry import Registry
 from simulator.runtime import RuntimeModel
 from simulator.tenancy import Allocation, Queue
 from simulator.transfers import Transfers
+from simulator.workspaces import Ending, WorkspaceRecord
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -190,7 +193,8 @@ class World:
     @synced
     def census(self) -> dict[str, int]:
         """How many of each thing a command can make exist (jobs, Jupyter Servers with
-        TensorBoards, image builds, user connectors, transfer rules, deployments, bill lines):
+        TensorBoards, image builds, user connectors, transfer rules, deployments, registry tags,
+        bootstrapped workspaces, marketplace artifacts, bill lines):
         cheap, for checking that a replayed command did what it did the first time. System
         connectors are left out: they appear when first read, not by a command."""
         engine = self.engine
@@ -203,6 +207,9 @@ class World:
             ),
             "transfers": sum(map(len, engine.transfers.transfers.values())),
             "deployments": len(engine.deployments.items),
+            "registry_tags": engine.registry.tag_count(),
+            "workspaces": len(engine.workspaces.records),
+            "artifacts": len(engine.marketplace.artifacts),
             "bill_lines": len(engine.ledger.lines),
         }
 
@@ -264,6 +271,32 @@ class World:
         """Dedicate nodes (names as in ``pools_report()``) to a queue of the workspace."""
         queue = self.engine.tenancy.queue(workspace, queue_id)
         return self.engine.add_queue_nodes(queue, nodes)
+
+    # ---- workspaces -------------------------------------------------------------------------
+    @command
+    def bootstrap_workspace(self, project_id: str, name: str, **fields: Any) -> WorkspaceRecord:
+        """A new workspace (see :meth:`Workspaces.bootstrap`), with its pay-as-you-go
+        allocations and default queues from now on."""
+        rec = self.engine.workspaces.bootstrap(project_id, name, **fields)
+        self.engine.tenancy.allocations(rec.id)
+        return rec
+
+    @command
+    def debootstrap_workspace(self, workspace_id: str, delay_hours: int) -> Ending:
+        return self.engine.workspaces.debootstrap(workspace_id, delay_hours)
+
+    @synced
+    def workspace_record(self, workspace_id: str) -> WorkspaceRecord | None:
+        """How the workspace was bootstrapped (None: it came into being on first use)."""
+        return self.engine.workspaces.records.get(workspace_id)
+
+    @synced
+    def workspace_ending(self, workspace_id: str) -> Ending | None:
+        return self.engine.workspaces.endings.get(workspace_id)
+
+    @synced
+    def workspace_status(self, workspace_id: str) -> str:
+        return self.engine.workspaces.status(workspace_id)
 
     # ---- quotas -----------------------------------------------------------------------------
     @synced
@@ -439,6 +472,17 @@ class World:
     def built_images(self, workspace: str) -> list[str]:
         """The workspace's custom images: destinations of its successful builds."""
         return self.engine.builds.images(workspace)
+
+    @synced
+    def docker_registry(self) -> Registry:
+        """Every workspace's Docker registry, caught up to now: builds that succeeded by now
+        have pushed their images."""
+        return self.engine.registry
+
+    @synced
+    def marketplace(self) -> Marketplace:
+        """AI Services: every workspace's artifacts and their moderation."""
+        return self.engine.marketplace
 
     # ---- inference deployments ---------------------------------------------------------------
     @synced

@@ -34,11 +34,6 @@ FINAL_CONDITIONS = {
 POD_PHASES = {PENDING: "Pending", RUNNING: "Running", SUCCEEDED: "Succeeded", FAILED: "Failed"}
 
 
-def built_images(ws_id: str) -> list[str]:
-    """Images this workspace has built successfully so far (its custom images)."""
-    return state().world.built_images(ws_id)
-
-
 def image_allowed(image: str, ws_id: str) -> bool:
     """Whether a build may start from ``image``: a platform base image or the workspace's own."""
     return image.startswith((BASE_IMAGES, f"{REGISTRY}/{ws_id}/")) and not image.endswith("/")

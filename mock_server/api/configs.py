@@ -3,7 +3,7 @@
 ``cluster_type=MT`` lists every region of the catalog with its instance types; resource values
 are Kubernetes quantity strings (``"0.5"``, ``"3Gi"``, ``"1"``) as the platform sends them, under
 the platform's spelling ``instances_types``. The image lists below are the images the official
-examples and the spec name; ``custom_images`` are the images this workspace has built.
+examples and the spec name; ``custom_images`` are the tagged images of this workspace's registry.
 ``cluster_type=INF`` lists the inference regions (the catalog's ``cluster_type: INF`` entries) the
 same way, with no datahub images (a deployment serves a built image).
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from mock_server import routing
-from mock_server.api.build_image import built_images
+from mock_server.api.docker_registry import custom_images
 from mock_server.errors import json_response
 from mock_server.state import state, workspace
 from simulator.catalog import InstanceType, Region
@@ -88,7 +88,7 @@ def cluster_config(region: Region) -> dict[str, Any]:
 
 def get_config() -> Any:
     cluster_type = routing.query().cluster_type.value
-    custom = [{"name": image, "tags": ["latest"]} for image in built_images(workspace().id)]
+    custom = custom_images(workspace().id)
     catalog = state().world.config.catalog
     if cluster_type == "INF":
         inference = [cluster_config(r) for r in catalog.inference_regions.values()]

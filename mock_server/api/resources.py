@@ -1,4 +1,4 @@
-"""Allocations, queues, their instance types, workspaces, and a queue's pending-launch list.
+"""Allocations, queues, their instance types, and a queue's pending-launch list.
 
 Every workspace has one pay-as-you-go allocation with one default queue per catalog region
 (``mock_server.tenancy``). Only regions of the spec's region enum are listed as allocations
@@ -17,8 +17,6 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from flask import request
-
 from mock_server import routing
 from mock_server.errors import json_response, validation_error
 from mock_server.models.queries import AwaitingLaunchQuery
@@ -26,7 +24,6 @@ from mock_server.state import state, workspace
 from mock_server.tenancy import (
     allocation_for,
     default_queue,
-    listed_workspaces,
     placement_names,
 )
 from simulator.catalog import InstanceType, Region
@@ -43,6 +40,8 @@ STORAGE_PRESETS = (
     {"key": "large", "size_gb": 3750},
     {"key": "xlarge", "size_gb": 5000},
 )
+
+
 class FreeRoom:
     """Free capacity of every pool at one moment, from one consistent pools report."""
 
@@ -109,10 +108,6 @@ def _allocation(ws_id: str, region: Region) -> dict[str, Any]:
     }
 
 
-def _named(record: dict[str, Any]) -> dict[str, Any]:
-    return {"id": record["id"], "name": record["name"]}
-
-
 def _instance_types(region: Region) -> list[dict[str, Any]]:
     room = FreeRoom(state().world)
     return [
@@ -167,35 +162,6 @@ def list_queues(workspace_id: str, allocation_id: str) -> Any:
 def queue_instance_types(queue_id: str) -> Any:
     region = _region_where(workspace().id, _uuid_path("queue_id", queue_id), default_queue)
     return json_response([] if region is None else _instance_types(region))
-
-
-def list_workspaces() -> Any:
-    """The caller's workspaces (``tenancy.listed_workspaces``); ``customer_id`` is accepted
-    and ignored: customers are not modelled."""
-    regions = _regions(listed_only=True)
-    return json_response(
-        {
-            "workspaces": [
-                {
-                    "id": ws.id,
-                    "name": ws.name,
-                    "namespace": ws.namespace,
-                    "project_id": ws.project_id,
-                    "project_name": ws.project_name,
-                    "owner_email": ws.owner_email,
-                    "allocations": [
-                        {
-                            **_named(allocation_for(ws.id, r.key)),
-                            "cluster_key": r.key,
-                            "cluster_name": r.name,
-                        }
-                        for r in regions
-                    ],
-                }
-                for ws in listed_workspaces(state().auth, request.headers)
-            ]
-        }
-    )
 
 
 def _queue_id(ws_id: str, req: Any) -> str:
