@@ -167,8 +167,8 @@ OPERATIONS: tuple[Op, ...] = (
     Op("GET", "/jobs/{job_name}", "training_jobs", "api.jobs:status"),
     Op("GET", "/jobs/elastic/{job_name}/pods", "training_jobs", "api.jobs:elastic_pods"),
     Op("GET", "/jobs/{job_name}/logs", "training_jobs", "api.jobs:logs"),
-    Op("GET", "/jobs/{job_name}/nodes", "training_jobs"),
-    Op("GET", "/jobs/{name}/params", "training_jobs"),
+    Op("GET", "/jobs/{job_name}/nodes", "training_jobs", "api.nodes:job_nodes"),
+    Op("GET", "/jobs/{name}/params", "training_jobs", "api.nodes:job_params"),
     Op("GET", "/jobs/{job_name}/preemptors", "training_jobs", "api.jobs:preemptors"),
     # ---- allocations
     Op("GET", "/allocations/", "allocations"),
@@ -182,10 +182,10 @@ OPERATIONS: tuple[Op, ...] = (
     Op("GET", "/allocations/{allocation_id}/nodes", "allocations"),
     Op("GET", "/allocations/{allocation_id}/instance-types", "allocations", "api.resources:allocation_instance_types"),
     # ---- instance types
-    Op("GET", "/instance_types/{region}/available", "instance_types"),
+    Op("GET", "/instance_types/{region}/available", "instance_types", "api.nodes:available"),
     # ---- nodes
-    Op("GET", "/nodes/{region}/nodes", "nodes"),
-    Op("GET", "/nodes/load", "nodes"),
+    Op("GET", "/nodes/{region}/nodes", "nodes", "api.nodes:region_node_list"),
+    Op("GET", "/nodes/load", "nodes", "api.nodes:load"),
     # ---- build image jobs
     Op("POST", "/build-image/jobs", "build_image_jobs", "api.build_image:submit"),
     Op("GET", "/build-image/jobs", "build_image_jobs", "api.build_image:list_builds"),

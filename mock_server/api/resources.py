@@ -34,6 +34,7 @@ from simulator.jobs import Job
 from simulator.logs import format_ts
 from simulator.pools import Demand, Node
 from simulator.scheduler import PRIORITY_CLASSES
+from simulator.tenancy import Queue
 from simulator.world import World
 
 STORAGE_PRESETS = (
@@ -70,13 +71,23 @@ class FreeRoom:
         self._pools = list(world.engine.pools)
         self._nodes = {p["name"]: [_free_part(n) for n in p["nodes"]] for p in world.pools_report()}
 
-    def workers(self, kind: str, region: str, itype: InstanceType) -> int:
-        """How many workers of ``itype`` fit right now in the pool that serves them."""
+    def workers(
+        self, kind: str, region: str, itype: InstanceType, queue: Queue | None = None
+    ) -> int:
+        """How many workers of ``itype`` fit right now in the pool that serves them (through
+        ``queue``: on the nodes it may use, within its GPU limit)."""
         pool = next((p for p in self._pools if p.matches(kind, region, itype)), None)
         if pool is None:
             return 0
         demand = Demand.of(itype)
-        return sum(node.capacity_for(demand) for node in self._nodes.get(pool.name, []))
+        allowed = None if queue is None else pool.allowed(queue)
+        nodes = self._nodes.get(pool.name, [])
+        fit = sum(
+            n.capacity_for(demand) for i, n in enumerate(nodes) if allowed is None or i in allowed
+        )
+        if queue is not None and queue.gpu_limit is not None and demand.gpus:
+            fit = min(fit, max(0, queue.gpu_limit - queue.held_gpus) // demand.gpus)
+        return fit
 
 
 def _free_part(node: dict[str, Any]) -> Node:
@@ -90,13 +101,13 @@ def _free_part(node: dict[str, Any]) -> Node:
     )
 
 
-def _uuid_path(name: str, value: str) -> str:
-    """The canonical text of a UUID path parameter, or FastAPI's 422."""
+def uuid_path(name: str, value: str, where: str = "path") -> str:
+    """The canonical text of a UUID parameter (of the path or the query), or FastAPI's 422."""
     try:
         return str(uuid.UUID(value))
     except ValueError as exc:
         raise validation_error(
-            ["path", name], f"Input should be a valid UUID, {exc}", "uuid_parsing", input=value
+            [where, name], f"Input should be a valid UUID, {exc}", "uuid_parsing", input=value
         ) from None
 
 
@@ -149,22 +160,22 @@ def _instance_types(region: Region) -> list[dict[str, Any]]:
 def list_allocations(workspace_id: str) -> Any:
     """The caller's own allocations; another workspace's id lists nothing."""
     ws_id = workspace().id
-    if _uuid_path("workspace_id", workspace_id) != ws_id.lower():
+    if uuid_path("workspace_id", workspace_id) != ws_id.lower():
         return json_response([])
     return json_response([_allocation(ws_id, r) for r in _regions(listed_only=True)])
 
 
 def allocation_instance_types(allocation_id: str) -> Any:
     region = _region_where(
-        workspace().id, _uuid_path("allocation_id", allocation_id), allocation_for
+        workspace().id, uuid_path("allocation_id", allocation_id), allocation_for
     )
     return json_response([] if region is None else _instance_types(region))
 
 
 def list_queues(workspace_id: str, allocation_id: str) -> Any:
     ws_id = workspace().id
-    own = _uuid_path("workspace_id", workspace_id) == ws_id.lower()
-    region = _region_where(ws_id, _uuid_path("allocation_id", allocation_id), allocation_for)
+    own = uuid_path("workspace_id", workspace_id) == ws_id.lower()
+    region = _region_where(ws_id, uuid_path("allocation_id", allocation_id), allocation_for)
     if not own or region is None:
         return json_response([])
     queue = default_queue(ws_id, region.key)
@@ -185,7 +196,7 @@ def list_queues(workspace_id: str, allocation_id: str) -> Any:
 
 
 def queue_instance_types(queue_id: str) -> Any:
-    region = _region_where(workspace().id, _uuid_path("queue_id", queue_id), default_queue)
+    region = _region_where(workspace().id, uuid_path("queue_id", queue_id), default_queue)
     return json_response([] if region is None else _instance_types(region))
 
 
