@@ -7,7 +7,7 @@ the spec's order, then the few the official examples use beyond it. Paths are re
 
 from __future__ import annotations
 
-from mock_server.models import jobs, servers
+from mock_server.models import capacity, jobs, servers
 from mock_server.routing import AUTH_NONE, AUTH_TOKEN, Op
 
 # fmt: off
@@ -171,15 +171,15 @@ OPERATIONS: tuple[Op, ...] = (
     Op("GET", "/jobs/{name}/params", "training_jobs", "api.nodes:job_params"),
     Op("GET", "/jobs/{job_name}/preemptors", "training_jobs", "api.jobs:preemptors"),
     # ---- allocations
-    Op("GET", "/allocations/", "allocations"),
-    Op("GET", "/allocations/{allocation_id}/resources_status", "allocations"),
-    Op("GET", "/allocations/{allocation_id}/instance_types_availability", "allocations"),
-    Op("POST", "/allocations/{allocation_id}/defaults", "allocations"),
-    Op("DELETE", "/allocations/{allocation_id}/defaults", "allocations"),
-    Op("GET", "/allocations/{allocation_id}/assignments", "allocations"),
-    Op("GET", "/allocations/defaults", "allocations"),
-    Op("GET", "/allocations/{allocation_id}", "allocations"),
-    Op("GET", "/allocations/{allocation_id}/nodes", "allocations"),
+    Op("GET", "/allocations/", "allocations", "api.allocations:list_all"),
+    Op("GET", "/allocations/{allocation_id}/resources_status", "allocations", "api.allocations:resources_status"),
+    Op("GET", "/allocations/{allocation_id}/instance_types_availability", "allocations", "api.allocations:types_availability"),
+    Op("POST", "/allocations/{allocation_id}/defaults", "allocations", "api.allocations:set_default", body=capacity.Default),
+    Op("DELETE", "/allocations/{allocation_id}/defaults", "allocations", "api.allocations:unset_default", body=capacity.Default),
+    Op("GET", "/allocations/{allocation_id}/assignments", "allocations", "api.allocations:assignments"),
+    Op("GET", "/allocations/defaults", "allocations", "api.allocations:defaults"),
+    Op("GET", "/allocations/{allocation_id}", "allocations", "api.allocations:get"),
+    Op("GET", "/allocations/{allocation_id}/nodes", "allocations", "api.allocations:nodes"),
     Op("GET", "/allocations/{allocation_id}/instance-types", "allocations", "api.resources:allocation_instance_types"),
     # ---- instance types
     Op("GET", "/instance_types/{region}/available", "instance_types", "api.nodes:available"),

@@ -11,7 +11,11 @@ workspace's quota), ``all`` the pools' size.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from flask import request
+from pydantic import BaseModel
 
 from mock_server.errors import detail_error
 from mock_server.state import state
@@ -24,6 +28,28 @@ from simulator.tenancy import Allocation, Queue
 
 KINDS = ("job", "notebook")
 NOT_FOUND_NODE = "Node is not found"
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass
+class Settings:
+    """What the capacity operations record beyond the engine: default and assignment choices
+    (which allocation or queue a workspace's jobs and servers default to, who a queue is
+    assigned to). Keys hold ids as text."""
+
+    unset_defaults: set[tuple[str, str]] = field(default_factory=set)  # (allocation, for)
+    queue_defaults: dict[tuple[str, str], str] = field(default_factory=dict)  # -> queue id
+    assignments: dict[str, set[tuple[str, str]]] = field(default_factory=dict)  # (type, id)
+    shared: set[tuple[str, str, str]] = field(default_factory=set)  # (region, type, id)
+
+
+def settings() -> Settings:
+    return state().area("capacity", Settings)
+
+
+def body(model: type[M]) -> M:
+    """The request body as ``model`` (already checked by the operation's hook)."""
+    return model.model_validate_json(request.get_data(cache=True))
 
 
 def region_pools(region: Region) -> list[Pool]:

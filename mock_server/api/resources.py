@@ -19,6 +19,7 @@ from typing import Any
 
 from flask import request
 
+from mock_server.api.capacity import settings
 from mock_server.errors import json_response, validation_error
 from mock_server.params import query_datetime, query_int
 from mock_server.state import state, workspace
@@ -127,6 +128,7 @@ def _for_notebooks(region: Region) -> bool:
 
 def _allocation(ws_id: str, region: Region) -> dict[str, Any]:
     alloc = allocation_for(ws_id, region.key)
+    unset = settings().unset_defaults
     return {
         "id": alloc["id"],
         "name": alloc["name"],
@@ -135,8 +137,8 @@ def _allocation(ws_id: str, region: Region) -> dict[str, Any]:
         "region_key": region.key,
         "config": {"included_in_shared_cluster_queue": False},
         "org_structure_type": "workspace",
-        "default_for_job": True,
-        "default_for_notebook": _for_notebooks(region),
+        "default_for_job": (alloc["id"], "job") not in unset,
+        "default_for_notebook": _for_notebooks(region) and (alloc["id"], "notebook") not in unset,
     }
 
 

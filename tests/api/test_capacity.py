@@ -131,3 +131,94 @@ def test_load_of_an_unknown_node_or_allocation_is_404(api: Api, other: Api) -> N
     }
     theirs = other.allocation("SR006")["id"]
     api.get(NODE_LOAD.format(alloc=theirs, node=node), status=404)
+
+
+# ---- allocations ---------------------------------------------------------------------------------
+def test_allocations_list_the_callers_own_per_region(api: Api, other: Api) -> None:
+    allocs = api.get("allocations/")
+
+    assert [a["id"] for a in allocs] == [
+        a["id"] for a in api.get(f"workspaces/v3/{WS_A}/allocations")
+    ]
+    assert all(
+        a["workspace_access"] == [{"id": WS_A, "name": a["workspace_access"][0]["name"]}]
+        for a in allocs
+    )
+    assert not {a["id"] for a in allocs} & {a["id"] for a in other.get("allocations/")}
+
+
+def test_resources_status_counts_a_running_jobs_gpus(api: Api, other: Api, started: str) -> None:
+    alloc = api.allocation("SR006")["id"]
+    status = api.get(f"allocations/{alloc}/resources_status")
+
+    assert status["gpu"]["current"] >= 8
+    assert status["gpu"]["available"] == status["gpu"]["all"] - 8  # nobody else runs anything
+    assert status["cpu"]["current"] == 8 * 12 and status["ram"]["current"] == 8 * 96
+    assert status["nodes_status"]["available"] == status["nodes_status"]["all"]
+    assert api.get(f"allocations/{alloc}")["resources"] == status
+    theirs = other.allocation("SR006")["id"]
+    assert other.get(f"allocations/{theirs}/resources_status")["gpu"]["current"] == 0
+
+
+def test_resources_status_available_gpus_stop_at_the_workspace_quota(api: Api, world: Any) -> None:
+    world.set_quotas({"workspaces": {WS_A: 4}})
+    alloc = api.allocation("SR006")["id"]
+    api.submit("SR006", ONE_GPU, workers=3)
+
+    assert api.get(f"allocations/{alloc}/resources_status")["gpu"]["available"] == 1
+
+
+def test_allocation_detail_nodes_and_availability(api: Api, started: str) -> None:
+    alloc = api.allocation("SR006")
+    detail = api.get(f"allocations/{alloc['id']}")
+    nodes = api.get(f"allocations/{alloc['id']}/nodes")
+    busy = set(api.get(f"jobs/{started}/nodes")["node_names"])
+
+    assert detail["nodes"] == [n["name"] for n in nodes["nodes"]] and nodes["name"] == alloc["name"]
+    assert detail["target_resource"]["gpus"] == detail["resources"]["gpu"]["all"]
+    used = {n["name"]: n["resource_usage"]["allocated"]["gpu"] for n in nodes["nodes"]}
+    assert {name for name, gpus in used.items() if gpus} == busy
+    avail = api.get(f"allocations/{alloc['id']}/instance_types_availability")
+    keys = {a["key"]: a["available"] for a in avail}
+    assert keys == {k: v for k, v in api.availability("SR006").items()}
+
+
+def test_assignments_name_the_workspace(api: Api) -> None:
+    alloc = api.allocation("SR006")["id"]
+    (one,) = api.get(f"allocations/{alloc}/assignments")
+    assert one["org_structure"] == {"id": WS_A, "type": "workspace"}
+
+
+def test_allocation_defaults_can_be_unset_and_set_again(api: Api) -> None:
+    alloc = api.allocation("SR006")["id"]
+    body = {"org_structure": {"id": WS_A, "type": "workspace"}, "default_for": "job"}
+
+    def kinds() -> set[str]:
+        return {d["default_for"] for d in api.get("allocations/defaults?region=SR006")}
+
+    assert "job" in kinds()
+
+    assert api.call("DELETE", f"allocations/{alloc}/defaults", body) == {"success": True}
+    assert "job" not in kinds() and not api.allocation("SR006")["default_for_job"]
+    api.call("POST", f"allocations/{alloc}/defaults", body)
+    assert "job" in kinds() and api.allocation("SR006")["default_for_job"]
+
+
+def test_bad_allocation_requests_are_refused_and_change_nothing(api: Api, other: Api) -> None:
+    alloc = api.allocation("SR006")["id"]
+    before = api.get("allocations/defaults?region=SR006")
+    bad = {"org_structure": {"id": "nope", "type": "workspace"}, "default_for": "job"}
+    assert api.call("DELETE", f"allocations/{alloc}/defaults", bad, status=422)["detail"][0][
+        "loc"
+    ] == ["body", "org_structure", "id"]
+    wrong = {"org_structure": {"id": WS_A, "type": "workspace"}, "default_for": "pipeline"}
+    api.call("DELETE", f"allocations/{alloc}/defaults", wrong, status=422)
+    theirs = {"org_structure": {"id": WS_B, "type": "workspace"}, "default_for": "job"}
+    api.call("DELETE", f"allocations/{alloc}/defaults", theirs, status=404, spec=False)
+    api.get("allocations/defaults", status=422)
+    assert api.get("allocations/defaults?region=SR006") == before
+
+    api.get("allocations/not-a-uuid", status=422)
+    unknown = other.allocation("SR006")["id"]
+    for path in ("", "/resources_status", "/nodes", "/instance_types_availability"):
+        api.get(f"allocations/{unknown}{path}", status=404, spec=path != "/nodes")
