@@ -18,7 +18,7 @@ from flask import request
 from pydantic import BaseModel
 
 from mock_server.errors import detail_error
-from mock_server.state import state
+from mock_server.state import state, workspace
 from simulator.catalog import Region
 from simulator.jobs import Job
 from simulator.logs import format_ts
@@ -94,7 +94,7 @@ def live_work(queue: Queue) -> Iterator[Job | Notebook]:
         if job.queue is queue and not job.terminal:
             yield job
     for book in engine.notebooks.values():
-        if book.queue is queue and not book.deleted and (book.placement or book.ticket):
+        if book.queue is queue and (book.placement is not None or book.ticket is not None):
             yield book
 
 
@@ -164,4 +164,46 @@ def limits(holder: Job | Notebook) -> dict[str, Any]:
         "cpu": f"{d.mcpu}m",
         "gpu": str(d.gpus),
         "memory": {"count": str(d.mem_mi), "postfix": "Mi"},
+    }
+
+
+def job_item(job: Job, workers: int | None = None) -> dict[str, Any]:
+    """A job as node load and queue listings show it (``workers``: those on one node)."""
+    ws = workspace()
+    return {
+        "id": job.uid,
+        "name": job.name,
+        "status": job.status,
+        "gpu_count": (job.n_workers if workers is None else workers) * job.demand.gpus,
+        "allocation_label": job.queue.allocation.name,
+        "created_at": format_ts(job.created_at),
+        "description": job.spec.job_desc or "",
+        "instance_type": job.itype.key,
+        "namespace": ws.namespace,
+        "priority": job.priority_class,
+        "queue_label": job.queue.name,
+        "region": job.region,
+        "retry_count": len(job.history),
+        "try_count": len(job.history) + 1,
+        "user_email": job.author,
+        "user_id": job.author,
+        "workspace": job.workspace,
+    }
+
+
+def notebook_item(book: Notebook, node_name: str | None) -> dict[str, Any]:
+    """A server as node load and queue listings show it."""
+    return {
+        "id": book.uid,
+        "name": book.name,
+        "node_name": node_name,
+        "status": book.status,
+        "allocation_label": book.queue.allocation.name,
+        "created_at": format_ts(book.created_at),
+        "instance_type": book.itype.key,
+        "limits": limits(book),
+        "namespace": workspace().namespace,
+        "queue_label": book.queue.name,
+        "region": book.region,
+        "user_email": book.author,
     }

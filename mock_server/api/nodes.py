@@ -12,15 +12,20 @@ from typing import Any
 
 from flask import request
 
-from mock_server.api.capacity import find_node, limits, nodes_of, placed_work, region_nodes
+from mock_server.api.capacity import (
+    find_node,
+    job_item,
+    nodes_of,
+    notebook_item,
+    placed_work,
+    region_nodes,
+)
 from mock_server.api.resources import STORAGE_PRESETS, FreeRoom, uuid_path
 from mock_server.errors import detail_error, json_response, platform_error, validation_error
 from mock_server.state import state, workspace
 from simulator.catalog import Region
 from simulator.errors import Rejected
 from simulator.jobs import Job
-from simulator.logs import format_ts
-from simulator.notebooks import Notebook
 from simulator.tenancy import Queue
 
 JOB_NOT_FOUND = "job not found"
@@ -114,46 +119,6 @@ def _on_node(node_name: str, alloc_id: str | None, queue_id: str | None) -> Iter
                 yield holder, k
 
 
-def _job_item(job: Job, workers: int) -> dict[str, Any]:
-    ws = workspace()
-    return {
-        "id": job.uid,
-        "name": job.name,
-        "status": job.status,
-        "gpu_count": workers * job.demand.gpus,
-        "allocation_label": job.queue.allocation.name,
-        "created_at": format_ts(job.created_at),
-        "description": job.spec.job_desc or "",
-        "instance_type": job.itype.key,
-        "namespace": ws.namespace,
-        "priority": job.priority_class,
-        "queue_label": job.queue.name,
-        "region": job.region,
-        "retry_count": len(job.history),
-        "try_count": len(job.history) + 1,
-        "user_email": job.author,
-        "user_id": job.author,
-        "workspace": job.workspace,
-    }
-
-
-def _notebook_item(book: Notebook, node_name: str) -> dict[str, Any]:
-    return {
-        "id": book.uid,
-        "name": book.name,
-        "node_name": node_name,
-        "status": book.status,
-        "allocation_label": book.queue.allocation.name,
-        "created_at": format_ts(book.created_at),
-        "instance_type": book.itype.key,
-        "limits": limits(book),
-        "namespace": workspace().namespace,
-        "queue_label": book.queue.name,
-        "region": book.region,
-        "user_email": book.author,
-    }
-
-
 def load() -> Any:
     """``LoadsResponse``: the caller's jobs and servers on each named node."""
     names = request.args.getlist("node_names")
@@ -167,9 +132,9 @@ def load() -> Any:
         jobs, books = [], []
         for holder, k in _on_node(name, alloc_id, queue_id):
             if isinstance(holder, Job):
-                jobs.append(_job_item(holder, k))
+                jobs.append(job_item(holder, k))
             else:
-                books.append(_notebook_item(holder, name))
+                books.append(notebook_item(holder, name))
         loads.append({"node_name": name, "jobs": jobs, "notebooks": books})
     return json_response({"loads": loads})
 

@@ -25,17 +25,17 @@ from mock_server.params import query_datetime, query_int
 from mock_server.state import state, workspace
 from mock_server.tenancy import (
     allocation_for,
-    default_queue,
     listed_workspaces,
     placement_names,
 )
 from mock_server.validation import Field, validate
 from simulator.catalog import InstanceType, Region
+from simulator.errors import NotFound
 from simulator.jobs import Job
 from simulator.logs import format_ts
 from simulator.pools import Demand, Node
 from simulator.scheduler import PRIORITY_CLASSES
-from simulator.tenancy import Queue
+from simulator.tenancy import DEFAULT, Queue
 from simulator.world import World
 
 STORAGE_PRESETS = (
@@ -146,13 +146,13 @@ def _named(record: dict[str, Any]) -> dict[str, Any]:
     return {"id": record["id"], "name": record["name"]}
 
 
-def _instance_types(region: Region) -> list[dict[str, Any]]:
+def _instance_types(region: Region, queue: Queue | None = None) -> list[dict[str, Any]]:
     room = FreeRoom(state().world)
     return [
         {
             "key": t.key,
             "name": t.name,
-            "availability": room.workers("job", region.key, t),
+            "availability": room.workers("job", region.key, t, queue),
             "storage_presets": [dict(p) for p in STORAGE_PRESETS],
         }
         for t in region.instance_types.values()
@@ -175,31 +175,40 @@ def allocation_instance_types(allocation_id: str) -> Any:
 
 
 def list_queues(workspace_id: str, allocation_id: str) -> Any:
+    """The allocation's queues, its default first; ``default_for_*`` says which queue work
+    naming none is listed under (the default queue: a chosen default is not enforced)."""
     ws_id = workspace().id
     own = uuid_path("workspace_id", workspace_id) == ws_id.lower()
     region = _region_where(ws_id, uuid_path("allocation_id", allocation_id), allocation_for)
     if not own or region is None:
         return json_response([])
-    queue = default_queue(ws_id, region.key)
+    alloc = allocation_for(ws_id, region.key)
     return json_response(
         [
             {
-                "id": queue["id"],
-                "name": queue["name"],
-                "description": f"Default queue of {queue['allocation_name']}",
-                "allocation_id": queue["allocation_id"],
+                "id": q.id,
+                "name": q.name,
+                "description": q.description,
+                "allocation_id": q.allocation.id,
                 "active": True,
-                "type": "default",
-                "default_for_job": True,
-                "default_for_notebook": _for_notebooks(region),
+                "type": q.type,
+                "default_for_job": q.type == DEFAULT,
+                "default_for_notebook": q.type == DEFAULT and _for_notebooks(region),
             }
+            for q in state().world.queues(ws_id, alloc["id"])
         ]
     )
 
 
 def queue_instance_types(queue_id: str) -> Any:
-    region = _region_where(workspace().id, uuid_path("queue_id", queue_id), default_queue)
-    return json_response([] if region is None else _instance_types(region))
+    """Workers of each type that could start now through the queue (its nodes, its limit)."""
+    queue_id = uuid_path("queue_id", queue_id)
+    try:
+        queue = state().world.queue(workspace().id, queue_id)
+    except NotFound:
+        return json_response([])
+    region = state().world.config.catalog.regions[queue.region]
+    return json_response(_instance_types(region, queue))
 
 
 def list_workspaces() -> Any:

@@ -222,3 +222,209 @@ def test_bad_allocation_requests_are_refused_and_change_nothing(api: Api, other:
     unknown = other.allocation("SR006")["id"]
     for path in ("", "/resources_status", "/nodes", "/instance_types_availability"):
         api.get(f"allocations/{unknown}{path}", status=404, spec=path != "/nodes")
+
+
+# ---- queues --------------------------------------------------------------------------------------
+JOB = {
+    "script": "/home/jovyan/train.py",
+    "base_image": "cr.ai.cloud.ru/aicloud-base-images/py3.11-torch2.4.0:0.0.40",
+    "instance_type": ONE_GPU,
+    "region": "SR006",
+    "type": "binary",
+    "env_variables": {"MLSPACE_SIM_RUNTIME_S": "3600"},
+}
+
+
+def make_queue(api: Api, name: str = "team", **extra: Any) -> str:
+    alloc = api.allocation("SR006")["id"]
+    body = {"name": name, "description": "the team's", "allocation_id": alloc, **extra}
+    return api.call("POST", "queues/", body)["id"]
+
+
+def submit_to(api: Api, queue: str, workers: int = 1, status: int = 200) -> Any:
+    body = {**JOB, "n_workers": workers, "queue_name": queue}
+    return api.call("POST", "jobs", body, status=status, spec=status == 200)
+
+
+def statuses(api: Api, names: list[str]) -> list[str]:
+    return [api.get(f"jobs/{n}")["status"] for n in names]
+
+
+def test_a_created_queue_is_listed_and_detailed(api: Api) -> None:
+    queue_id = make_queue(api, gpu_limit=2)
+    alloc = api.allocation("SR006")["id"]
+
+    listed = api.get(f"queues/?allocation_id={alloc}")
+    assert [(q["name"], q["type"]) for q in listed] == [
+        ("default-sr006", "default"),
+        ("team", "custom"),
+    ]
+    old_style = api.get(f"workspaces/v3/{WS_A}/allocations/{alloc}/queues")
+    assert [q["id"] for q in old_style] == [q["id"] for q in listed]
+    detail = api.get(f"queues/{queue_id}")
+    assert (detail["name"], detail["gpu_limit"], detail["nodes"]) == ("team", 2, [])
+    types = api.get(f"queues/{queue_id}/instance-types")
+    assert next(t for t in types if t["key"] == ONE_GPU)["availability"] == 2
+
+
+def test_a_queues_gpu_limit_holds_its_jobs_back_and_not_others(api: Api, world: Any) -> None:
+    queue_id = make_queue(api, gpu_limit=2)
+    names = [submit_to(api, "team")["job_name"] for _ in range(3)]
+    outside = api.submit("SR006", ONE_GPU)
+    world.advance(STARTED_S)
+
+    assert statuses(api, names) == ["running", "running", "pending"]
+    assert api.get(f"jobs/{outside}")["status"] == "running"
+    assert [j["name"] for j in api.get(f"queues/{queue_id}/jobs")["jobs"]] == names
+    pods = api.get(f"queues/{queue_id}/pods")["pods"]
+    assert [p["status"] for p in pods] == ["Running", "Running", "Pending"]
+    waiting = api.get(
+        f"queues/{queue_id}/awaiting-launch-resources?priority=medium&limit=10&offset=0"
+    )
+    assert [w["name"] for w in waiting["items"]] == names[2:]
+
+    api.call("PUT", f"queues/{queue_id}", {"name": "team", "description": "", "gpu_limit": 3})
+    world.advance(STARTED_S)
+    assert statuses(api, names) == ["running"] * 3
+
+
+def test_work_a_queue_can_never_run_is_refused_before_it_exists(api: Api, world: Any) -> None:
+    make_queue(api, gpu_limit=2)
+    body = submit_to(api, "team", workers=4, status=400)
+
+    assert "limit 2" in body["error_message"]
+    assert world.census()["jobs"] == 0
+    assert submit_to(api, "no-such-queue", status=400)["error_code"] == 1
+    assert world.census()["jobs"] == 0
+
+
+def test_nodes_added_to_a_queue_run_only_its_work(api: Api, world: Any) -> None:
+    queue_id = make_queue(api)
+    node = api.get("nodes/SR006/nodes")["masked_nodes"][7]
+    body = {"nodes": [node], "force_withdrawal": False}
+    assert api.call("POST", f"queues/{queue_id}/nodes", body) == {"success": True}
+
+    name = submit_to(api, "team", workers=2)["job_name"]
+    assert api.get(f"jobs/{name}/nodes")["node_names"] == [node]
+    assert api.get(f"queues/{queue_id}")["nodes"] == [node]
+    alloc_nodes = api.get(f"allocations/{api.allocation('SR006')['id']}/nodes", spec=False)["nodes"]
+    assert next(n for n in alloc_nodes if n["name"] == node)["queue"]["name"] == "team"
+    missing = {"nodes": ["no-such-node"], "force_withdrawal": False}
+    api.call("POST", f"queues/{queue_id}/nodes", missing, status=404, spec=False)
+
+
+def test_a_queue_with_live_work_cannot_be_deleted(api: Api, world: Any) -> None:
+    queue_id = make_queue(api)
+    name = submit_to(api, "team")["job_name"]
+    alloc = api.allocation("SR006")["id"]
+
+    assert api.call("DELETE", f"queues/{queue_id}", status=409)["error_message"]
+    api.call("DELETE", f"jobs/{name}?region=SR006")
+    assert api.call("DELETE", f"queues/{queue_id}") == {"success": True}
+    assert [q["name"] for q in api.get(f"queues/?allocation_id={alloc}")] == ["default-sr006"]
+    api.get(f"queues/{queue_id}", status=404, spec=False)
+
+
+def test_queue_defaults_assignments_and_shared_cluster_assignment(api: Api) -> None:
+    queue_id = make_queue(api)
+    alloc = api.allocation("SR006")["id"]
+    org = {"id": WS_A, "type": "workspace"}
+
+    def default_job_queue() -> str:
+        rows = api.get(f"queues/defaults?allocation_id={alloc}")
+        return next(r["queue"]["name"] for r in rows if r["default_for"] == "job")
+
+    assert default_job_queue() == "default-sr006"
+    body = {"org_structure": org, "default_for": "job"}
+    api.call("POST", f"queues/{queue_id}/defaults", body)
+    assert default_job_queue() == "team"
+    assert api.get(f"queues/{queue_id}/defaults")["defaults"][queue_id][0]["default_for"] == "job"
+    api.call("DELETE", f"queues/{queue_id}/defaults", body)
+    assert default_job_queue() == "default-sr006"
+
+    for method, path, payload in [
+        ("POST", f"queues/{queue_id}/assign", {"org_structure": org}),
+        ("DELETE", f"queues/{queue_id}/assign", {"org_structure": org}),
+        ("POST", f"queues/{queue_id}/workspaces/assign", {"workspace_ids": [WS_A]}),
+        ("POST", "shared-cluster-queues/assign", {"region_key": "SR006", "org_structure": org}),
+        ("DELETE", "shared-cluster-queues/assign", {"region_key": "SR006", "org_structure": org}),
+    ]:
+        assert api.call(method, path, payload) == {"success": True}
+    assert api.get(f"queues/{queue_id}/notebooks") == {"notebooks": []}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "payload", "loc"),
+    [
+        ("POST", "queues/", {"name": "x", "allocation_id": "{alloc}"}, ["body", "description"]),
+        (
+            "POST",
+            "queues/",
+            {"name": "x", "description": "", "allocation_id": "z"},
+            ["body", "allocation_id"],
+        ),
+        (
+            "POST",
+            "queues/",
+            {"name": "x", "description": "", "allocation_id": "{alloc}", "gpu_limit": -1},
+            ["body", "gpu_limit"],
+        ),
+        (
+            "PUT",
+            "queues/{queue}",
+            {"name": "x", "description": "", "gpu_limit": "2"},
+            ["body", "gpu_limit"],
+        ),
+        ("POST", "queues/{queue}/nodes", {"nodes": ["n"]}, ["body", "force_withdrawal"]),
+        (
+            "POST",
+            "queues/{queue}/assign",
+            {"org_structure": {"id": "1", "type": "workspace"}},
+            ["body", "org_structure", "id"],
+        ),
+        (
+            "POST",
+            "queues/{queue}/workspaces/assign",
+            {"workspace_ids": "all"},
+            ["body", "workspace_ids"],
+        ),
+        (
+            "POST",
+            "queues/{queue}/defaults",
+            {"org_structure": {"id": WS_A, "type": "team"}, "default_for": "job"},
+            ["body", "org_structure", "type"],
+        ),
+        (
+            "POST",
+            "shared-cluster-queues/assign",
+            {"region_key": "XX", "org_structure": {"id": WS_A, "type": "workspace"}},
+            ["body", "region_key"],
+        ),
+        ("GET", "queues/", None, ["query", "allocation_id"]),
+        ("GET", "queues/defaults?allocation_id=1", None, ["query", "allocation_id"]),
+        ("GET", "queues/not-a-uuid", None, ["path", "queue_id"]),
+    ],
+)
+def test_bad_queue_requests_get_422_and_change_nothing(
+    api: Api, method: str, path: str, payload: Any, loc: list[str]
+) -> None:
+    queue_id = make_queue(api)
+    alloc = api.allocation("SR006")["id"]
+    before = api.get(f"queues/{queue_id}"), api.get(f"queues/?allocation_id={alloc}")
+    if isinstance(payload, dict) and payload.get("allocation_id") == "{alloc}":
+        payload = {**payload, "allocation_id": alloc}
+
+    body = api.call(method, path.format(queue=queue_id), payload, status=422)
+
+    assert body["detail"][0]["loc"] == loc
+    assert (api.get(f"queues/{queue_id}"), api.get(f"queues/?allocation_id={alloc}")) == before
+
+
+def test_duplicate_names_and_unknown_allocations_are_refused(api: Api, other: Api) -> None:
+    make_queue(api)
+    alloc = api.allocation("SR006")["id"]
+    same = {"name": "team", "description": "", "allocation_id": alloc}
+    api.call("POST", "queues/", same, status=409, spec=False)
+    theirs = {**same, "name": "mine", "allocation_id": other.allocation("SR006")["id"]}
+    api.call("POST", "queues/", theirs, status=404, spec=False)
+    assert len(api.get(f"queues/?allocation_id={alloc}")) == 2
