@@ -428,3 +428,59 @@ def test_duplicate_names_and_unknown_allocations_are_refused(api: Api, other: Ap
     theirs = {**same, "name": "mine", "allocation_id": other.allocation("SR006")["id"]}
     api.call("POST", "queues/", theirs, status=404, spec=False)
     assert len(api.get(f"queues/?allocation_id={alloc}")) == 2
+
+
+# ---- workspace GPU quotas at run time ------------------------------------------------------------
+def test_quotas_set_through_the_admin_api_refuse_work_until_gpus_free(
+    api: Api, app: Any, world: Any
+) -> None:
+    admin = app.test_client()
+    shown = admin.put("/_mock/quotas", json={"workspace_gpus": 8}).get_json()
+    assert shown["workspace_gpus"] == 8 and shown["workspaces"] == {}
+
+    first = api.submit("SR006", EIGHT_GPU, runtime_s=600)
+    refused = api.call("POST", "jobs", {**JOB, "n_workers": 1}, status=400)
+    assert refused == {"error_code": 1, "error_message": "WORKSPACE_GPU_LIMIT_REACHED_ONLY_0_FREE"}
+    assert world.census()["jobs"] == 1
+    usage = admin.get("/_mock/quotas").get_json()["usage"][WS_A]
+    assert usage == {"used": 8, "limit": 8, "free": 0}
+
+    world.advance(STARTED_S + 600)
+    assert api.get(f"jobs/{first}")["status"] == "completed"
+    assert api.call("POST", "jobs", {**JOB, "n_workers": 1})["job_name"]
+
+
+def test_a_workspace_override_and_lifting_it(api: Api, app: Any) -> None:
+    admin = app.test_client()
+    admin.put("/_mock/quotas", json={"workspaces": {WS_A: 0}})
+    api.call("POST", "jobs", {**JOB, "n_workers": 1}, status=400)
+
+    lifted = admin.put("/_mock/quotas", json={"workspaces": {WS_A: None}}).get_json()
+    assert lifted["workspaces"] == {}
+    assert api.call("POST", "jobs", {**JOB, "n_workers": 1})["job_name"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"workspace_gpus": -1}, {"workspace_gpus": "8"}, {"workspaces": {WS_A: 1.5}}, {"gpus": 8}],
+)
+def test_bad_quotas_get_422_and_change_nothing(app: Any, body: Any) -> None:
+    admin = app.test_client()
+    admin.put("/_mock/quotas", json={"workspace_gpus": 16})
+    before = admin.get("/_mock/quotas").get_json()
+
+    resp = admin.put("/_mock/quotas", json=body)
+
+    assert resp.status_code == 422 and resp.get_json()["detail"][0]["loc"][0] == "body"
+    assert admin.get("/_mock/quotas").get_json() == before
+
+
+def test_quotas_need_the_admin_token_where_one_is_set() -> None:
+    admin = create_app(start_epoch=DEFAULT_START_EPOCH, settings={"admin_token": "adm-1"})
+    client = admin.test_client()
+
+    assert client.put("/_mock/quotas", json={"workspace_gpus": 0}).status_code == 401
+    assert (
+        client.get("/_mock/quotas", headers={"x-admin-token": "adm-1"}).json["workspace_gpus"]
+        is None
+    )
