@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 
 from mock_server.app import create_app
+from mock_server.operations import OPERATIONS
 from mock_server.testing import DEFAULT_START_EPOCH
 from tests.api.test_resources import EIGHT_GPU, ONE_GPU, STARTED_S, WS_A, WS_B, Api
 
 NODE_LOAD = "nodes/load?allocation_id={alloc}&node_names={node}"
+CAPACITY_AREAS = {"allocations", "queues", "shared_cluster_queues", "nodes", "instance_types"}
 
 
 @pytest.fixture
@@ -42,6 +44,17 @@ def started(api: Api, world: Any) -> str:
     world.advance(STARTED_S)
     assert api.get(f"jobs/{name}")["status"] == "running"
     return name
+
+
+def test_every_capacity_operation_is_built() -> None:
+    ops = [
+        op
+        for op in OPERATIONS
+        if op.area in CAPACITY_AREAS or op.path.endswith(("/nodes", "/params"))
+    ]
+    # allocations 10, queues 18, shared-cluster 2, nodes 2, instance types 1, jobs' nodes and params
+    assert len(ops) == 35
+    assert [f"{op.method} {op.path}" for op in ops if op.handler is None] == []
 
 
 # ---- a job's nodes and parameters ----------------------------------------------------------------
