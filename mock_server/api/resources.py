@@ -26,7 +26,6 @@ from mock_server.state import state, workspace
 from mock_server.tenancy import (
     allocation_for,
     listed_workspaces,
-    placement_names,
 )
 from mock_server.validation import Field, validate
 from simulator.catalog import InstanceType, Region
@@ -240,12 +239,6 @@ def list_workspaces() -> Any:
     )
 
 
-def _queue_id(ws_id: str, req: Any) -> str:
-    """The queue a pending job or server waits in: its named queue or the region default."""
-    params = req.spec.params if isinstance(req, Job) else req.extra
-    return placement_names(ws_id, req.region, None, params.get("queue_name"))["queue_id"]
-
-
 def _pod_group(req: Any, order: int, queue_id: str, room: FreeRoom) -> dict[str, Any]:
     is_job = isinstance(req, Job)
     kind = "job" if is_job else "notebook"
@@ -328,7 +321,7 @@ def awaiting_launch(queue_id: str) -> Any:
     for req in pending:
         pool = req.pool.pool.name
         places[pool] += 1
-        if req.workspace == ws_id and _queue_id(ws_id, req) == queue_id:
+        if req.workspace == ws_id and req.queue.id == queue_id:
             row = _pod_group(req, places[pool], queue_id, room)
             if match(row, req.created_at):
                 rows.append(row)

@@ -497,3 +497,28 @@ def test_quotas_need_the_admin_token_where_one_is_set() -> None:
         client.get("/_mock/quotas", headers={"x-admin-token": "adm-1"}).json["workspace_gpus"]
         is None
     )
+
+
+def test_a_renamed_queue_keeps_its_id_in_job_listings(api: Api) -> None:
+    queue_id = make_queue(api)
+    name = submit_to(api, "team")["job_name"]
+    api.call("PUT", f"queues/{queue_id}", {"name": "team-b", "description": ""})
+    later = submit_to(api, "team-b")["job_name"]
+
+    listed = {j["job_name"]: j for j in api.get("jobs?region=SR006")["jobs"]}
+    assert {listed[n]["queue_id"] for n in (name, later)} == {queue_id}
+    assert {listed[n]["queue_name"] for n in (name, later)} == {"team-b"}
+
+
+def test_queues_come_back_from_a_state_snapshot(api: Api, app: Any) -> None:
+    queue_id = make_queue(api, gpu_limit=3)
+    node = api.get("nodes/SR006/nodes")["masked_nodes"][5]
+    api.call("POST", f"queues/{queue_id}/nodes", {"nodes": [node], "force_withdrawal": True})
+    before = api.get(f"queues/{queue_id}")
+    admin = app.test_client()
+    snap = admin.get("/_mock/state?secrets=true").get_json()
+    admin.post("/_mock/reset")
+    api.get(f"queues/{queue_id}", status=404, spec=False)
+
+    assert admin.post("/_mock/state", json=snap).status_code == 200
+    assert api.get(f"queues/{queue_id}") == before
