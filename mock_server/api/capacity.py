@@ -33,12 +33,10 @@ M = TypeVar("M", bound=BaseModel)
 
 @dataclass
 class Settings:
-    """What the capacity operations record beyond the engine: default and assignment choices
-    (which allocation or queue a workspace's jobs and servers default to, who a queue is
-    assigned to). Keys hold ids as text."""
+    """What the capacity operations record beyond the engine: unset allocation defaults and
+    assignments (who a queue is assigned to). Keys hold ids as text."""
 
     unset_defaults: set[tuple[str, str]] = field(default_factory=set)  # (allocation, for)
-    queue_defaults: dict[tuple[str, str], str] = field(default_factory=dict)  # -> queue id
     assignments: dict[str, set[tuple[str, str]]] = field(default_factory=dict)  # (type, id)
     shared: set[tuple[str, str, str]] = field(default_factory=set)  # (region, type, id)
 

@@ -4,9 +4,9 @@ what runs and waits in each; shared-cluster queue assignment.
 A custom queue is an engine scheduling unit (``simulator.tenancy``): ``gpu_limit`` (an
 mlspace-sim field of the create and update bodies) caps the GPUs its jobs and servers hold at
 once, and nodes added to it run only its work. Assignments (to workspaces, projects, the shared
-cluster queue) and default-queue choices are recorded and listed, not enforced: every queue
-belongs to the one workspace that created it, and work naming no queue goes to the allocation's
-default queue.
+cluster queue) are recorded and listed, not enforced: every queue belongs to the one workspace
+that created it. A custom queue chosen as a default takes the work (jobs or servers) that names
+no queue.
 """
 
 from __future__ import annotations
@@ -83,18 +83,9 @@ def _queue(q: Queue) -> dict[str, Any]:
 
 
 def _defaults_of(alloc: Allocation) -> dict[str, Queue]:
-    """The queue jobs and servers of ``alloc`` default to: the chosen one, else its default."""
-    tenancy = state().world.engine.tenancy
-    queues = {q.id: q for q in tenancy.queues(alloc.workspace, alloc)}
-    chosen = settings().queue_defaults
-    return {
-        kind: queues.get(chosen.get((alloc.id, kind), ""), queues[_default_id(alloc)])
-        for kind in DEFAULT_FOR
-    }
-
-
-def _default_id(alloc: Allocation) -> str:
-    return state().world.engine.tenancy.default_queue(alloc.workspace, alloc.region).id
+    """The queue jobs and servers of ``alloc`` naming none go to."""
+    world = state().world
+    return {kind: world.default_queue(alloc.workspace, alloc.id, kind) for kind in DEFAULT_FOR}
 
 
 def list_queues() -> Any:
@@ -165,11 +156,8 @@ def delete(queue_id: str) -> Any:
         state().world.delete_queue(workspace().id, q.id)
     except Rejected as exc:
         raise _refused(exc) from None
-    store = settings()
     with state().lock:
-        store.assignments.pop(q.id, None)
-        for key in [k for k, v in store.queue_defaults.items() if v == q.id]:
-            del store.queue_defaults[key]
+        settings().assignments.pop(q.id, None)
     return json_response(SUCCESS)
 
 
@@ -203,13 +191,9 @@ def _changed_default(queue_id: str, unset: bool) -> Any:
     q = find_queue(queue_id)
     req = body(Default)
     own_org(req)
-    key = (q.allocation.id, req.default_for.value)
-    with state().lock:
-        chosen = settings().queue_defaults
-        if not unset:
-            chosen[key] = q.id
-        elif chosen.get(key) == q.id:
-            del chosen[key]
+    state().world.choose_default_queue(
+        workspace().id, q.id, req.default_for.value, chosen=not unset
+    )
     return json_response(SUCCESS)
 
 

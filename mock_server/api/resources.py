@@ -34,7 +34,7 @@ from simulator.jobs import Job
 from simulator.logs import format_ts
 from simulator.pools import Demand, Node
 from simulator.scheduler import PRIORITY_CLASSES
-from simulator.tenancy import DEFAULT, Queue
+from simulator.tenancy import Queue
 from simulator.world import World
 
 STORAGE_PRESETS = (
@@ -175,13 +175,15 @@ def allocation_instance_types(allocation_id: str) -> Any:
 
 def list_queues(workspace_id: str, allocation_id: str) -> Any:
     """The allocation's queues, its default first; ``default_for_*`` says which queue work
-    naming none is listed under (the default queue: a chosen default is not enforced)."""
+    naming none goes to."""
     ws_id = workspace().id
     own = uuid_path("workspace_id", workspace_id) == ws_id.lower()
     region = _region_where(ws_id, uuid_path("allocation_id", allocation_id), allocation_for)
     if not own or region is None:
         return json_response([])
     alloc = allocation_for(ws_id, region.key)
+    world = state().world
+    job_q, book_q = (world.default_queue(ws_id, alloc["id"], k) for k in ("job", "notebook"))
     return json_response(
         [
             {
@@ -191,10 +193,10 @@ def list_queues(workspace_id: str, allocation_id: str) -> Any:
                 "allocation_id": q.allocation.id,
                 "active": True,
                 "type": q.type,
-                "default_for_job": q.type == DEFAULT,
-                "default_for_notebook": q.type == DEFAULT and _for_notebooks(region),
+                "default_for_job": q is job_q,
+                "default_for_notebook": q is book_q and _for_notebooks(region),
             }
-            for q in state().world.queues(ws_id, alloc["id"])
+            for q in world.queues(ws_id, alloc["id"])
         ]
     )
 

@@ -338,7 +338,7 @@ def test_a_queue_with_live_work_cannot_be_deleted(api: Api, world: Any) -> None:
     api.get(f"queues/{queue_id}", status=404, spec=False)
 
 
-def test_queue_defaults_assignments_and_shared_cluster_assignment(api: Api) -> None:
+def test_a_chosen_default_queue_takes_unnamed_work_and_assignments_are_kept(api: Api) -> None:
     queue_id = make_queue(api)
     alloc = api.allocation("SR006")["id"]
     org = {"id": WS_A, "type": "workspace"}
@@ -352,8 +352,13 @@ def test_queue_defaults_assignments_and_shared_cluster_assignment(api: Api) -> N
     api.call("POST", f"queues/{queue_id}/defaults", body)
     assert default_job_queue() == "team"
     assert api.get(f"queues/{queue_id}/defaults")["defaults"][queue_id][0]["default_for"] == "job"
+    listed = api.get(f"workspaces/v3/{WS_A}/allocations/{alloc}/queues")
+    assert [q["name"] for q in listed if q["default_for_job"]] == ["team"]
+    unnamed = api.submit("SR006", ONE_GPU)
+    assert [j["name"] for j in api.get(f"queues/{queue_id}/jobs")["jobs"]] == [unnamed]
     api.call("DELETE", f"queues/{queue_id}/defaults", body)
     assert default_job_queue() == "default-sr006"
+    assert api.get(f"jobs/{api.submit('SR006', ONE_GPU)}/params")["queue_name"] == "default-sr006"
 
     for method, path, payload in [
         ("POST", f"queues/{queue_id}/assign", {"org_structure": org}),
