@@ -311,6 +311,16 @@ def test_work_a_queue_can_never_run_is_refused_before_it_exists(api: Api, world:
     assert world.census()["jobs"] == 0
 
 
+def test_a_job_naming_an_unknown_allocation_is_refused_and_not_created(
+    api: Api, world: Any
+) -> None:
+    body = {**JOB, "allocation_name": "no-such-allocation"}
+    refused = api.call("POST", "jobs", body, status=400)
+
+    assert refused["error_code"] == 1 and "no-such-allocation" in refused["error_message"]
+    assert world.census()["jobs"] == 0
+
+
 def test_nodes_added_to_a_queue_run_only_its_work(api: Api, world: Any) -> None:
     queue_id = make_queue(api)
     node = api.get("nodes/SR006/nodes")["masked_nodes"][7]
