@@ -1,5 +1,5 @@
-"""The admin API under ``/_mock/`` (never under ``/public/v2``): reset, clock, pools, billing,
-journal and state snapshots."""
+"""The admin API under ``/_mock/`` (never under ``/public/v2``): reset, clock, pools, workspace
+GPU quotas, billing, journal and state snapshots."""
 
 from __future__ import annotations
 
@@ -34,6 +34,17 @@ class AdvanceBody(Body):
 
 class RunUntilIdleBody(Body):
     max_seconds: Seconds | None = None
+
+
+Gpus = Annotated[int, Field(ge=0)]
+
+
+class QuotasBody(Body):
+    """Changes in the config's ``quotas:`` shape: an absent key keeps its value, null lifts
+    the default limit or a workspace's override."""
+
+    workspace_gpus: Gpus | None = None
+    workspaces: dict[str, Gpus | None] | None = None
 
 
 def _within_range(seconds: float | None, name: str) -> float | None:
@@ -85,6 +96,26 @@ def run_until_idle() -> Any:
 @bp.get("/pools")
 def pools() -> Any:
     return json_response({"pools": state().world.pools_report()})
+
+
+def _quotas() -> Any:
+    """The quotas in force and, per known workspace, GPUs counted, its limit and what is free."""
+    world = state().world
+    usage = {ws: world.workspace_gpus(ws) for ws in state().auth.workspaces}
+    return json_response({**world.quotas(), "usage": usage})
+
+
+@bp.get("/quotas")
+def quotas() -> Any:
+    return _quotas()
+
+
+@bp.put("/quotas")
+def set_quotas() -> Any:
+    """Change workspace GPU quotas from now on (work already accepted runs on)"""
+    changes = parse_body(QuotasBody, json_body()).model_dump(exclude_unset=True)
+    state().world.set_quotas(changes)
+    return _quotas()
 
 
 @bp.get("/billing")

@@ -11,7 +11,7 @@ from typing import Any
 
 from mock_server.auth import AuthRegistry, Workspace
 from mock_server.errors import ApiError
-from simulator.tenancy import allocation_name, stable_uuid
+from simulator.tenancy import Queue, allocation_name, stable_uuid
 
 
 def allocation_for(workspace_id: str, region: str) -> dict[str, Any]:
@@ -32,21 +32,14 @@ def default_queue(workspace_id: str, region: str) -> dict[str, Any]:
     }
 
 
-def placement_names(
-    workspace_id: str, region: str, allocation_name: str | None, queue_name: str | None
-) -> dict[str, str]:
-    """Allocation and queue (names and ids) a request lands in: the ones it names, else the
-    region's defaults. One rule for jobs, servers and the pending list, so their ids agree."""
-    q = default_queue(workspace_id, region)
-    alloc = allocation_name or q["allocation_name"]
-    queue = queue_name or q["name"]
+def placement_names(queue: Queue) -> dict[str, str]:
+    """Allocation and queue (names and ids) of the queue a job or server was placed through:
+    one rule for jobs, servers and the pending list, so their ids agree (and follow a rename)."""
     return {
-        "allocation_name": alloc,
-        "allocation_id": q["allocation_id"]
-        if alloc == q["allocation_name"]
-        else stable_uuid(workspace_id, alloc),
-        "queue_name": queue,
-        "queue_id": q["id"] if queue == q["name"] else stable_uuid(workspace_id, queue),
+        "allocation_name": queue.allocation.name,
+        "allocation_id": queue.allocation.id,
+        "queue_name": queue.name,
+        "queue_id": queue.id,
     }
 
 

@@ -160,7 +160,7 @@ def _queue(engine: Engine, now: float) -> list[dict[str, Any]]:
                     "workspace": item.workspace,
                     "region": item.region,
                     "instance_type": item.itype.key,
-                    "queue_name": _params(item).get("queue_name"),
+                    "queue_name": item.queue.name,
                     "priority": _priority(item),
                     "workers": req.n_workers,
                     "gpus": req.n_workers * item.itype.gpus,
@@ -181,10 +181,6 @@ def _kind(item: Holder) -> str:
 
 def _id(item: Holder) -> str:
     return item.name if isinstance(item, Job) else item.uid
-
-
-def _params(item: Holder) -> dict[str, Any]:
-    return item.spec.params if isinstance(item, Job) else item.extra
 
 
 def _priority(item: Holder) -> str:

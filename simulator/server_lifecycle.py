@@ -100,7 +100,7 @@ class ServerLifecycle:
         sched = self._server_scheduler(region, itype)
         extra = dict(extra or {})
         queue = self.tenancy.resolve(
-            workspace, region, extra.get("allocation_name"), extra.get("queue_name")
+            workspace, region, extra.get("allocation_name"), extra.get("queue_name"), "notebook"
         )
         if sched is not None:
             self.check_queue_fit(queue, sched, 1, itype)

@@ -3,8 +3,9 @@
 Every workspace has one pay-as-you-go allocation per catalog region, with one default queue; it
 may add custom queues to an allocation. A queue may have a GPU limit (its placed work never holds
 more) and nodes of its own (dedicated: its work runs only there, and no other queue's work lands
-there). Ids are stable: derived from (workspace, region) or (workspace, queue name), so the same
-names give the same ids in every run.
+there). Work naming no queue goes to the allocation's default queue for its kind (job or
+notebook): the default queue unless a custom one was chosen. Ids are stable: derived from
+(workspace, region) or (workspace, queue name), so the same names give the same ids in every run.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from simulator.errors import Conflict, NotFound, Refused
 
 NAMESPACE = uuid.UUID("5f1c1d64-1d0e-4c1b-9a36-6d2b8b8f5e11")
 DEFAULT, CUSTOM = "default", "custom"
+KINDS = ("job", "notebook")
 
 
 def stable_uuid(*parts: str) -> str:
@@ -74,6 +76,7 @@ class Tenancy:
         self.catalog = catalog
         self._defaults: dict[tuple[str, str], Queue] = {}
         self._custom: dict[str, Queue] = {}  # by id
+        self._chosen: dict[tuple[str, str], Queue] = {}  # (allocation id, kind) -> default
 
     # ---- allocations --------------------------------------------------------------------------
     def allocation(self, workspace: str, region: str) -> Allocation:
@@ -128,15 +131,39 @@ class Tenancy:
                 return q
         raise NotFound(f"Queue {queue_id} not found")
 
+    def default_for(self, allocation: Allocation, kind: str) -> Queue:
+        """The queue ``kind`` work (job, notebook) naming no queue goes to in ``allocation``."""
+        chosen = self._chosen.get((allocation.id, kind))
+        return chosen or self.default_queue(allocation.workspace, allocation.region)
+
+    def choose_default(self, queue: Queue, kind: str, chosen: bool = True) -> None:
+        """Make ``queue`` its allocation's default for ``kind`` work (``chosen=False``: stop
+        being it, so the allocation's default queue is again)."""
+        key = (queue.allocation.id, _kind(kind))
+        if queue.type != CUSTOM:
+            if chosen:  # the allocation's default queue is the default again
+                self._chosen.pop(key, None)
+        elif chosen:
+            self._chosen[key] = queue
+        elif self._chosen.get(key) is queue:
+            del self._chosen[key]
+
     def resolve(
-        self, workspace: str, region: str, allocation: str | None, queue: str | None
+        self,
+        workspace: str,
+        region: str,
+        allocation: str | None,
+        queue: str | None,
+        kind: str = "job",
     ) -> Queue:
-        """The queue a job or server naming ``allocation``/``queue`` (None: the defaults) in
+        """The queue ``kind`` work naming ``allocation``/``queue`` (None: the defaults) in
         ``region`` is placed through; an unknown name is refused."""
         default = self.default_queue(workspace, region)
         if allocation and allocation != default.allocation.name:
             raise Refused(f"Allocation {allocation!r} not found in region {region}", error_code=1)
-        if not queue or queue == default.name:
+        if not queue:
+            return self.default_for(default.allocation, kind)
+        if queue == default.name:
             return default
         for q in self.queues(workspace, default.allocation):
             if q.name == queue:
@@ -190,12 +217,20 @@ class Tenancy:
         if queue.nodes:
             raise Conflict(f"Queue {queue.name} has nodes added; it cannot be deleted")
         del self._custom[queue.id]
+        for kind in KINDS:
+            self.choose_default(queue, kind, chosen=False)
 
     def _check_name(self, workspace: str, name: str) -> None:
         if not name:
             raise Refused("A queue needs a name")
         if any(q.name == name for q in self.queues(workspace)):
             raise Conflict(f"Queue {name} already exists")
+
+
+def _kind(kind: str) -> str:
+    if kind not in KINDS:
+        raise Refused(f"default_for must be one of {KINDS}, not {kind!r}")
+    return kind
 
 
 def _check_limit(gpu_limit: int | None) -> None:

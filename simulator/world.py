@@ -267,6 +267,22 @@ class World:
         tenancy.delete_queue(tenancy.queue(workspace, queue_id))
 
     @synced
+    def choose_default_queue(
+        self, workspace: str, queue_id: str, kind: str, chosen: bool = True
+    ) -> Queue:
+        """Make a custom queue its allocation's default for ``kind`` ("job" or "notebook")
+        work that names no queue; ``chosen=False`` undoes it."""
+        queue = self.engine.tenancy.queue(workspace, queue_id)
+        self.engine.tenancy.choose_default(queue, kind, chosen)
+        return queue
+
+    @synced
+    def default_queue(self, workspace: str, allocation_id: str, kind: str) -> Queue:
+        """The queue ``kind`` work naming no queue goes to in the allocation."""
+        tenancy = self.engine.tenancy
+        return tenancy.default_for(tenancy.find_allocation(workspace, allocation_id), kind)
+
+    @synced
     def add_queue_nodes(self, workspace: str, queue_id: str, nodes: list[str]) -> Queue:
         """Dedicate nodes (names as in ``pools_report()``) to a queue of the workspace."""
         queue = self.engine.tenancy.queue(workspace, queue_id)

@@ -160,7 +160,7 @@ def item(book: Notebook) -> dict[str, Any]:
     running = book.status == nb.RUNNING
     access_mode = ext.get("access_mode") or "shared"
     alloc, queue = ext.get("allocation_name"), ext.get("queue_name")
-    placed = placement_names(book.workspace, book.region, alloc, queue)
+    placed = placement_names(book.queue)
     out: dict[str, Any] = {
         "uid": book.uid,
         "uuid": book.uid,

@@ -31,10 +31,7 @@ def _iso(epoch: float) -> str | None:
 
 
 def _queue_fields(job: Job) -> dict[str, str]:
-    params = job.spec.params
-    return placement_names(
-        job.workspace, job.region, params.get("allocation_name"), params.get("queue_name")
-    )
+    return placement_names(job.queue)
 
 
 def list_item(st: ServerState, job: Job) -> dict[str, Any]:

@@ -18,19 +18,20 @@ from collections.abc import Callable
 from typing import Any
 
 from mock_server import routing
+from mock_server.api.capacity import settings
 from mock_server.errors import json_response, validation_error
 from mock_server.models.queries import AwaitingLaunchQuery
 from mock_server.state import state, workspace
 from mock_server.tenancy import (
     allocation_for,
-    default_queue,
-    placement_names,
 )
 from simulator.catalog import InstanceType, Region
+from simulator.errors import NotFound
 from simulator.jobs import Job
 from simulator.logs import format_ts
 from simulator.pools import Demand, Node
 from simulator.scheduler import PRIORITY_CLASSES
+from simulator.tenancy import Queue
 from simulator.world import World
 
 STORAGE_PRESETS = (
@@ -49,13 +50,23 @@ class FreeRoom:
         self._pools = list(world.engine.pools)
         self._nodes = {p["name"]: [_free_part(n) for n in p["nodes"]] for p in world.pools_report()}
 
-    def workers(self, kind: str, region: str, itype: InstanceType) -> int:
-        """How many workers of ``itype`` fit right now in the pool that serves them."""
+    def workers(
+        self, kind: str, region: str, itype: InstanceType, queue: Queue | None = None
+    ) -> int:
+        """How many workers of ``itype`` fit right now in the pool that serves them (through
+        ``queue``: on the nodes it may use, within its GPU limit)."""
         pool = next((p for p in self._pools if p.matches(kind, region, itype)), None)
         if pool is None:
             return 0
         demand = Demand.of(itype)
-        return sum(node.capacity_for(demand) for node in self._nodes.get(pool.name, []))
+        allowed = None if queue is None else pool.allowed(queue)
+        nodes = self._nodes.get(pool.name, [])
+        fit = sum(
+            n.capacity_for(demand) for i, n in enumerate(nodes) if allowed is None or i in allowed
+        )
+        if queue is not None and queue.gpu_limit is not None and demand.gpus:
+            fit = min(fit, max(0, queue.gpu_limit - queue.held_gpus) // demand.gpus)
+        return fit
 
 
 def _free_part(node: dict[str, Any]) -> Node:
@@ -69,13 +80,13 @@ def _free_part(node: dict[str, Any]) -> Node:
     )
 
 
-def _uuid_path(name: str, value: str) -> str:
-    """The canonical text of a UUID path parameter, or FastAPI's 422."""
+def uuid_path(name: str, value: str, where: str = "path") -> str:
+    """The canonical text of a UUID parameter (of the path or the query), or FastAPI's 422."""
     try:
         return str(uuid.UUID(value))
     except ValueError as exc:
         raise validation_error(
-            ["path", name], f"Input should be a valid UUID, {exc}", "uuid_parsing", input=value
+            [where, name], f"Input should be a valid UUID, {exc}", "uuid_parsing", input=value
         ) from None
 
 
@@ -95,6 +106,7 @@ def _for_notebooks(region: Region) -> bool:
 
 def _allocation(ws_id: str, region: Region) -> dict[str, Any]:
     alloc = allocation_for(ws_id, region.key)
+    unset = settings().unset_defaults
     return {
         "id": alloc["id"],
         "name": alloc["name"],
@@ -103,18 +115,18 @@ def _allocation(ws_id: str, region: Region) -> dict[str, Any]:
         "region_key": region.key,
         "config": {"included_in_shared_cluster_queue": False},
         "org_structure_type": "workspace",
-        "default_for_job": True,
-        "default_for_notebook": _for_notebooks(region),
+        "default_for_job": (alloc["id"], "job") not in unset,
+        "default_for_notebook": _for_notebooks(region) and (alloc["id"], "notebook") not in unset,
     }
 
 
-def _instance_types(region: Region) -> list[dict[str, Any]]:
+def _instance_types(region: Region, queue: Queue | None = None) -> list[dict[str, Any]]:
     room = FreeRoom(state().world)
     return [
         {
             "key": t.key,
             "name": t.name,
-            "availability": room.workers("job", region.key, t),
+            "availability": room.workers("job", region.key, t, queue),
             "storage_presets": [dict(p) for p in STORAGE_PRESETS],
         }
         for t in region.instance_types.values()
@@ -124,50 +136,57 @@ def _instance_types(region: Region) -> list[dict[str, Any]]:
 def list_allocations(workspace_id: str) -> Any:
     """The caller's own allocations; another workspace's id lists nothing."""
     ws_id = workspace().id
-    if _uuid_path("workspace_id", workspace_id) != ws_id.lower():
+    if uuid_path("workspace_id", workspace_id) != ws_id.lower():
         return json_response([])
     return json_response([_allocation(ws_id, r) for r in _regions(listed_only=True)])
 
 
 def allocation_instance_types(allocation_id: str) -> Any:
     region = _region_where(
-        workspace().id, _uuid_path("allocation_id", allocation_id), allocation_for
+        workspace().id, uuid_path("allocation_id", allocation_id), allocation_for
     )
     return json_response([] if region is None else _instance_types(region))
 
 
 def list_queues(workspace_id: str, allocation_id: str) -> Any:
+    """The allocation's queues, its default first; ``default_for_*`` says which queue work
+    naming none goes to."""
     ws_id = workspace().id
-    own = _uuid_path("workspace_id", workspace_id) == ws_id.lower()
-    region = _region_where(ws_id, _uuid_path("allocation_id", allocation_id), allocation_for)
+    own = uuid_path("workspace_id", workspace_id) == ws_id.lower()
+    region = _region_where(ws_id, uuid_path("allocation_id", allocation_id), allocation_for)
     if not own or region is None:
         return json_response([])
-    queue = default_queue(ws_id, region.key)
+    alloc = allocation_for(ws_id, region.key)
+    world = state().world
+    job_q, book_q = (world.default_queue(ws_id, alloc["id"], k) for k in ("job", "notebook"))
     return json_response(
         [
             {
-                "id": queue["id"],
-                "name": queue["name"],
-                "description": f"Default queue of {queue['allocation_name']}",
-                "allocation_id": queue["allocation_id"],
+                "id": q.id,
+                "name": q.name,
+                "description": q.description,
+                "allocation_id": q.allocation.id,
                 "active": True,
-                "type": "default",
-                "default_for_job": True,
-                "default_for_notebook": _for_notebooks(region),
+                "type": q.type,
+                "default_for_job": q is job_q,
+                "default_for_notebook": q is book_q and _for_notebooks(region),
             }
+            for q in world.queues(ws_id, alloc["id"])
         ]
     )
 
 
 def queue_instance_types(queue_id: str) -> Any:
-    region = _region_where(workspace().id, _uuid_path("queue_id", queue_id), default_queue)
-    return json_response([] if region is None else _instance_types(region))
+    """Workers of each type that could start now through the queue (its nodes, its limit)."""
+    queue_id = uuid_path("queue_id", queue_id)
+    try:
+        queue = state().world.queue(workspace().id, queue_id)
+    except NotFound:
+        return json_response([])
+    region = state().world.config.catalog.regions[queue.region]
+    return json_response(_instance_types(region, queue))
 
 
-def _queue_id(ws_id: str, req: Any) -> str:
-    """The queue a pending job or server waits in: its named queue or the region default."""
-    params = req.spec.params if isinstance(req, Job) else req.extra
-    return placement_names(ws_id, req.region, None, params.get("queue_name"))["queue_id"]
 
 
 def _pod_group(req: Any, order: int, queue_id: str, room: FreeRoom) -> dict[str, Any]:
@@ -240,7 +259,7 @@ def awaiting_launch(queue_id: str) -> Any:
     for req in pending:
         pool = req.pool.pool.name
         places[pool] += 1
-        if req.workspace == ws_id and _queue_id(ws_id, req) == queue_id:
+        if req.workspace == ws_id and req.queue.id == queue_id:
             row = _pod_group(req, places[pool], queue_id, room)
             if match(row, req.created_at):
                 rows.append(row)

@@ -17,7 +17,6 @@ from mock_server.openapi import undocumented
 from mock_server.params import query_int
 from mock_server.security import CONSOLE_COOKIE, CONSOLE_PATH
 from mock_server.state import state
-from mock_server.tenancy import placement_names
 from mock_server.ui.reports import list_reports, report_file
 
 STATIC = Path(__file__).parent / "static"
@@ -74,10 +73,6 @@ def snapshot() -> Any:
         workspace=request.args.get("workspace") or None,
         region=request.args.get("region") or None,
     )
-    for group in view["queue"]:
-        for item in group["items"]:
-            names = placement_names(item["workspace"], item["region"], None, item["queue_name"])
-            item["queue_name"] = names["queue_name"]
     known = st.auth.workspaces
     view["workspace_names"] = {ws: known[ws].name for ws in view["workspaces"] if ws in known}
     view["faults"]["api_rules"] = plan_of(current_app).describe()["rules"]

@@ -155,3 +155,29 @@ def test_a_server_is_placed_through_its_queue_and_leaves_it_when_deleted():
     w.delete_notebook(second.uid)
     w.advance(10)
     w.delete_queue(WS, q.id)
+
+
+def test_a_chosen_default_queue_takes_the_unnamed_work_of_its_kind_only():
+    w = world()
+    q = w.create_queue(WS, alloc_id(w), "jobs-here")
+    w.choose_default_queue(WS, q.id, "job")
+
+    assert w.submit_job(job(), workspace=WS).queue is q
+    book = w.create_notebook(
+        workspace=WS, name="nb", region="DGX2-MT", instance_type="v100.1gpu", extra={}
+    )
+    assert book.queue.type == "default"
+    with pytest.raises(Refused):
+        w.choose_default_queue(WS, q.id, "pipeline")
+
+
+def test_a_deleted_or_unchosen_default_queue_hands_work_back_to_the_default():
+    w = world()
+    q = w.create_queue(WS, alloc_id(w), "jobs-here")
+    w.choose_default_queue(WS, q.id, "job")
+    w.choose_default_queue(WS, q.id, "job", chosen=False)
+    assert w.default_queue(WS, alloc_id(w), "job").type == "default"
+
+    w.choose_default_queue(WS, q.id, "job")
+    w.delete_queue(WS, q.id)
+    assert w.submit_job(job(), workspace=WS).queue.type == "default"
