@@ -55,6 +55,13 @@ def validation_errors(items: list[dict[str, Any]]) -> ApiError:
     return ApiError(422, {"detail": items})
 
 
+def servers_invalid(items: list[dict[str, Any]]) -> ApiError:
+    """The notebooks module's 422 for a body it cannot use (``UnprocessableCreationErrorPayload``
+    of notebooks and TensorBoards): code 4, each problem as ``loc: msg`` in the text."""
+    text = "; ".join(".".join(str(part) for part in e["loc"]) + f": {e['msg']}" for e in items)
+    return ApiError(422, {"code": 4, "detail": text, "message": text})
+
+
 def pydantic_errors(errors: list[dict[str, Any]], prefix: tuple[Any, ...] = ("body",)) -> ApiError:
     """FastAPI's 422 from pydantic's own error records, ``loc`` under ``prefix``."""
     items = [{**e, "loc": [*prefix, *e["loc"]]} for e in errors]

@@ -7,6 +7,7 @@ the spec's order, then the few the official examples use beyond it. Paths are re
 
 from __future__ import annotations
 
+from mock_server.errors import servers_invalid
 from mock_server.models import jobs, servers
 from mock_server.routing import AUTH_NONE, AUTH_TOKEN, Op
 
@@ -88,7 +89,7 @@ OPERATIONS: tuple[Op, ...] = (
     Op("POST", "/data_transfer/v5/transfer/{transfer_id}", "data_transfer", "api.data_transfer:update_transfer"),
     # ---- notebooks
     Op("GET", "/notebooks/v1/{namespace}/notebook", "notebooks"),
-    Op("POST", "/notebooks/v1/{namespace}/notebook", "notebooks", "api.notebooks:create_v1", body=servers.create_notebook_v1, journal=("notebook", "create")),
+    Op("POST", "/notebooks/v1/{namespace}/notebook", "notebooks", "api.notebooks:create_v1", body=servers.create_notebook_v1, journal=("notebook", "create"), invalid=servers_invalid),
     Op("GET", "/notebooks/v1/notebook/{notebook_uuid}", "notebooks", "api.notebooks:get"),
     Op("DELETE", "/notebooks/v1/{namespace}/notebook/{notebook_name}", "notebooks"),
     Op("POST", "/notebooks/v1/{namespace}/notebook/{notebook_uuid}/pause", "notebooks"),
@@ -98,7 +99,7 @@ OPERATIONS: tuple[Op, ...] = (
     Op("POST", "/notebooks/v1/autoshutdown-rules/workspace/{workspace_id}", "notebooks"),
     Op("DELETE", "/notebooks/v1/autoshutdown-rules/workspace/{workspace_id}", "notebooks", "api.notebooks:delete_rule"),
     Op("GET", "/notebooks/v2/notebooks", "notebooks", "api.notebooks:list_notebooks"),
-    Op("POST", "/notebooks/v2/{namespace}/notebook", "notebooks", "api.notebooks:create", body=servers.create_notebook, journal=("notebook", "create")),
+    Op("POST", "/notebooks/v2/{namespace}/notebook", "notebooks", "api.notebooks:create", body=servers.create_notebook, journal=("notebook", "create"), invalid=servers_invalid),
     Op("GET", "/notebooks/v2/notebook/{notebook_uuid}", "notebooks", "api.notebooks:get"),
     Op("DELETE", "/notebooks/v2/notebook/{notebook_uuid}", "notebooks", "api.notebooks:delete", journal=("notebook", "delete")),
     Op("POST", "/notebooks/v2/notebook/{notebook_uuid}/pause", "notebooks", "api.notebooks:pause", journal=("notebook", "pause")),
@@ -113,7 +114,7 @@ OPERATIONS: tuple[Op, ...] = (
     Op("GET", "/tensorboards/v1/tensorboards", "tensorboards"),
     Op("POST", "/tensorboards/v1/{namespace}/tensorboards", "tensorboards"),
     Op("GET", "/tensorboards/v2/tensorboards", "tensorboards", "api.tensorboards:list_tensorboards"),
-    Op("POST", "/tensorboards/v2/{namespace}/tensorboard", "tensorboards", "api.tensorboards:create", body=servers.create_tensorboard),
+    Op("POST", "/tensorboards/v2/{namespace}/tensorboard", "tensorboards", "api.tensorboards:create", body=servers.create_tensorboard, invalid=servers_invalid),
     Op("GET", "/tensorboards/v2/tensorboard/{tensorboard_uuid}", "tensorboards", "api.tensorboards:get"),
     Op("DELETE", "/tensorboards/v2/tensorboard/{tensorboard_uuid}", "tensorboards", "api.tensorboards:delete"),
     Op("POST", "/tensorboards/v2/{namespace}/tensorboard/{tensorboard_uuid}/resume", "tensorboards", "api.tensorboards:resume", body=servers.resume, body_required=False),

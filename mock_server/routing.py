@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, MapAdapter, Rule
 
-from mock_server.errors import json_response, validation_errors
+from mock_server.errors import ApiError, json_response, validation_errors
 from mock_server.inputs import absent, parsed_body
 from mock_server.params import json_body
 
@@ -50,6 +50,7 @@ class Op:
     changes_state: bool | None = None  # None: every method but GET changes state
     journal: tuple[str, str] | None = None
     in_spec: bool = True  # False: used by the official examples, absent from the spec
+    invalid: Callable[[list[dict[str, Any]]], ApiError] = validation_errors  # the body's 422
 
     @property
     def mutating(self) -> bool:
@@ -139,20 +140,21 @@ def _fastapi_error(error: Any) -> dict[str, Any]:
 
 def validate_body() -> None:
     """Hook: the body against the operation's model, answered as FastAPI answers (422 with
-    pydantic's errors under ``body``) before the handler runs."""
+    pydantic's errors under ``body``, or the operation's own 422 shape) before the handler runs."""
     op = current()
     if op is None or op.body is None:
         return
     if absent(parsed_body()) and not op.body_required:
         return
-    json_body()  # missing, malformed or not an object: the same 422s as everywhere
+    try:
+        json_body()  # missing, malformed or not an object: the same 422s as everywhere
+    except ApiError as exc:
+        raise op.invalid(exc.body["detail"]) from None
     model = body_model(op, current_app.extensions["mlspace_sim"].world.config)
     try:
         model.model_validate_json(request.get_data(cache=True))
     except ValidationError as exc:
-        raise validation_errors(
-            [_fastapi_error(e) for e in exc.errors(include_url=False)]
-        ) from None
+        raise op.invalid([_fastapi_error(e) for e in exc.errors(include_url=False)]) from None
 
 
 def current() -> Op | None:

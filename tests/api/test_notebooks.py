@@ -239,9 +239,9 @@ def test_bodies_are_validated_like_fastapi(api: Api) -> None:
         ),
         ({**good, "region": "MARS-1"}, ("enum", ["body", "region"])),
     ]
-    for body, error in cases:
-        out = api.call("POST", path, body, status=422, spec=False)  # spec: a code-4 shape instead
-        assert [(e["type"], e["loc"]) for e in out["detail"]] == [error]
+    for body, (_, loc) in cases:
+        out = api.call("POST", path, body, status=422)  # the spec's code-4 shape
+        assert out["code"] == 4 and out["message"].startswith(".".join(map(str, loc)) + ": ")
     assert api.names() == []
 
 
