@@ -129,9 +129,8 @@ def create_app(
         op = g.operation
         if op is None or op.handler is None or op.auth == AUTH_NONE:
             return
-        if op.auth == AUTH_TOKEN:
-            g.token = st.auth.check_token(request.headers)
-        else:
+        g.token = st.auth.check_token(request.headers)  # who calls (notebook access)
+        if op.auth != AUTH_TOKEN:
             g.workspace = st.auth.authenticate(request.headers)
 
     def stamp(response: Any) -> Any:
