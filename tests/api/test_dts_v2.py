@@ -4,10 +4,14 @@ others show; every answer checked against the official spec."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from mock_server import persistence
+from mock_server.app import create_app
+from mock_server.testing import DEFAULT_START_EPOCH
 from tests.api.test_data_transfer import MAX_RUN_S, S3, WS_A, Api, reset
 from tests.api.test_data_transfer import shared_app as shared_app  # the module's app fixture
 
@@ -207,3 +211,27 @@ def test_delete_history_forgets_entries_but_keeps_the_rule(api: Api) -> None:
     api.call("DELETE", f"v2/history?ids={b['history_id']}")
     assert api.history() == [] and api.call("GET", f"v4/transfer/{tid}")["execution_date"] is None
     api.call("DELETE", "v2/history?ids=not-a-uuid", status=422)
+
+
+def test_favourites_reruns_and_deletions_survive_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    app = create_app(state_file=path, start_epoch=DEFAULT_START_EPOCH)
+    api = Api(app, WS_A, "key-a")
+    cid = api.connector()["connector_id"]
+    api.call("POST", f"v2/connectors/{cid}/fav", {"favorite": True})
+    tid = api.call("POST", "v2/transfer", v2_rule(api, source=["a/", "b/"]))["transfer_id"]
+    api.call("POST", f"v2/transfer/{tid}/fav", {"favorite": True})
+    api.client.post("/_mock/clock/advance", json={"seconds": MAX_RUN_S})  # journaled
+    a, b = api.history()
+    api.call("POST", f"v2/history/{a['history_id']}/fav", True)
+    api.call("POST", "v3/history/rerun", {"history_id": b["history_id"]})
+    api.call("DELETE", f"v2/history?ids={b['history_id']}")
+
+    def seen(on: Api) -> list[Any]:
+        return [on.call("GET", p) for p in ("v2/connectors", "v2/transfer", "v2/history")]
+
+    before = seen(api)
+    persistence.of(app).close()
+    again = create_app(state_file=path)
+    persistence.resume(again)
+    assert seen(Api(again, WS_A, "key-a")) == before

@@ -4,10 +4,12 @@ server: sharing gives access, revoking takes it away, and every request honours 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from mock_server import persistence
 from mock_server.app import create_app
 from mock_server.testing import DEFAULT_START_EPOCH
 from tests.api.test_notebooks import IMAGE, PAUSED_S, STARTED_S, WS_A, Api
@@ -179,3 +181,16 @@ def test_tensorboards_v1_create_one_logdir_and_list_with_v2(alice: User) -> None
     )
     assert out["code"] == 4 and out["message"].startswith("body.logdir: ")
     assert len(alice.call("GET", "tensorboards/v1/tensorboards")["tensorboards"]) == 1
+
+
+def test_users_survive_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "state.db"
+    app = create_app(state_file=path, start_epoch=DEFAULT_START_EPOCH)
+    alice = User(app, ALICE)
+    alice.create("nb", itype="free.0gpu", access_mode="multiuser", user_ids=[BOB, "carol"])
+    alice.call("DELETE", alice.users_path("nb"), {"user_ids": ["carol"]})
+    before = alice.call("GET", alice.users_path("nb"))
+    persistence.of(app).close()
+    again = create_app(state_file=path)
+    persistence.resume(again)
+    assert User(again, BOB).call("GET", alice.users_path("nb")) == before
