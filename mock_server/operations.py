@@ -7,7 +7,6 @@ the spec's order, then the few the official examples use beyond it. Paths are re
 
 from __future__ import annotations
 
-from mock_server.errors import servers_invalid
 from mock_server.models import jobs, servers
 from mock_server.routing import AUTH_NONE, AUTH_TOKEN, Op
 
@@ -89,7 +88,7 @@ OPERATIONS: tuple[Op, ...] = (
     Op("POST", "/data_transfer/v5/transfer/{transfer_id}", "data_transfer", "api.data_transfer:update_transfer"),
     # ---- notebooks
     Op("GET", "/notebooks/v1/{namespace}/notebook", "notebooks", "api.notebooks:list_v1"),
-    Op("POST", "/notebooks/v1/{namespace}/notebook", "notebooks", "api.notebooks:create_v1", body=servers.create_notebook_v1, journal=("notebook", "create"), invalid=servers_invalid),
+    Op("POST", "/notebooks/v1/{namespace}/notebook", "notebooks", "api.notebooks:create_v1", body=servers.create_notebook_v1, invalid="servers", journal=("notebook", "create")),
     Op("GET", "/notebooks/v1/notebook/{notebook_uuid}", "notebooks", "api.notebooks:get"),
     Op("DELETE", "/notebooks/v1/{namespace}/notebook/{notebook_name}", "notebooks", "api.notebooks:delete_v1", body=servers.region_only, body_required=False),
     Op("POST", "/notebooks/v1/{namespace}/notebook/{notebook_uuid}/pause", "notebooks", "api.notebooks:pause_v1", body=servers.region_only, body_required=False, journal=("notebook", "pause")),
@@ -99,7 +98,7 @@ OPERATIONS: tuple[Op, ...] = (
     Op("POST", "/notebooks/v1/autoshutdown-rules/workspace/{workspace_id}", "notebooks", "api.notebooks:set_load_rule", body=servers.LoadRule),
     Op("DELETE", "/notebooks/v1/autoshutdown-rules/workspace/{workspace_id}", "notebooks", "api.notebooks:delete_rule"),
     Op("GET", "/notebooks/v2/notebooks", "notebooks", "api.notebooks:list_notebooks"),
-    Op("POST", "/notebooks/v2/{namespace}/notebook", "notebooks", "api.notebooks:create", body=servers.create_notebook, journal=("notebook", "create"), invalid=servers_invalid),
+    Op("POST", "/notebooks/v2/{namespace}/notebook", "notebooks", "api.notebooks:create", body=servers.create_notebook, invalid="servers", journal=("notebook", "create")),
     Op("GET", "/notebooks/v2/notebook/{notebook_uuid}", "notebooks", "api.notebooks:get"),
     Op("DELETE", "/notebooks/v2/notebook/{notebook_uuid}", "notebooks", "api.notebooks:delete", journal=("notebook", "delete")),
     Op("POST", "/notebooks/v2/notebook/{notebook_uuid}/pause", "notebooks", "api.notebooks:pause", journal=("notebook", "pause")),
@@ -107,14 +106,14 @@ OPERATIONS: tuple[Op, ...] = (
     Op("GET", "/notebooks/v2/autoshutdown-rules/workspace/{workspace_id}", "notebooks", "api.notebooks:get_rule"),
     Op("POST", "/notebooks/v2/autoshutdown-rules/workspace/{workspace_id}", "notebooks", "api.notebooks:set_rule", body=servers.AutoShutdown),
     Op("GET", "/notebooks/v2/{namespace}/{notebook_name}/users", "notebooks", "api.notebook_users:list_users"),
-    Op("PUT", "/notebooks/v2/{namespace}/{notebook_name}/users", "notebooks", "api.notebook_users:share", body=servers.UserIds, invalid=servers_invalid),
-    Op("DELETE", "/notebooks/v2/{namespace}/{notebook_name}/users", "notebooks", "api.notebook_users:revoke", body=servers.UserIds, invalid=servers_invalid),
+    Op("PUT", "/notebooks/v2/{namespace}/{notebook_name}/users", "notebooks", "api.notebook_users:share", body=servers.UserIds, invalid="servers"),
+    Op("DELETE", "/notebooks/v2/{namespace}/{notebook_name}/users", "notebooks", "api.notebook_users:revoke", body=servers.UserIds, invalid="servers"),
     Op("GET", "/notebooks/v3/notebooks", "notebooks", "api.notebooks:list_notebooks"),
     # ---- tensorboards
     Op("GET", "/tensorboards/v1/tensorboards", "tensorboards", "api.tensorboards:list_tensorboards"),
-    Op("POST", "/tensorboards/v1/{namespace}/tensorboards", "tensorboards", "api.tensorboards:create_v1", body=servers.create_tensorboard_v1, invalid=servers_invalid),
+    Op("POST", "/tensorboards/v1/{namespace}/tensorboards", "tensorboards", "api.tensorboards:create_v1", body=servers.create_tensorboard_v1, invalid="servers"),
     Op("GET", "/tensorboards/v2/tensorboards", "tensorboards", "api.tensorboards:list_tensorboards"),
-    Op("POST", "/tensorboards/v2/{namespace}/tensorboard", "tensorboards", "api.tensorboards:create", body=servers.create_tensorboard, invalid=servers_invalid),
+    Op("POST", "/tensorboards/v2/{namespace}/tensorboard", "tensorboards", "api.tensorboards:create", body=servers.create_tensorboard, invalid="servers"),
     Op("GET", "/tensorboards/v2/tensorboard/{tensorboard_uuid}", "tensorboards", "api.tensorboards:get"),
     Op("DELETE", "/tensorboards/v2/tensorboard/{tensorboard_uuid}", "tensorboards", "api.tensorboards:delete"),
     Op("POST", "/tensorboards/v2/{namespace}/tensorboard/{tensorboard_uuid}/resume", "tensorboards", "api.tensorboards:resume", body=servers.resume, body_required=False),

@@ -50,7 +50,7 @@ class Op:
     changes_state: bool | None = None  # None: every method but GET changes state
     journal: tuple[str, str] | None = None
     in_spec: bool = True  # False: used by the official examples, absent from the spec
-    invalid: Callable[[list[dict[str, Any]]], ApiError] = validation_errors  # the body's 422
+    invalid: str = "fastapi"  # the shape of its 422s for refused input (errors.UNPROCESSABLE)
 
     @property
     def mutating(self) -> bool:
@@ -140,21 +140,29 @@ def _fastapi_error(error: Any) -> dict[str, Any]:
 
 def validate_body() -> None:
     """Hook: the body against the operation's model, answered as FastAPI answers (422 with
-    pydantic's errors under ``body``, or the operation's own 422 shape) before the handler runs."""
+    pydantic's errors under ``body``) before the handler runs."""
     op = current()
     if op is None or op.body is None:
         return
     if absent(parsed_body()) and not op.body_required:
         return
-    try:
-        json_body()  # missing, malformed or not an object: the same 422s as everywhere
-    except ApiError as exc:
-        raise op.invalid(exc.body["detail"]) from None
+    json_body()  # missing, malformed or not an object: the same 422s as everywhere
     model = body_model(op, current_app.extensions["mlspace_sim"].world.config)
     try:
         model.model_validate_json(request.get_data(cache=True))
     except ValidationError as exc:
-        raise op.invalid([_fastapi_error(e) for e in exc.errors(include_url=False)]) from None
+        raise validation_errors(
+            [_fastapi_error(e) for e in exc.errors(include_url=False)]
+        ) from None
+
+
+def in_own_shape(exc: ApiError) -> ApiError:
+    """A 422 for refused input (raised FastAPI-shaped by whichever check found it: input
+    bounds, the body model, the handler) in the shape the current operation answers with."""
+    op = current()
+    if op is None or op.invalid == "fastapi" or exc.status != 422:
+        return exc
+    return validation_errors(exc.body["detail"], op.invalid)
 
 
 def current() -> Op | None:

@@ -13,10 +13,9 @@ from typing import Any
 
 from flask import request
 
-from mock_server import routing
 from mock_server.api import _servers as servers
 from mock_server.api._servers import NOTEBOOK
-from mock_server.errors import ApiError, json_response
+from mock_server.errors import ApiError, json_response, validation_error
 from mock_server.params import json_body
 from mock_server.state import state, workspace
 from simulator.notebooks import Notebook
@@ -35,11 +34,10 @@ def find_by_name(namespace: str, name: str, region: str) -> Notebook:
 
 
 def _region() -> str:
-    """The required ``region`` query parameter (a 422 in the operation's shape without it)."""
+    """The required ``region`` query parameter."""
     region = request.args.get("region")
     if not region:
-        problem = {"type": "missing", "loc": ["query", "region"], "msg": "Field required"}
-        raise routing.current().invalid([{**problem, "input": None}])
+        raise validation_error(["query", "region"], "Field required", "missing", input=None)
     return region
 
 
