@@ -128,9 +128,8 @@ def create_app(
         op = g.operation
         if op is None or op.handler is None or op.auth == AUTH_NONE:
             return
-        if op.auth == AUTH_TOKEN:
-            g.token = st.auth.check_token(request.headers)
-        else:
+        g.token = st.auth.check_token(request.headers)  # who calls (notebook access)
+        if op.auth != AUTH_TOKEN:
             g.workspace = st.auth.authenticate(request.headers)
 
     def stamp(response: Any) -> Any:
@@ -165,7 +164,7 @@ def create_app(
 
     @app.errorhandler(ApiError)
     def api_error(exc: ApiError) -> Any:
-        return exc.response()
+        return routing.in_own_shape(exc).response()
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:

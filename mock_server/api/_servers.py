@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import request
+from flask import g, request
 
 from mock_server.errors import ApiError, refusal, validation_error
 from mock_server.params import query_bool, query_int
@@ -34,6 +34,8 @@ TIMER_STATUS = "paused_by_timer"
 RULES_AREA = "notebooks.autoshutdown"
 ORDER_BY = ("name", "creationTimestamp")
 NOTEBOOK_TYPES = ("Spark", "Default")
+# what modify may change: v2's body takes the first three, v1's the pause schedule
+MODIFIABLE = ("description", "s3_buckets", "s3_credentials", "pause_at", "postponed_pause_enabled")
 RULE_KEYS = ("by_timer", "by_load", "by_schedule")
 META_KEYS = (
     "description",
@@ -45,7 +47,6 @@ META_KEYS = (
     "s3_buckets",
     "s3_credentials",
     "access_mode",
-    "user_ids",
     "logdir",
     "tensorboard_params",
 )
@@ -117,17 +118,35 @@ def check_namespace(namespace: str) -> None:
         )
 
 
+def caller() -> str | None:
+    """Who sends the request: the client id of its token (None when a state file's command is
+    replayed, which was let through when it was first sent)."""
+    token = g.get("token")
+    return token.client_id if token is not None else None
+
+
+def has_access(book: Notebook) -> bool:
+    """A ``multiuser`` server is its creator's and its users' (all the workspace's with
+    ``all-workspace-users``); a ``shared`` one is everyone's in the workspace. A server whose
+    creator is not known (made by a replayed command) stays open to the workspace."""
+    ext, who = book.extra, caller()
+    if who is None or ext.get("access_mode") != "multiuser" or ext.get("all_workspace_users"):
+        return True
+    return ext.get("_creator") in (None, who) or who in ext.get("users", {})
+
+
 def find(kind: ServerKind, raw_uuid: str, param: str) -> Notebook:
-    """The caller's server of this kind; another workspace's or kind's is 404 like a missing one."""
+    """The caller's server of this kind; another workspace's or kind's, or one the caller has no
+    access to, is 404 like a missing one."""
     uid = parse_uuid(raw_uuid, param)
     book = state().world.get_notebook(uid, workspace().id)
-    if book is None or book.kind != kind.kind:
+    if book is None or book.kind != kind.kind or not has_access(book):
         raise ApiError(404, {"detail": f"{kind.noun} uuid='{raw_uuid}' does not found"})
     return book
 
 
 # ---- JSON shapes ----------------------------------------------------------------------------
-def _iso(epoch: float | None) -> str | None:
+def iso(epoch: float | None) -> str | None:
     if epoch is None:
         return None
     return datetime.fromtimestamp(epoch, tz=timezone.utc).isoformat().replace("+00:00", "Z")
@@ -194,11 +213,11 @@ def item(book: Notebook) -> dict[str, Any]:
         "creationTimestamp": book.created_at,
         "ageSeconds": int(st.world.now_epoch() - book.created_at),
         "deletionTimestamp": book.status_updated_at if book.status == nb.DELETING else None,
-        "status_updated_at": _iso(book.status_updated_at),
-        "updated_at": _iso(max(book.status_updated_at, ext.get("_modified_at", 0.0))),
+        "status_updated_at": iso(book.status_updated_at),
+        "updated_at": iso(max(book.status_updated_at, ext.get("_modified_at", 0.0))),
         "is_shared": access_mode == "shared",
         "access_mode": access_mode,
-        "access_granted": True,
+        "access_granted": has_access(book),
         "autoshutdown_config": rule_view(ext.get("autoshutdown")),
     }
     if book.kind == TENSORBOARD.kind:
@@ -272,6 +291,9 @@ def create(kind: ServerKind, namespace: str, body: dict[str, Any]) -> Notebook:
     check_namespace(namespace)
     image = f"{body['image']['name']}:{body['image']['tag']}"
     meta = {key: body[key] for key in META_KEYS if body.get(key) is not None}
+    meta["_creator"] = caller()
+    meta["all_workspace_users"] = bool(body.get("all-workspace-users"))
+    meta["users"] = dict.fromkeys(body.get("user_ids") or [], st.world.now_epoch())
     with st.lock:
         if any(b.name == body["name"] for b in st.world.list_notebooks(ws.id, kind.kind)):
             text = f"{kind.title} with name '{body['name']}' already exists in current workspace."
@@ -365,7 +387,7 @@ def modify(kind: ServerKind, raw_uuid: str, param: str, body: dict[str, Any]) ->
     with st.lock:
         book = find(kind, raw_uuid, param)
         now = st.world.now_epoch()
-        for key in ("description", "s3_buckets", "s3_credentials"):
+        for key in MODIFIABLE:
             if key in body:
                 book.extra[key] = body[key]
         config = body.get("autoshutdown_config")

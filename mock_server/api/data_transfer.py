@@ -22,6 +22,11 @@ from mock_server.api.dts_catalog import (
 )
 from mock_server.api.dts_context import DTS, Ctx, dts_view, find_transfer
 from mock_server.api.dts_validation import (
+    TRANSFER_FIELDS,
+    TYPE_KEYS,
+    V2_INPUT,
+    V5_INPUT,
+    TransferInput,
     check_enum,
     check_uuid,
     connector_body,
@@ -44,7 +49,7 @@ CANCEL_FIELDS = {
 }
 
 
-def _ids() -> list[str]:
+def ids_param() -> list[str]:
     """The repeated ``ids`` query parameter (UUIDs), without duplicates."""
     ids = request.args.getlist("ids")
     if not ids:
@@ -73,20 +78,23 @@ def connector_json(c: Connector) -> dict[str, Any]:
     }
 
 
-def _connector(ctx: Ctx, connector_type: str, connector_id: str, *, change: bool) -> Connector:
-    """The workspace's connector named by the path; 404 if absent or of another type, 403 when
-    ``change`` is asked of a system connector."""
+def find_connector(
+    ctx: Ctx, connector_id: str, connector_type: str | None = None, *, change: bool = False
+) -> Connector:
+    """The workspace's connector named by the path (v3 names its type too); 404 if absent or of
+    another type, 403 when ``change`` is asked of a system connector."""
     check_uuid(["path", "id_"], connector_id)
-    check_enum(["path", "connector_type"], connector_type, CONNECTOR_TYPES)
+    if connector_type is not None:
+        check_enum(["path", "connector_type"], connector_type, CONNECTOR_TYPES)
     conn = ctx.connectors.get(connector_id)
-    if conn is None or conn.source_type != connector_type:
+    if conn is None or connector_type not in (None, conn.source_type):
         raise detail_error(404, "Connector not found")
     if change and conn.system:
         raise detail_error(403, "System connectors can not be changed")
     return conn
 
 
-def _test(conn: Connector, now: float) -> None:
+def test_connection(conn: Connector, now: float) -> None:
     """The connection test, run now; the connector is active only if it passes."""
     ok, logs = check_connection(conn.source_type, conn.parameters)
     conn.tested(ok, logs, now)
@@ -116,10 +124,8 @@ def list_connectors(ctx: Ctx) -> Any:
     return json_response(items[(page - 1) * size : page * size] if size else items)
 
 
-@dts_view
-def create_connector(ctx: Ctx) -> Any:
+def add_connector(ctx: Ctx, body: dict[str, Any]) -> Connector:
     """Creation runs the connection test at once, as the platform does."""
-    body = json_body()
     params = connector_body(body, ctx.ws.id)
     conn = Connector(
         connector_id=ctx.store.new_id(ctx.ws.id, "connector"),
@@ -133,22 +139,25 @@ def create_connector(ctx: Ctx) -> Any:
         public=bool(body.get("workspace_id")),
         favorite=bool(body.get("favorite")),
     )
-    _test(conn, ctx.now)
+    test_connection(conn, ctx.now)
     ctx.connectors[conn.connector_id] = conn
-    return json_response(connector_json(conn))
+    return conn
+
+
+@dts_view
+def create_connector(ctx: Ctx) -> Any:
+    return json_response(connector_json(add_connector(ctx, json_body())))
 
 
 @dts_view
 def get_connector(ctx: Ctx, connector_type: str, connector_id: str) -> Any:
-    return json_response(
-        connector_json(_connector(ctx, connector_type, connector_id, change=False))
-    )
+    return json_response(connector_json(find_connector(ctx, connector_id, connector_type)))
 
 
 @dts_view
 def update_connector(ctx: Ctx, connector_type: str, connector_id: str) -> Any:
     """New parameters are tested again; a ``null`` name or favorite keeps the old one."""
-    conn = _connector(ctx, connector_type, connector_id, change=True)
+    conn = find_connector(ctx, connector_id, connector_type, change=True)
     body = json_body()
     params = connector_update_body(body, conn.source_type)
     if body.get("name") is not None:
@@ -158,26 +167,26 @@ def update_connector(ctx: Ctx, connector_type: str, connector_id: str) -> Any:
     conn.modified = ctx.now
     if params is not None:
         conn.parameters = params
-        _test(conn, ctx.now)
+        test_connection(conn, ctx.now)
     return json_response(connector_json(conn))
 
 
 @dts_view
 def try_connector(ctx: Ctx, connector_type: str, connector_id: str) -> Any:
-    conn = _connector(ctx, connector_type, connector_id, change=False)
-    _test(conn, ctx.now)
+    conn = find_connector(ctx, connector_id, connector_type)
+    test_connection(conn, ctx.now)
     return json_response(connector_json(conn))
 
 
 @dts_view
 def try_logs(ctx: Ctx, connector_type: str, connector_id: str) -> Any:
-    conn = _connector(ctx, connector_type, connector_id, change=False)
+    conn = find_connector(ctx, connector_id, connector_type)
     return json_response({"status": conn.try_status, "logs": conn.try_logs})
 
 
 @dts_view
 def halt_connector(ctx: Ctx, connector_type: str, connector_id: str) -> Any:
-    conn = _connector(ctx, connector_type, connector_id, change=True)
+    conn = find_connector(ctx, connector_id, connector_type, change=True)
     ctx.store.halt(ctx.ws.id, conn)
     return json_response(connector_json(conn))
 
@@ -186,7 +195,7 @@ def halt_connector(ctx: Ctx, connector_type: str, connector_id: str) -> Any:
 def delete_connectors(ctx: Ctx) -> Any:
     """Deletes what exists and is not a system connector; answers the ids it deleted."""
     conns = ctx.connectors
-    gone = [i for i in _ids() if i in conns and not conns[i].system]
+    gone = [i for i in ids_param() if i in conns and not conns[i].system]
     for i in gone:
         del conns[i]
     return json_response(gone)
@@ -219,13 +228,26 @@ def transfer_json(t: Transfer) -> dict[str, Any]:
     }
 
 
-def _rule(ctx: Ctx, body: dict[str, Any]) -> tuple[dict[str, Any], Schedule]:
+def _connector_types(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
+    """A v2 body with its connectors' types filled in (404 for a connector not here)."""
+    typed = dict(body)
+    for id_key, type_key in TYPE_KEYS.items():
+        conn = ctx.connectors.get(body[id_key])
+        if conn is None:
+            raise detail_error(404, f"Connector {body[id_key]} not found")
+        typed[type_key] = conn.source_type
+    return typed
+
+
+def rule_body(
+    ctx: Ctx, body: dict[str, Any], shape: TransferInput = V5_INPUT
+) -> tuple[dict[str, Any], Schedule]:
     """A validated rule body (its connectors must exist here, with the types it names)."""
-    start_at = transfer_body(body, ctx.now)
-    for id_key, type_key in (
-        ("connector_id", "connector_type"),
-        ("destination_connector_id", "destination_connector_type"),
-    ):
+    start_at = transfer_body(body, ctx.now, shape)
+    if not shape.typed:
+        body = _connector_types(ctx, body)
+        transfer_body(body, ctx.now, V2_INPUT)  # a destination must be of a target type
+    for id_key, type_key in TYPE_KEYS.items():
         conn = ctx.connectors.get(body[id_key])
         if conn is None:
             raise detail_error(404, f"Connector {body[id_key]} not found")
@@ -241,15 +263,14 @@ def _rule(ctx: Ctx, body: dict[str, Any]) -> tuple[dict[str, Any], Schedule]:
                     }
                 ]
             )
-    rule = {k: v for k, v in body.items() if k != "crontab"}
+    rule = {k: v for k, v in body.items() if k in TRANSFER_FIELDS and k != "crontab"}
     return rule, Schedule.from_json(body.get("crontab"), start_at)
 
 
-@dts_view
-def create_transfer(ctx: Ctx) -> Any:
+def add_rule(ctx: Ctx, shape: TransferInput = V5_INPUT) -> Transfer:
     """A periodic rule first runs at its schedule (never before ``start_at``), a one-shot rule
     at once."""
-    rule, schedule = _rule(ctx, json_body())
+    rule, schedule = rule_body(ctx, json_body(), shape)
     t = Transfer(
         transfer_id=ctx.store.new_id(ctx.ws.id, "transfer"),
         workspace_id=ctx.ws.id,
@@ -261,17 +282,26 @@ def create_transfer(ctx: Ctx) -> Any:
         next_at=schedule.next_at(ctx.now) if schedule.periodic else int(ctx.now),
     )
     ctx.store.add(t)
-    return json_response(transfer_json(t))
+    return t
+
+
+def replace_rule(ctx: Ctx, transfer_id: str, shape: TransferInput = V5_INPUT) -> Transfer:
+    """Replaces the rule; a periodic schedule restarts from now, a one-shot rule never reruns."""
+    t = find_transfer(ctx, transfer_id, ["path", "id_"])
+    t.body, t.schedule = rule_body(ctx, json_body(), shape)
+    t.modified = ctx.now
+    t.reschedule(ctx.now)
+    return t
+
+
+@dts_view
+def create_transfer(ctx: Ctx) -> Any:
+    return json_response(transfer_json(add_rule(ctx)))
 
 
 @dts_view
 def update_transfer(ctx: Ctx, transfer_id: str) -> Any:
-    """Replaces the rule; a periodic schedule restarts from now, a one-shot rule never reruns."""
-    t = find_transfer(ctx, transfer_id, ["path", "id_"])
-    t.body, t.schedule = _rule(ctx, json_body())
-    t.modified = ctx.now
-    t.reschedule(ctx.now)
-    return json_response(transfer_json(t))
+    return json_response(transfer_json(replace_rule(ctx, transfer_id)))
 
 
 @dts_view
@@ -284,8 +314,7 @@ def get_transfer(ctx: Ctx, transfer_id: str) -> Any:
     return json_response(transfer_json(find_transfer(ctx, transfer_id, ["path", "transfer_id"])))
 
 
-@dts_view
-def switch_transfer(ctx: Ctx, transfer_id: str) -> Any:
+def switch(ctx: Ctx, transfer_id: str) -> Transfer:
     """Deactivation stops new runs (a running one finishes); activation resumes the schedule
     from now, without replaying what was missed."""
     t = find_transfer(ctx, transfer_id, ["path", "id_"])
@@ -294,13 +323,18 @@ def switch_transfer(ctx: Ctx, transfer_id: str) -> Any:
     if body["active"] and not t.active:
         t.reschedule(ctx.now)
     t.active, t.modified = body["active"], ctx.now
-    return json_response(transfer_json(t))
+    return t
+
+
+@dts_view
+def switch_transfer(ctx: Ctx, transfer_id: str) -> Any:
+    return json_response(transfer_json(switch(ctx, transfer_id)))
 
 
 @dts_view
 def delete_transfers(ctx: Ctx) -> Any:
     """Deletes the rules found (with their history); answers the ids it deleted."""
-    gone = [i for i in _ids() if i in ctx.transfers]
+    gone = [i for i in ids_param() if i in ctx.transfers]
     for i in gone:
         del ctx.transfers[i]
     return json_response(gone)
@@ -347,36 +381,40 @@ def history_json(t: Transfer, run: Run, e: Entry, now: float) -> dict[str, Any]:
         "rows_count": None if e.error else e.rows_count,
         "progress": e.progress(now),
         "status": e.status(now),
-        "favorite": False,
+        "favorite": e.favorite,
     }
 
 
-def _runs(ctx: Ctx, transfer_id: str | None) -> list[tuple[Transfer, Run, Entry]]:
+def runs_of(ctx: Ctx, transfer_id: str | None) -> list[tuple[Transfer, Run, Entry]]:
     rules = [ctx.transfers.get(transfer_id)] if transfer_id else ctx.transfers.values()
     return [(t, r, e) for t in rules if t for r in t.runs for e in r.entries]
 
 
-def _optional_uuid(name: str) -> str | None:
+def optional_uuid(name: str) -> str | None:
     value = request.args.get(name) or None
     if value is not None:
         check_uuid(["query", name], value)
     return value
 
 
-@dts_view
-def history(ctx: Ctx) -> Any:
+def history_page(ctx: Ctx) -> dict[str, Any]:
     """Newest first (``-date_from``), ``page`` from 1, ``page_size`` 100 by default."""
-    transfer_id = _optional_uuid("transfer_id")
+    transfer_id = optional_uuid("transfer_id")
     source_name = request.args.get("source_name") or None
     page = query_int("page", 1, minimum=1)
     size = query_int("page_size", 100, minimum=1)
     rows = [
         history_json(t, r, e, ctx.now)
-        for t, r, e in _runs(ctx, transfer_id)
+        for t, r, e in runs_of(ctx, transfer_id)
         if source_name is None or e.source_name == source_name
     ]
     rows.sort(key=lambda row: row["date_from"], reverse=True)
-    return json_response({"data": rows[(page - 1) * size : page * size], "total_count": len(rows)})
+    return {"data": rows[(page - 1) * size : page * size], "total_count": len(rows)}
+
+
+@dts_view
+def history(ctx: Ctx) -> Any:
+    return json_response(history_page(ctx))
 
 
 @dts_view
@@ -384,7 +422,7 @@ def events(ctx: Ctx) -> Any:
     """Aggregated event logs of the runs of a rule or of one history entry, oldest first."""
     offset = query_int("offset", 0, minimum=0)
     limit = query_int("limit", 100, minimum=0)
-    transfer_id, history_id = _optional_uuid("transfer_id"), _optional_uuid("history_id")
+    transfer_id, history_id = optional_uuid("transfer_id"), optional_uuid("history_id")
     if not transfer_id and not history_id:
         raise validation_error(
             ["query"],
@@ -395,7 +433,7 @@ def events(ctx: Ctx) -> Any:
     resolve = query_bool("as_enum_resolved", False)
     items = [
         ev
-        for t, _, e in _runs(ctx, transfer_id)
+        for t, _, e in runs_of(ctx, transfer_id)
         if history_id is None or e.history_id == history_id
         for ev in e.events(t.transfer_id, ctx.now)
         if all(ev[k] == v for k, v in wanted.items())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from mock_server.api.dts_catalog import (
@@ -40,6 +41,33 @@ TRANSFER_FIELDS = {
     "connector_type": Field("string", required=True, enum=CONNECTOR_TYPES),
     "destination_connector_type": Field("string", required=True, enum=TARGET_TYPES),
 }
+TYPE_KEYS = {
+    "connector_id": "connector_type",
+    "destination_connector_id": "destination_connector_type",
+}
+
+
+@dataclass(frozen=True)
+class TransferInput:
+    """A version's rule body: its fields, and whether it refuses keys it does not know."""
+
+    fields: dict[str, Field]
+    forbid_extra: bool
+
+    @property
+    def typed(self) -> bool:
+        """Whether the body names its connectors' types (v2's takes them from the connectors)."""
+        return "connector_type" in self.fields
+
+
+V5_INPUT = TransferInput(TRANSFER_FIELDS, forbid_extra=True)  # TransferInputViewModelV5
+# TransferInputViewModelV2 (v3, v4) and TransferInputViewModel (v2): a ``legacy`` flag as well
+V2_INPUT = TransferInput(
+    {**TRANSFER_FIELDS, "legacy": Field("boolean", nullable=True)}, forbid_extra=False
+)
+V1_INPUT = TransferInput(
+    {k: f for k, f in V2_INPUT.fields.items() if k not in TYPE_KEYS.values()}, forbid_extra=False
+)
 CRON_FIELDS = {
     "start_at": Field("string"),
     "time": Field("string", nullable=True),
@@ -215,9 +243,9 @@ def _query_errors(query: Any) -> list[Error]:
     return errors
 
 
-def transfer_body(body: dict[str, Any], now: float) -> int:
-    """Validate a ``TransferInputViewModelV5`` (extra keys forbidden); its start_at epoch."""
-    errors = _errors(body, TRANSFER_FIELDS, ("body",), True)
+def transfer_body(body: dict[str, Any], now: float, shape: TransferInput = V5_INPUT) -> int:
+    """Validate a rule body of the given input model; its start_at epoch."""
+    errors = _errors(body, shape.fields, ("body",), shape.forbid_extra)
     for key in ("connector_id", "destination_connector_id"):
         if isinstance(body.get(key), str) and not is_uuid(body[key]):
             errors.append(uuid_error(["body", key], body[key]))

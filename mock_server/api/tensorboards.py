@@ -25,6 +25,20 @@ def create(namespace: str) -> Any:
     return json_response(servers.item(book))
 
 
+def create_v1(namespace: str) -> Any:
+    """The older create: one ``logdir`` and the parameters as one string (``--key=value ...``),
+    kept as v2 keeps them."""
+    body = json_body()
+    params = body.get("tensorboard_params")
+    if params is not None:
+        pairs = (word.partition("=") for word in params.split())
+        params = {key: value for key, _, value in pairs}
+    book = servers.create(
+        TENSORBOARD, namespace, {**body, "logdir": [body["logdir"]], "tensorboard_params": params}
+    )
+    return json_response(servers.item(book))
+
+
 def get(tensorboard_uuid: str) -> Any:
     """One TensorBoard by uuid."""
     return json_response(servers.get(TENSORBOARD, tensorboard_uuid, UUID_PARAM))

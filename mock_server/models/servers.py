@@ -23,6 +23,7 @@ CredentialsSource = choices(
 AccessMode = choices("AccessMode", ("shared", "multiuser"))
 Metric = choices("Metric", ("GPU", "CPU"))
 Application = choices("Application", ("tensorboard",))
+Aggregation = choices("MetricAggregation", ("min", "max", "avg", "sum"))
 
 
 class S3Bucket(OpenBody):
@@ -49,6 +50,12 @@ class ByLoad(OpenBody):
     is_enabled: bool
 
 
+class LoadRule(ByLoad):
+    """``AutoShutdownConfig``: v1's workspace rule, the ``by_load`` of v2's."""
+
+    metric_aggregation: Aggregation | None = None
+
+
 class BySchedule(OpenBody):
     shutdown_at: str
     is_enabled: bool
@@ -62,11 +69,24 @@ class AutoShutdown(OpenBody):
     by_schedule: BySchedule | None = None
 
 
+class ModifyServerV1(Body):
+    """``ModifyNotebookPayload``: the pause schedule only."""
+
+    pause_at: str | None = None
+    postponed_pause_enabled: bool | None = False
+
+
 class ModifyServer(Body):
     autoshutdown_config: AutoShutdown | None = None
     description: str | None = None
     s3_credentials: S3Credentials | None = None
     s3_buckets: list[S3Bucket] = Field(default_factory=list)
+
+
+class UserIds(OpenBody):
+    """``NotebookUserIdsPayload``: whom to give access to, or take it from."""
+
+    user_ids: list[str] = Field(min_length=1)
 
 
 class CreateServerFields(Body):
@@ -92,6 +112,14 @@ class TensorboardFields(CreateServerFields):
     application: Application | None = None
     logdir: list[str]
     tensorboard_params: dict[str, str] | None = None
+
+
+class TensorboardFieldsV1(CreateServerFields):
+    """``CreateTensorboardPayload``: one log directory, the parameters as one string."""
+
+    application: Application | None = None
+    logdir: str
+    tensorboard_params: str | None = None
 
 
 @lru_cache(maxsize=16)
@@ -123,6 +151,23 @@ def create_notebook_v1(config: SimConfig) -> type[Body]:
 def create_tensorboard(config: SimConfig) -> type[Body]:
     regions = tuple(config.catalog.regions)
     return _create("CreateTensorboardPayloadV2", TensorboardFields, regions, IMAGE_SOURCES)
+
+
+def create_tensorboard_v1(config: SimConfig) -> type[Body]:
+    regions = tuple(config.catalog.regions)
+    return _create("CreateTensorboardPayload", TensorboardFieldsV1, regions, IMAGE_SOURCES)
+
+
+@lru_cache(maxsize=8)
+def _region_only(regions: tuple[str, ...]) -> Any:
+    return create_model(
+        "RegionPayload", __base__=OpenBody, region=(choices("Region", regions), None)
+    )
+
+
+def region_only(config: SimConfig) -> type[OpenBody]:
+    """``DeleteNotebookPayload`` and ``PauseNotebookPayload``: a region, the spec's default."""
+    return _region_only(tuple(config.catalog.regions))
 
 
 @lru_cache(maxsize=8)

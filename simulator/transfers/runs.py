@@ -68,6 +68,7 @@ class Entry:
     skipped: bool = False  # nothing new since an earlier successful run
     error: str | None = None
     cancelled_at: float | None = None
+    favorite: bool = False
 
     @property
     def size_bytes(self) -> int:

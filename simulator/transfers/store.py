@@ -24,7 +24,7 @@ from typing import Any
 import simpy
 
 from simulator.randomness import stable_uuid, stream, uuid4_from
-from simulator.transfers.runs import SQL_TYPES, Run, plan_entry
+from simulator.transfers.runs import SQL_TYPES, Entry, Run, plan_entry
 from simulator.transfers.schedule import Schedule
 
 LOOKBACK_S = 31 * 86_400  # missed runs older than this are skipped, not replayed
@@ -187,7 +187,41 @@ class Transfers:
                 self._start_run(t, t.next_at, self.connectors.get(t.workspace_id, {}))
                 t.next_at = t.schedule.next_at(t.next_at + 1)
 
-    def _start_run(self, t: Transfer, execution: int, conns: dict[str, Connector]) -> None:
+    def history(self, ws_id: str) -> Generator[tuple[Transfer, Run, Entry]]:
+        """Every history entry of the workspace, with its rule and run."""
+        for t in self.workspace_transfers(ws_id).values():
+            for run in t.runs:
+                for e in run.entries:
+                    yield t, run, e
+
+    def delete_history(self, ws_id: str, history_ids: list[str]) -> list[str]:
+        """Forget the entries named (a run left without entries goes too); the ids found."""
+        wanted, gone = set(history_ids), []
+        for t in self.workspace_transfers(ws_id).values():
+            for run in t.runs:
+                gone += [e.history_id for e in run.entries if e.history_id in wanted]
+                run.entries = [e for e in run.entries if e.history_id not in wanted]
+            t.runs = [r for r in t.runs if r.entries]
+        return gone
+
+    def rerun(self, t: Transfer, source: str) -> tuple[Run, list[Entry]]:
+        """Run one source of a rule again now, whether or not the rule is active; a second
+        re-run of it at the same instant answers the first one's entry."""
+        now = int(self.now_epoch())
+        for run in t.runs:
+            same = [e for e in run.entries if e.source == source]
+            if run.execution == now and same:
+                return run, same
+        run = self._start_run(t, now, self.connectors.get(t.workspace_id, {}), [source])
+        return run, run.entries
+
+    def _start_run(
+        self,
+        t: Transfer,
+        execution: int,
+        conns: dict[str, Connector],
+        sources: list[str] | None = None,
+    ) -> Run:
         body = t.body
         roles = (
             ("Source", body["connector_id"]),
@@ -207,13 +241,14 @@ class Transfers:
                 already_copied=only_new and _copied(t, source, execution),
                 error=error,
             )
-            for source in t.sources
+            for source in sources or t.sources
         ]
         names = [c.name if c else "" for _, _, c in found]
         run = Run(execution, names[0], names[1], body["query"]["destination"], entries)
         t.runs.append(run)
         del t.runs[:-MAX_RUNS_KEPT]
         self.env.process(self._copying(run))
+        return run
 
     def _copying(self, run: Run) -> Generator[simpy.Event]:
         """The run in flight: the engine is busy until its last source ends."""
