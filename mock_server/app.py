@@ -165,7 +165,7 @@ def create_app(
 
     @app.errorhandler(ApiError)
     def api_error(exc: ApiError) -> Any:
-        return exc.response()
+        return routing.in_own_shape(exc).response()
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:

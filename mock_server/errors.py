@@ -51,8 +51,26 @@ def validation_error(loc: list[Any], msg: str, type_: str, **extra: Any) -> ApiE
     return ApiError(422, {"detail": [{"type": type_, "loc": loc, "msg": msg, **extra}]})
 
 
-def validation_errors(items: list[dict[str, Any]]) -> ApiError:
-    return ApiError(422, {"detail": items})
+def _summary(items: list[dict[str, Any]]) -> str:
+    return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in items)
+
+
+UNPROCESSABLE: dict[str, Callable[[list[dict[str, Any]]], dict[str, Any]]] = {
+    # FastAPI's own handler: pydantic's error records
+    "fastapi": lambda items: {"detail": items},
+    # the notebooks module's creation endpoints (spec: UnprocessableCreationErrorPayload, code 4)
+    "servers": lambda items: {
+        "code": 4,
+        "detail": "Unprocessable Entity",
+        "message": _summary(items),
+    },
+}
+"""422 body shapes per platform module, from FastAPI-style error records."""
+
+
+def validation_errors(items: list[dict[str, Any]], dialect: str = "fastapi") -> ApiError:
+    """The 422 of refused input (FastAPI-style ``items``) in the shape of module ``dialect``."""
+    return ApiError(422, UNPROCESSABLE[dialect](items))
 
 
 def pydantic_errors(errors: list[dict[str, Any]], prefix: tuple[Any, ...] = ("body",)) -> ApiError:

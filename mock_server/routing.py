@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, MapAdapter, Rule
 
-from mock_server.errors import json_response, validation_errors
+from mock_server.errors import ApiError, json_response, validation_errors
 from mock_server.inputs import absent, parsed_body
 from mock_server.params import json_body
 
@@ -50,6 +50,7 @@ class Op:
     changes_state: bool | None = None  # None: every method but GET changes state
     journal: tuple[str, str] | None = None
     in_spec: bool = True  # False: used by the official examples, absent from the spec
+    invalid: str = "fastapi"  # the shape of its 422s for refused input (errors.UNPROCESSABLE)
 
     @property
     def mutating(self) -> bool:
@@ -153,6 +154,15 @@ def validate_body() -> None:
         raise validation_errors(
             [_fastapi_error(e) for e in exc.errors(include_url=False)]
         ) from None
+
+
+def in_own_shape(exc: ApiError) -> ApiError:
+    """A 422 for refused input (raised FastAPI-shaped by whichever check found it: input
+    bounds, the body model, the handler) in the shape the current operation answers with."""
+    op = current()
+    if op is None or op.invalid == "fastapi" or exc.status != 422:
+        return exc
+    return validation_errors(exc.body["detail"], op.invalid)
 
 
 def current() -> Op | None:
