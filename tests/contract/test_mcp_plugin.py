@@ -53,25 +53,28 @@ MODEL_IMAGE = "cr.ai.cloud.ru/docker-registry-id/inference-image-0000000001"
 POLL_S = 120.0  # virtual seconds an agent waits between two looks at something starting
 
 
+def built(method: str, path: str) -> bool:
+    """Whether the server has a handler for the operation (path relative to /public/v2)."""
+    found = routing.match(method, routing.API_PREFIX + path)
+    return found is not None and found[0].handler is not None
+
+
 def plugin_env(server: MockServer, home: Path) -> dict[str, str]:
     """What an agent's client sets to point the plugin at mlspace-sim: the base URL and the
-    credentials (any key pair is accepted in the default permissive mode)."""
+    credentials (any key pair is accepted in the default permissive mode). The workspace's api
+    key is looked up by the plugin itself once the server answers that lookup."""
     c = server.credentials
-    return {
+    env = {
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(home),  # the plugin's diagnostics log and config lookup stay in the test
         "MLSPACE_BASE_URL": server.base_url,
         "MLSPACE_CLIENT_ID": c.client_id,
         "MLSPACE_CLIENT_SECRET": c.client_secret,
         "MLSPACE_WORKSPACE_ID": c.workspace_id,
-        "MLSPACE_API_KEY": c.api_key,
     }
-
-
-def built(method: str, path: str) -> bool:
-    """Whether the server has a handler for the operation (path relative to /public/v2)."""
-    found = routing.match(method, routing.API_PREFIX + path)
-    return found is not None and found[0].handler is not None
+    if not built("GET", "/workspaces/v1/x_api_key"):
+        env["MLSPACE_API_KEY"] = c.api_key
+    return env
 
 
 @dataclass
