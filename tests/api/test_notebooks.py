@@ -12,6 +12,7 @@ import yaml
 
 from mock_server.app import create_app
 from mock_server.auth import namespace_for
+from mock_server.inputs import MAX_STRING
 from mock_server.testing import DEFAULT_START_EPOCH
 from tests.support.openapi import validate_response
 
@@ -247,6 +248,19 @@ def test_refused_bodies_answer_the_specs_code_4_payload_naming_the_field(api: Ap
         assert out["message"].startswith(message), out
     v1 = api.call("POST", f"notebooks/v1/{api.ns}/notebook", {**good, "gpus": 2}, status=422)
     assert v1["message"] == "body.gpus: Extra inputs are not permitted"
+    assert api.names() == []
+
+
+def test_malformed_or_oversized_creation_input_is_a_code_4_payload_too(api: Api) -> None:
+    path = f"/public/v2/notebooks/v2/{api.ns}/notebook"
+    broken = api.client.post(path, data="{", content_type="application/json", headers=api.headers)
+    long_name = {"name": "x" * (MAX_STRING + 1), "image": IMAGE, "instance_type": "free.0gpu"}
+    oversized = api.client.post(path, json=long_name, headers=api.headers)
+    for resp, message in ((broken, "body: JSON decode error"), (oversized, "body.name: ")):
+        assert (resp.status_code, resp.content_type) == (422, "application/json")
+        body = resp.get_json()
+        validate_response("POST", path.removeprefix("/public/v2/"), 422, body)
+        assert body["code"] == 4 and body["message"].startswith(message), body
     assert api.names() == []
 
 

@@ -11,8 +11,6 @@ official spec v2.8.1.
 
 from __future__ import annotations
 
-import itertools
-import json
 from typing import Any
 
 import pytest
@@ -24,10 +22,16 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from mock_server import create_app
-from mock_server.api.dts_validation import is_uuid
-from mock_server.auth import namespace_for
 from mock_server.testing import DEFAULT_START_EPOCH
 from tests.reliability.support import CREDS, auth_headers
+from tests.support.fuzzing import (
+    content_type,
+    exact_json,
+    json_body,
+    own_method,
+    server_errors,
+    steer,
+)
 from tests.support.openapi import operation, validate_response
 
 pytestmark = pytest.mark.timeout(120)
@@ -39,90 +43,29 @@ APP = create_app(
 CLIENT = APP.test_client()
 SCHEMA = schemathesis.openapi.from_wsgi("/public/v2/openapi.json", APP)
 API = "/public/v2"
-CRASH = "Oops, something went wrong"
-NOT_IMPLEMENTED = "Not implemented in mlspace-sim"
-JSON = "application/json"
-TEXT = "text/plain; charset=utf-8"
-SERIAL = itertools.count()
-
-
-def _content_type(response: Any) -> str:
-    return response.headers.get("content-type", [""])[0]
-
-
-def _json_body(response: Any) -> Any:
-    try:
-        return json.loads(response.content)
-    except ValueError:
-        raise AssertionError(f"not JSON: {response.content[:200]!r}") from None
-
-
-def _own_method(case: Any) -> bool:
-    """Whether the case calls its operation (not another method probed on the same path)."""
-    return case.method == case.operation.method.upper()
-
-
-def no_undeclared_server_error(ctx: Any, response: Any, case: Any) -> None:
-    """5xx only where the platform answers so on purpose, never the crash handler's 500."""
-    status = response.status_code
-    if status < 500:
-        return
-    body = _json_body(response)
-    message = body.get("error_message", "") if isinstance(body, dict) else ""
-    if status == 501 and message.startswith(NOT_IMPLEMENTED):
-        return
-    declared = str(status) in case.operation.definition.raw.get("responses", {})
-    assert _own_method(case) and declared and message != CRASH, f"server error {status}: {body}"
-
-
-def exact_json(ctx: Any, response: Any, case: Any) -> None:
-    """JSON answers are exactly ``application/json`` and parse; errors are always JSON."""
-    ctype = _content_type(response)
-    if response.status_code == 204 or case.method in ("HEAD", "OPTIONS"):
-        assert not response.content, f"{case.method} {response.status_code} with a body"
-        return
-    if response.status_code >= 400 or ctype.startswith("application/json"):
-        assert ctype == JSON, f"{response.status_code} answered with Content-Type {ctype!r}"
-        _json_body(response)
-    else:
-        assert ctype in (JSON, TEXT), f"unexpected Content-Type {ctype!r}"
 
 
 def official_spec(ctx: Any, response: Any, case: Any) -> None:
     """A successful JSON answer of an official operation is what the spec v2.8.1 allows."""
-    if not 200 <= response.status_code < 300 or _content_type(response) != JSON:
+    if not 200 <= response.status_code < 300 or content_type(response) != "application/json":
         return
-    if not _own_method(case) or not case.path.startswith(f"{API}/"):
+    if not own_method(case) or not case.path.startswith(f"{API}/"):
         return
     path = case.formatted_path.removeprefix(API)
     try:
         operation(case.method, path)
     except AssertionError:
         return  # one of ours only (openapi.json, the notebook-only routes)
-    validate_response(case.method, path, response.status_code, _json_body(response))
+    validate_response(case.method, path, response.status_code, json_body(response))
 
 
 CHECKS = [
-    no_undeclared_server_error,
+    server_errors(allow_not_built=True),
     exact_json,
     content_type_conformance,
     response_schema_conformance,
     official_spec,
 ]
-
-
-def _reachable(case: Any) -> None:
-    """Steer generated requests past what a fuzzer cannot guess: path namespaces and
-    well-formed workspace ids are the caller's own, and new servers get unused names, so bodies
-    reach the create, rule and engine logic. Malformed ids stay as generated (the 422 paths)."""
-    params = case.path_parameters or {}
-    if "namespace" in params:
-        params["namespace"] = namespace_for(CREDS.workspace_id)
-    if is_uuid(params.get("workspace_id")):
-        params["workspace_id"] = CREDS.workspace_id
-    body = case.body if isinstance(case.body, dict) else {}
-    if case.path.endswith(("/notebook", "/tensorboard")) and isinstance(body.get("name"), str):
-        body["name"] += f"-{next(SERIAL)}"
 
 
 @SCHEMA.parametrize()
@@ -135,7 +78,7 @@ def _reachable(case: Any) -> None:
 )
 def test_fuzzed_requests_never_break_the_server(case: Any) -> None:
     headers = auth_headers(CLIENT)  # fresh: a fuzzed clock advance may expire a token
-    _reachable(case)
+    steer(case, CREDS)
     response = case.call(headers=headers)
     case.validate_response(response, checks=CHECKS, headers=headers)
 

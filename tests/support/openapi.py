@@ -116,3 +116,9 @@ def validate_request(method: str, path: str, body: Any) -> None:
     schema = op["requestBody"]["content"]["application/json"]["schema"]
     full = {**_denull(schema), "components": _components()}
     jsonschema.validate(body, full, cls=jsonschema.Draft202012Validator)
+
+
+def json_schema_spec() -> dict[str, Any]:
+    """A fresh copy of the whole spec with ``nullable`` translated, for tools (schemathesis) that
+    read it as OpenAPI 3.1, i.e. as plain JSON Schema."""
+    return _denull(spec())

@@ -1,0 +1,92 @@
+"""Checks and request steering shared by the schemathesis runs (our document, the official spec).
+
+Whatever a fuzzer sends, the server must not crash (5xx only where the spec documents one, never
+the crash handler's 500 nor a 501 of an unbuilt operation unless the caller allows it), every
+JSON answer carries exactly ``application/json`` and parses, and a 204 has no body.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any
+
+from mock_server.api.dts_validation import is_uuid
+from mock_server.auth import namespace_for
+from mock_server.testing import Credentials
+
+CRASH = "Oops, something went wrong"
+NOT_IMPLEMENTED = "Not implemented in mlspace-sim"
+JSON = "application/json"
+TEXT = "text/plain; charset=utf-8"
+SERIAL = itertools.count()
+
+
+def content_type(response: Any) -> str:
+    return response.headers.get("content-type", [""])[0]
+
+
+def json_body(response: Any) -> Any:
+    try:
+        return json.loads(response.content)
+    except ValueError:
+        raise AssertionError(f"not JSON: {response.content[:200]!r}") from None
+
+
+def own_method(case: Any) -> bool:
+    """Whether the case calls its operation (not another method probed on the same path)."""
+    return case.method == case.operation.method.upper()
+
+
+def is_not_built(response: Any) -> bool:
+    """The 501 of an operation of the table without a handler."""
+    if response.status_code != 501:
+        return False
+    body = json_body(response)
+    return isinstance(body, dict) and body.get("error_message", "").startswith(NOT_IMPLEMENTED)
+
+
+def server_errors(*, allow_not_built: bool) -> Any:
+    """A check: 5xx only where the platform answers so on purpose, never the crash handler's
+    500. The 501 of an unbuilt operation passes when ``allow_not_built``, or when another
+    method probed on the path reached an operation of its own that is not built yet."""
+
+    def no_undeclared_server_error(ctx: Any, response: Any, case: Any) -> None:
+        status = response.status_code
+        if status < 500 or (is_not_built(response) and (allow_not_built or not own_method(case))):
+            return
+        body = json_body(response)
+        message = body.get("error_message", "") if isinstance(body, dict) else ""
+        declared = str(status) in case.operation.definition.raw.get("responses", {})
+        assert own_method(case) and declared and message != CRASH, f"server error {status}: {body}"
+
+    return no_undeclared_server_error
+
+
+def exact_json(ctx: Any, response: Any, case: Any) -> None:
+    """JSON answers are exactly ``application/json`` and parse; errors are always JSON; a 204
+    (and HEAD, OPTIONS) has no body and so no content type."""
+    ctype = content_type(response)
+    if response.status_code == 204 or case.method in ("HEAD", "OPTIONS"):
+        assert not response.content, f"{case.method} {response.status_code} with a body"
+        assert response.status_code != 204 or not ctype, f"a 204 with Content-Type {ctype!r}"
+        return
+    if response.status_code >= 400 or ctype.startswith("application/json"):
+        assert ctype == JSON, f"{response.status_code} answered with Content-Type {ctype!r}"
+        json_body(response)
+    else:
+        assert ctype in (JSON, TEXT), f"unexpected Content-Type {ctype!r}"
+
+
+def steer(case: Any, creds: Credentials) -> None:
+    """Steer generated requests past what a fuzzer cannot guess: path namespaces and
+    well-formed workspace ids are the caller's own, and new servers get unused names, so bodies
+    reach the create, rule and engine logic. Malformed ids stay as generated (the 422 paths)."""
+    params = case.path_parameters or {}
+    if "namespace" in params:
+        params["namespace"] = namespace_for(creds.workspace_id)
+    if is_uuid(params.get("workspace_id")):
+        params["workspace_id"] = creds.workspace_id
+    body = case.body if isinstance(case.body, dict) else {}
+    if case.path.endswith(("/notebook", "/tensorboard")) and isinstance(body.get("name"), str):
+        body["name"] += f"-{next(SERIAL)}"
