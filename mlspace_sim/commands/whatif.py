@@ -85,6 +85,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     run_g.add_argument("--out", default="out/whatif", help="output directory (default out/whatif)")
     run_g.add_argument("--bins", type=int, default=400, help="time bins of the plotted series")
+    run_g.add_argument(
+        "--horizon-days",
+        type=float,
+        default=None,
+        help="period the bill covers (default: the workload's days); after it, draining",
+    )
     run_g.add_argument("--no-progress", action="store_true", help="no progress bar")
     run_g.add_argument("--no-plots", action="store_true", help="skip PNG plots and HTML")
     add_generator_arguments(p)
@@ -120,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
             workers=args.processes,
             progress=not args.no_progress,
             bins=args.bins,
+            horizon_s=args.horizon_days * 86400 if args.horizon_days else None,
         )
     except (ConfigError, WorkloadError, ValueError, OSError) as exc:
         print(f"mlspace-sim whatif: {exc}", file=sys.stderr)

@@ -2,7 +2,9 @@
 
 Each plot has one line per configuration, drawn from that configuration's lowest seed: GPU
 utilisation and queue length over time, the CDF of queue waits, and cumulative cost; plus one bar
-per configuration of its cost split (jobs, active and idle Jupyter time, mean over seeds).
+per configuration of its cost split (jobs, active and idle Jupyter time, mean over seeds). The
+workload's horizon is marked on both cost plots: what lies past it is the cost of draining the
+backlog, not of the horizon.
 """
 
 from __future__ import annotations
@@ -89,7 +91,13 @@ def _cost(fig: Figure, result: WhatIfResult) -> None:
         edges = [e / DAY for e in run["series"]["edges_s"]]
         ax.plot(edges, run["series"]["cost"], lw=1.2, label=run["configuration"])
     cur = result.runs[0]["currency"] if result.runs else ""
-    ax.set(xlabel="day", ylabel=f"cost, {cur}", title="Cumulative cost")
+    if result.runs:
+        ax.axvline(result.runs[0]["metrics"]["horizon_s"] / DAY, color="k", ls="--", lw=0.8)
+    ax.set(
+        xlabel="day (dashed: end of the workload's horizon; after it, draining the backlog)",
+        ylabel=f"cost, {cur}",
+        title="Cumulative cost",
+    )
     ax.yaxis.set_major_formatter(THOUSANDS)
 
 
@@ -106,6 +114,8 @@ def _breakdown(fig: Figure, result: WhatIfResult) -> None:
     ax.bar(x, active, bottom=jobs, label="Jupyter Servers, active")
     tops = [j + a for j, a in zip(jobs, active, strict=True)]
     ax.bar(x, idle, bottom=tops, label="Jupyter Servers, idle")
+    inside = [float(s["mean"]["cost_horizon"]) for s in summary]
+    ax.scatter(x, inside, marker="_", s=900, color="k", zorder=3, label="cost within the horizon")
     for i, s in enumerate(summary):
         wait = duration(s["mean"]["wait_p95_s"])
         ax.annotate(
@@ -115,7 +125,10 @@ def _breakdown(fig: Figure, result: WhatIfResult) -> None:
     ax.set_xticks(list(x), names, rotation=20, ha="right", fontsize=8)
     ax.margins(y=0.15)
     cur = summary[0]["currency"] if summary else ""
-    ax.set(ylabel=f"cost, {cur}", title="Cost per configuration (mean over seeds)")
+    ax.set(
+        ylabel=f"cost, {cur}",
+        title="Cost per configuration incl. draining the backlog (mean over seeds)",
+    )
     ax.yaxis.set_major_formatter(THOUSANDS)
 
 

@@ -53,8 +53,14 @@ def rows(result: WhatIfResult) -> list[Row]:
     """(label, metric key, formatter) in table order; cost rows name the currency."""
     cur = result.runs[0]["currency"] if result.runs else ""
     pools = sorted({pool for r in result.runs for pool in r["series"]["utilisation"]})
+    span = duration(result.runs[0]["metrics"]["horizon_s"]) if result.runs else ""
     out: list[Row] = [
-        (f"Total cost, {cur}", "cost_total", money),
+        (f"Cost within the horizon ({span}), {cur}", "cost_horizon", money),
+        ("Backlog at the horizon, jobs", "backlog_jobs", count),
+        ("  of them not yet started", "backlog_jobs_queued", count),
+        ("Backlog GPU-hours (run after the horizon)", "backlog_gpu_hours", hours),
+        (f"Cost after the horizon (draining), {cur}", "cost_drain", money),
+        (f"Total cost incl. draining, {cur}", "cost_total", money),
         (f"  jobs, {cur}", "cost_jobs", money),
         (f"  Jupyter Servers, {cur}", "cost_notebooks", money),
         (f"  of which idle Jupyter GPUs, {cur}", "cost_idle_notebooks", money),

@@ -43,6 +43,7 @@ class Task:
     seed: int
     base_path: str | None = None
     bins: int = DEFAULT_BINS
+    horizon_s: float | None = None  # money is split here: incurred inside, spent draining after
 
 
 def workload_for(workload: Workload, seed: int) -> Sequence[WorkloadItem]:
@@ -63,7 +64,7 @@ def replay_task(task: Task) -> tuple[Engine, Replay]:
 def run_task(task: Task) -> dict[str, Any]:
     """One run's metrics and series (what every executor returns)."""
     engine, replay = replay_task(task)
-    result = measure(engine, replay, task.bins)
+    result = measure(engine, replay, task.bins, task.horizon_s)
     return {"configuration": task.configuration.name, "seed": task.seed, **result}
 
 
@@ -130,6 +131,14 @@ def _mean_rejections(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+def horizon_of(workload: Workload) -> float | None:
+    """The period the workload's arrivals stand for: the generator's days, or a fixed
+    workload's submissions rounded up to whole days (None when they all come at once)."""
+    if isinstance(workload, GeneratorSpec):
+        return workload.days * 86400.0
+    return describe(workload)["days"] * 86400.0 or None
+
+
 def describe(workload: Workload) -> dict[str, Any]:
     """What the report says about the workload."""
     if isinstance(workload, GeneratorSpec):
@@ -155,16 +164,19 @@ def run_whatif(
     workers: int | None = None,
     progress: bool = False,
     bins: int = DEFAULT_BINS,
+    horizon_s: float | None = None,
 ) -> WhatIfResult:
-    """Run every configuration with every seed; results come back in (configuration, seed) order."""
+    """Run every configuration with every seed; results come back in (configuration, seed) order.
+    Money is split at ``horizon_s`` (default: the workload's own horizon, :func:`horizon_of`)."""
     if not configurations or not seeds:
         raise ValueError("need at least one configuration and one seed")
     if len({c.name for c in configurations}) != len(configurations):
         raise ValueError("configuration names must be unique")
     if not isinstance(workload, GeneratorSpec):
         workload = list(workload)
+    horizon = horizon_s if horizon_s is not None else horizon_of(workload)
     tasks = [
-        Task(workload, conf, int(seed), base_path, bins)
+        Task(workload, conf, int(seed), base_path, bins, horizon)
         for conf in configurations
         for seed in seeds
     ]

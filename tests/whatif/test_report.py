@@ -31,7 +31,10 @@ def test_table_puts_configurations_side_by_side():
     assert cells[0] == ["one GPU", "two GPUs"]
     rows = {row[0]: row[1:] for row in cells[2:-2]}
     assert rows["Queue wait max"] == ["10.0 min", "0 s"]
-    assert rows["Total cost, RUB"] == ["110", "110"]  # 2 x 600 s + 2 min of one A100-80GB
+    assert rows["Total cost incl. draining, RUB"] == [
+        "110",
+        "110",
+    ]  # 2 x 600 s + 2 min of one A100-80GB
     assert rows["workspace vision"] == ["50", "50"]
     assert rows["of which idle Jupyter GPUs, RUB"] == ["5", "5"]
     assert text.endswith("(1 seed)")
