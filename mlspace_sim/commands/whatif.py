@@ -2,9 +2,9 @@
 
 The workload is a file (``--workload``, CSV or JSON, see ``mlspace-sim workload``) or generated
 from the synthetic options below, afresh for each seed. Configurations are every combination of
-``--gpus``, ``--tariff``, ``--policy``, ``--placement`` and ``--jupyter-to-region``, or the list in
-``--configs FILE.yaml``. Prints the side-by-side table and writes JSON, CSV, PNG plots and a
-self-contained HTML report to ``--out``.
+``--gpus``, ``--tariff``, ``--policy``, ``--placement``, ``--quota`` and ``--jupyter-to-region``,
+or the list in ``--configs FILE.yaml``. Prints the side-by-side table and writes JSON, CSV, PNG
+plots and a self-contained HTML report to ``--out``.
 """
 
 from __future__ import annotations
@@ -34,6 +34,16 @@ def _flags(text: str) -> list[bool]:
         return [YES_NO[x.strip().lower()] for x in text.split(",")]
     except KeyError:
         raise argparse.ArgumentTypeError(f"expected no,yes: {text!r}") from None
+
+
+def _quotas(text: str) -> list[int | str]:
+    """``8,16,none``: GPUs per workspace, or no limit."""
+    try:
+        return [x if x == "none" else int(x) for x in (v.strip().lower() for v in text.split(","))]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected GPUs or none, e.g. 8,16,none: {text!r}"
+        ) from None
 
 
 def _seeds(text: str) -> list[int]:
@@ -72,6 +82,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         default=[False],
         metavar="no,yes",
         help="run Jupyter training as region jobs (idle time then costs nothing)",
+    )
+    sweep.add_argument(
+        "--quota",
+        type=_quotas,
+        default=[None],
+        metavar="Q,...",
+        help="per-workspace GPU limit: 8,16,none (default: the engine config's)",
+    )
+    sweep.add_argument(
+        "--quota-retry",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="seconds between resubmissions of a job refused by the quota (default 60)",
     )
     run_g = p.add_argument_group("running")
     run_g.add_argument("--seeds", type=_seeds, default=[0], help="N (0..N-1) or a list (default 1)")
@@ -113,7 +137,9 @@ def run(args: argparse.Namespace) -> int:
                 policies=args.policy,
                 placements=args.placement,
                 moves=args.jupyter_to_region,
+                quotas=args.quota,
                 node_gpus=args.node_gpus,
+                quota_retry_s=args.quota_retry,
             )
             confs = configurations(axes, base)
         workload = read_workload(args.workload) if args.workload else spec_from_args(args)

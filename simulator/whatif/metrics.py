@@ -2,7 +2,9 @@
 
 Capacity is held by a job from placement to its end and by a Jupyter Server while a ledger line
 of it is open; money is the ledger's, in kopecks (Decimal). A session's idle part is the billed
-time after its active time, in kopecks per line. Refusals are counted by reason and value. Time
+time after its active time, in kopecks per line. A job's wait runs from its first submission, so
+time spent in a quota retry loop counts (and is also reported apart). Refusals are counted by
+reason and value. Time
 series are averaged over equal bins of the run (step functions are integrated, not sampled), so
 plots stay small at any scale.
 
@@ -154,17 +156,19 @@ class _Run:
 
     def _jobs(self) -> None:
         t0 = self.t0
+        delays = self.replay.quota_delays
         for job in self.engine.jobs.values():
             stop = job.completed_at or self.now
             self.end = max(self.end, stop)
             placed = job.first_placed_at
-            self.waiting.add(job.created_at - t0, (placed or stop) - t0, 1.0)
+            submitted = job.created_at - delays.get(job.name, 0.0)  # before any quota refusal
+            self.waiting.add(submitted - t0, (placed or stop) - t0, 1.0)
             if placed:
-                self.waits.append(placed - job.created_at)
+                self.waits.append(placed - submitted)
                 pool = self._pool_of("job", job.region, job.itype)
                 if pool in self.busy:
                     self.busy[pool].add(placed - t0, stop - t0, float(job.gpu_count))
-            if job.created_at < self.horizon < stop:
+            if submitted < self.horizon < stop:
                 self._backlog(job.gpu_count, placed, stop)
             if job.status in (COMPLETED, SUCCEEDED):
                 self.counts["completed"] += 1
@@ -173,7 +177,7 @@ class _Run:
             elif job.status == DELETED:
                 self.counts["killed"] += 1
                 continue
-            self.turnaround.append(stop - job.created_at)
+            self.turnaround.append(stop - submitted)
 
     def _backlog(self, gpus: int, placed: float | None, stop: float) -> None:
         """A job unfinished at the horizon: its GPU-hours after it are what draining costs."""
@@ -232,6 +236,9 @@ def measure(
         "gpu_hours_billed": run.hours["billed"],
         "gpu_hours_idle_notebooks": run.hours["idle"],
         **stats(run.waits, "wait"),
+        "quota_delayed_jobs": len(replay.quota_delays),
+        "quota_refusals": replay.quota_retries,
+        **stats(array("d", replay.quota_delays.values()), "quota_wait"),
         **stats(run.turnaround, "jct"),
         "utilisation": busy_total / ((sum(run.gpu_pools.values()) or 1) * horizon),
         **utilisation,

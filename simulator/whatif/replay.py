@@ -1,7 +1,9 @@
 """Replay of a workload on the engine: records become timed actions for ``World.run_batch``.
 
-A job refused by its workspace's GPU quota is resubmitted every ``QUOTA_RETRY_S`` like users'
-retry loops (a kill it carries moves with it; ``quota_retries`` counts the refusals); a refused
+A job refused by its workspace's GPU quota is resubmitted every ``retry_s`` (default
+``QUOTA_RETRY_S``) like users' retry loops (a kill it carries moves with it; ``quota_retries``
+counts the refusals, ``quota_delays`` how long each accepted job spent in the loop); a job larger
+than the limit itself would loop forever, so it is refused like a user giving up. A refused
 Jupyter Server is an interactive user told no, counted among the engine's rejections.
 
 Follow-up actions (a notebook session's delete, a user's kill) are queued when their request is
@@ -78,14 +80,23 @@ def moved_spec(item: WorkloadItem) -> JobSpec:
 class Replay:
     """One replay of ``items``; remembers which server or job each record became."""
 
-    def __init__(self, items: Iterable[WorkloadItem], jupyter_to_region: bool = False) -> None:
+    def __init__(
+        self,
+        items: Iterable[WorkloadItem],
+        jupyter_to_region: bool = False,
+        retry_s: float = QUOTA_RETRY_S,
+    ) -> None:
+        if retry_s <= 0:
+            raise ValueError(f"the quota retry interval must be positive, not {retry_s}")
         self.items = items
         self.jupyter_to_region = jupyter_to_region
+        self.retry_s = retry_s
         self.sessions: dict[str, WorkloadItem] = {}  # notebook uid -> its session record
         self.moved: set[str] = set()  # names of jobs that were notebook sessions
         self._later: list[tuple[float, int, Action]] = []
         self._seq = 0
         self.quota_retries = 0
+        self.quota_delays: dict[str, float] = {}  # job name -> seconds in the retry loop
 
     def arrivals(self) -> Iterator[tuple[float, Action]]:
         """(seconds from start, action) in time order, for ``World.run_batch``."""
@@ -123,10 +134,14 @@ class Replay:
                     job_spec(item), workspace=item.workspace, author=item.author
                 )
             except OverQuota:
+                if _never_fits_quota(item, engine):
+                    raise
                 self.quota_retries += 1
-                retry = partial(self._start, item, delay=delay + QUOTA_RETRY_S)
-                self._follow_up(engine.env.now + QUOTA_RETRY_S, retry)
+                retry = partial(self._start, item, delay=delay + self.retry_s)
+                self._follow_up(engine.env.now + self.retry_s, retry)
                 return
+            if delay:
+                self.quota_delays[job.name] = delay
             if item.outcome == KILLED and item.kill_s is not None:
                 self._follow_up(item.kill_s + delay, partial(_kill, job.name))
             return
@@ -145,6 +160,12 @@ class Replay:
         )
         self.sessions[book.uid] = item
         self._follow_up(item.end_s, partial(_delete, book.uid))
+
+
+def _never_fits_quota(item: WorkloadItem, engine: Engine) -> bool:
+    limit = engine.quotas.limit(item.workspace)
+    gpus = engine.catalog.instance_type(item.region, item.instance_type).gpus * item.n_workers
+    return limit is not None and gpus > limit
 
 
 def _kill(name: str, engine: Engine) -> None:

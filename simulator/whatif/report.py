@@ -53,7 +53,8 @@ def rows(result: WhatIfResult) -> list[Row]:
     """(label, metric key, formatter) in table order; cost rows name the currency."""
     cur = result.runs[0]["currency"] if result.runs else ""
     pools = sorted({pool for r in result.runs for pool in r["series"]["utilisation"]})
-    span = duration(result.runs[0]["metrics"]["horizon_s"]) if result.runs else ""
+    horizon = result.workload.get("horizon_s")
+    span = duration(horizon) if horizon else "whole run"
     out: list[Row] = [
         (f"Cost within the horizon ({span}), {cur}", "cost_horizon", money),
         ("Backlog at the horizon, jobs", "backlog_jobs", count),
@@ -73,6 +74,10 @@ def rows(result: WhatIfResult) -> list[Row]:
         ("Queue wait p95", "wait_p95_s", duration),
         ("Queue wait p99", "wait_p99_s", duration),
         ("Queue wait max", "wait_max_s", duration),
+        ("Jobs held back by the quota", "quota_delayed_jobs", count),
+        ("  their quota wait, mean", "quota_wait_mean_s", duration),
+        ("  their quota wait, p95", "quota_wait_p95_s", duration),
+        ("  quota refusals retried", "quota_refusals", count),
         ("Job completion time, mean", "jct_mean_s", duration),
         ("Job completion time, p95", "jct_p95_s", duration),
         ("GPU utilisation (all GPU pools)", "utilisation", percent),

@@ -57,7 +57,9 @@ def replay_task(task: Task) -> tuple[Engine, Replay]:
     conf = task.configuration
     config = engine_config(base_config(task.base_path), conf.engine)
     world = World(config, seed=task.seed, start_epoch=START_EPOCH)
-    replay = Replay(workload_for(task.workload, task.seed), conf.jupyter_to_region)
+    replay = Replay(
+        workload_for(task.workload, task.seed), conf.jupyter_to_region, conf.quota_retry_s
+    )
     return world.run_batch(replay.arrivals()), replay
 
 
@@ -192,6 +194,6 @@ def run_whatif(
         configurations=list(configurations),
         seeds=[int(s) for s in seeds],
         runs=[r for r in results if r is not None],
-        workload=describe(workload),
+        workload={**describe(workload), "horizon_s": horizon},
         executor=executor.name,
     )
