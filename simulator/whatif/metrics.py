@@ -25,6 +25,7 @@ import numpy as np
 
 from simulator.billing import SECONDS_PER_HOUR, ZERO, LedgerLine, kopecks
 from simulator.catalog import InstanceType
+from simulator.config import TARIFFS
 from simulator.engine import Engine
 from simulator.jobs import COMPLETED, DELETED, FAILED, SUCCEEDED
 from simulator.whatif.replay import Replay
@@ -96,6 +97,7 @@ class _Run:
         self.hours = {"used": 0.0, "billed": 0.0, "idle": 0.0, "replicas": 0.0}
         self.idle_cost = ZERO
         self.in_horizon = ZERO
+        self.by_tariff = dict.fromkeys(TARIFFS, ZERO)  # the same lines under each tariff
         self.backlog = {"jobs": 0, "queued": 0, "gpu_hours": 0.0}
         self.end = self.t0
         self.served_at: dict[str, float] = {}  # notebook uid -> when its server got capacity
@@ -130,6 +132,8 @@ class _Run:
         stop = line.end if line.end is not None else self.now
         self.end = max(self.end, stop)
         cost = line.cost(self.now, tariff)
+        for other in self.by_tariff:
+            self.by_tariff[other] += cost if other == tariff else line.cost(self.now, other)
         if stop <= self.horizon:
             self.in_horizon += cost
         elif line.start < self.horizon:  # metered as if it had stopped at the horizon
@@ -229,9 +233,11 @@ def measure(
         "cost_total": total,
         "cost_jobs": run.money.get("job", ZERO),
         "cost_notebooks": run.money.get("notebook", ZERO),
+        "cost_active_notebooks": run.money.get("notebook", ZERO) - run.idle_cost,
         "cost_idle_notebooks": run.idle_cost,
         "cost_inference": run.money.get("deployment", ZERO),
         "inference_replica_hours": run.hours["replicas"],
+        **{f"cost_if_{t}": v for t, v in run.by_tariff.items()},
         "gpu_hours_used": run.hours["used"],
         "gpu_hours_billed": run.hours["billed"],
         "gpu_hours_idle_notebooks": run.hours["idle"],

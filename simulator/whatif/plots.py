@@ -2,7 +2,8 @@
 
 Each plot has one line per configuration, drawn from that configuration's lowest seed: GPU
 utilisation and queue length over time, the CDF of queue waits, and cumulative cost; plus one bar
-per configuration of its cost split (jobs, active and idle Jupyter time, mean over seeds). The
+per configuration of its cost split (jobs, active and idle Jupyter time, inference; mean over
+seeds). The
 workload's horizon is marked on both cost plots: what lies past it is the cost of draining the
 backlog, not of the horizon.
 """
@@ -26,6 +27,12 @@ from simulator.whatif.runner import WhatIfResult
 
 DAY = 86400.0
 MAX_POINTS = 150  # per line: enough to see a daily rhythm over a month
+BREAKDOWN = (  # the stacked parts of a configuration's cost, bottom up
+    ("cost_jobs", "training jobs"),
+    ("cost_active_notebooks", "Jupyter Servers, active"),
+    ("cost_idle_notebooks", "Jupyter Servers, idle"),
+    ("cost_inference", "inference deployments"),
+)
 THOUSANDS = FuncFormatter(lambda value, _pos: f"{value:,.0f}")
 
 
@@ -106,21 +113,17 @@ def _breakdown(fig: Figure, result: WhatIfResult) -> None:
     ax = fig.subplots()
     summary = result.summary()
     names = [s["configuration"] for s in summary]
-    jobs = [float(s["mean"]["cost_jobs"]) for s in summary]
-    idle = [float(s["mean"]["cost_idle_notebooks"]) for s in summary]
-    active = [float(s["mean"]["cost_notebooks"]) - i for s, i in zip(summary, idle, strict=True)]
     x = range(len(names))
-    ax.bar(x, jobs, label="region jobs")
-    ax.bar(x, active, bottom=jobs, label="Jupyter Servers, active")
-    tops = [j + a for j, a in zip(jobs, active, strict=True)]
-    ax.bar(x, idle, bottom=tops, label="Jupyter Servers, idle")
+    tops = [0.0] * len(names)
+    for key, label in BREAKDOWN:
+        values = [float(s["mean"][key]) for s in summary]
+        ax.bar(x, values, bottom=tops, label=label)
+        tops = [t + v for t, v in zip(tops, values, strict=True)]
     inside = [float(s["mean"]["cost_horizon"]) for s in summary]
     ax.scatter(x, inside, marker="_", s=900, color="k", zorder=3, label="cost within the horizon")
     for i, s in enumerate(summary):
         wait = duration(s["mean"]["wait_p95_s"])
-        ax.annotate(
-            f"p95 wait\n{wait}", (i, tops[i] + idle[i]), ha="center", va="bottom", fontsize=8
-        )
+        ax.annotate(f"p95 wait\n{wait}", (i, tops[i]), ha="center", va="bottom", fontsize=8)
     ax.legend(loc="lower right", fontsize=8, framealpha=0.95)
     ax.set_xticks(list(x), names, rotation=20, ha="right", fontsize=8)
     ax.margins(y=0.15)

@@ -36,7 +36,7 @@ def test_table_puts_configurations_side_by_side():
         "110",
     ]  # 2 x 600 s + 2 min of one A100-80GB
     assert rows["workspace vision"] == ["50", "50"]
-    assert rows["of which idle Jupyter GPUs, RUB"] == ["5", "5"]
+    assert rows["idle (GPUs held, nothing run), RUB"] == ["5", "5"]
     assert text.endswith("(1 seed)")
 
 
