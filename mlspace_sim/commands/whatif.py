@@ -123,7 +123,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from simulator.whatif import Axes, configurations, read_configurations, run_whatif
     from simulator.whatif.configs import ConfigError, base_config
-    from simulator.whatif.report import table, write_csv, write_json
+    from simulator.whatif.report import front_table, table, write_csv, write_json
     from simulator.workload import WorkloadError, read_workload
 
     try:
@@ -160,6 +160,8 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     print(table(result))
+    if len(result.configurations) > 1:
+        print("\n" + front_table(result))
     write_json(result, out / "report.json")
     write_csv(result, out)
     if not args.no_plots:
@@ -169,5 +171,5 @@ def run(args: argparse.Namespace) -> int:
         images = render_all(result)
         write_plots(images, out)
         (out / "report.html").write_text(html_report(result, images), encoding="utf-8")
-    print(f"\nreport: {out}/ (report.html, report.json, summary.csv, runs.csv, *.png)")
+    print(f"\nreport: {out}/ (report.html, report.json, summary.csv, runs.csv, fronts.csv, *.png)")
     return 0

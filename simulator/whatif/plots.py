@@ -3,9 +3,8 @@
 Each plot has one line per configuration, drawn from that configuration's lowest seed: GPU
 utilisation and queue length over time, the CDF of queue waits, and cumulative cost; plus one bar
 per configuration of its cost split (jobs, active and idle Jupyter time, inference; mean over
-seeds). The
-workload's horizon is marked on both cost plots: what lies past it is the cost of draining the
-backlog, not of the horizon.
+seeds), and the cost-versus-wait fronts against p95 wait and makespan. The workload's horizon is
+marked on both cost plots: what lies past it is the cost of draining the backlog.
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from simulator.whatif.front import AGAINST, COST, fronts
 from simulator.whatif.report import duration
 from simulator.whatif.runner import WhatIfResult
 
@@ -135,12 +135,32 @@ def _breakdown(fig: Figure, result: WhatIfResult) -> None:
     ax.yaxis.set_major_formatter(THOUSANDS)
 
 
+def _front(fig: Figure, result: WhatIfResult) -> None:
+    """Cost against p95 wait and against makespan; the front joined and its points filled."""
+    axes = fig.subplots(1, 2)
+    cur = result.runs[0]["currency"] if result.runs else ""
+    for ax, (key, rows_) in zip(axes, fronts(result).items(), strict=True):
+        for r in rows_:
+            x, y = r[key] / 3600, float(r[COST])
+            ax.scatter(x, y, s=40, facecolors="C0" if r["on_front"] else "none", edgecolors="C0")
+            ax.annotate(
+                r["configuration"], (x, y), fontsize=7, xytext=(4, 4), textcoords="offset points"
+            )
+        best = sorted((r[key] / 3600, float(r[COST])) for r in rows_ if r["on_front"])
+        ax.step(*zip(*best, strict=True), where="post", color="C3", lw=1, label="front")
+        ax.set(xlabel=f"{AGAINST[key]}, hours", ylabel=f"total cost incl. draining, {cur}")
+        ax.set_title(f"Cost vs {AGAINST[key]} (filled: on the front)", fontsize=10)
+        ax.yaxis.set_major_formatter(THOUSANDS)
+        ax.legend(fontsize=8)
+
+
 PLOTS: dict[str, Callable[[Figure, WhatIfResult], None]] = {
     "utilisation": _utilisation,
     "queue_length": _queue,
     "wait_cdf": _wait_cdf,
     "cumulative_cost": _cost,
     "cost_breakdown": _breakdown,
+    "cost_wait_front": _front,
 }
 
 

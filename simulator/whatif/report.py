@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from simulator.whatif.front import AGAINST, COST, fronts
 from simulator.whatif.runner import WhatIfResult
 
 
@@ -142,6 +143,27 @@ def table(result: WhatIfResult) -> str:
     return "\n".join([line(head), rule, *(line(r) for r in body_rows), rule, f"({seeds})"])
 
 
+def front_rows(result: WhatIfResult) -> list[list[str]]:
+    """The fronts as text rows: measure, configuration, total cost, time, '*' on the front."""
+    cur = result.runs[0]["currency"] if result.runs else ""
+    out = [["", "configuration", f"total cost, {cur}", "time", "on front"]]
+    for key, rows_ in fronts(result).items():
+        for r in rows_:
+            mark = "*" if r["on_front"] else ""
+            out.append([AGAINST[key], r["configuration"], money(r[COST]), duration(r[key]), mark])
+    return out
+
+
+def front_table(result: WhatIfResult) -> str:
+    """Cost against p95 wait and against makespan; '*' marks the configurations on the front."""
+    cells = front_rows(result)
+    widths = [max(len(r[i]) for r in cells) for i in range(len(cells[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    return "\n".join(
+        ["Cost-versus-wait front (* = no configuration is cheaper and faster)", *lines]
+    )
+
+
 def to_json(result: WhatIfResult) -> dict[str, Any]:
     return {
         "workload": result.workload,
@@ -149,6 +171,7 @@ def to_json(result: WhatIfResult) -> dict[str, Any]:
         "executor": result.executor,
         "configurations": [c.to_dict() for c in result.configurations],
         "summary": result.summary(),
+        "fronts": fronts(result),
         "runs": result.runs,
     }
 
@@ -166,10 +189,11 @@ def write_json(result: WhatIfResult, path: str | Path) -> None:
 
 
 def write_csv(result: WhatIfResult, directory: str | Path) -> dict[str, Path]:
-    """``summary.csv`` (mean per configuration), ``runs.csv`` (per seed), ``workspaces.csv``."""
+    """``summary.csv`` (mean per configuration), ``runs.csv`` (per seed), ``workspaces.csv``,
+    ``fronts.csv`` (cost against each measure of time, and whether on the front)."""
     out = Path(directory)
     keys = list(result.runs[0]["metrics"]) if result.runs else []
-    paths = {name: out / f"{name}.csv" for name in ("summary", "runs", "workspaces")}
+    paths = {name: out / f"{name}.csv" for name in ("summary", "runs", "workspaces", "fronts")}
     with open(paths["summary"], "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["configuration", *keys, *(f"{k}_sd" for k in keys)])
@@ -188,6 +212,12 @@ def write_csv(result: WhatIfResult, directory: str | Path) -> dict[str, Path]:
         for r in result.runs:
             for ws, cost in r["cost_by_workspace"].items():
                 w.writerow([r["configuration"], r["seed"], ws, cost])
+    with open(paths["fronts"], "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["against", "configuration", COST, "seconds", "on_front"])
+        for key, rows_ in fronts(result).items():
+            for r in rows_:
+                w.writerow([key, r["configuration"], r[COST], r[key], r["on_front"]])
     return paths
 
 
@@ -205,6 +235,10 @@ def html_report(result: WhatIfResult, images: dict[str, bytes], title: str = "")
         f'{base64.b64encode(png).decode()}"><figcaption>{html.escape(name)}</figcaption></figure>'
         for name, png in images.items()
     )
+    front = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
+        for row in front_rows(result)
+    )
     confs = html.escape(json.dumps([c.to_dict() for c in result.configurations], indent=1))
     workload = html.escape(json.dumps(result.workload, indent=1))
     return f"""<!doctype html>
@@ -221,6 +255,10 @@ figure {{ margin: 1.5em 0; }}
 <p>Seeds: {", ".join(map(str, result.seeds))} (each cell is the mean over the seeds).
 Prices are configuration; the packaged ones are illustrative, not Cloud.ru prices.</p>
 <table><thead><tr><th></th>{head}</tr></thead><tbody>{"".join(trs)}</tbody></table>
+<h2>Cost-versus-wait front</h2>
+<p>Total cost (including draining the backlog) against p95 queue wait and against makespan;
+* marks the configurations no other one beats on both.</p>
+<table>{front}</table>
 {figs}
 <h2>Configurations</h2><pre>{confs}</pre>
 <h2>Workload</h2><pre>{workload}</pre>
