@@ -12,8 +12,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mlspace_sim.commands.workload import add_generator_arguments, spec_from_args
+
+if TYPE_CHECKING:
+    from simulator.whatif import Configuration, WhatIfResult
+    from simulator.whatif.runner import Workload
 
 HELP = "cost and queueing what-if: one workload, several configurations"
 YES_NO = {"no": False, "yes": True, "false": False, "true": True, "0": False, "1": True}
@@ -117,6 +122,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     run_g.add_argument("--no-progress", action="store_true", help="no progress bar")
     run_g.add_argument("--no-plots", action="store_true", help="skip PNG plots and HTML")
+    run_g.add_argument(
+        "--focus",
+        metavar="FILE",
+        help="write a configuration's ledger as FinOps FOCUS 1.2 rows (.csv, or .parquet)",
+    )
+    run_g.add_argument(
+        "--focus-config",
+        metavar="NAME",
+        help="the configuration --focus exports (default: the first), with the lowest seed",
+    )
     add_generator_arguments(p)
 
 
@@ -143,6 +158,7 @@ def run(args: argparse.Namespace) -> int:
             )
             confs = configurations(axes, base)
         workload = read_workload(args.workload) if args.workload else spec_from_args(args)
+        chosen = _focus_configuration(confs, args.focus_config) if args.focus else None
         result = run_whatif(
             workload,
             confs,
@@ -171,5 +187,35 @@ def run(args: argparse.Namespace) -> int:
         images = render_all(result)
         write_plots(images, out)
         (out / "report.html").write_text(html_report(result, images), encoding="utf-8")
+    if chosen is not None:
+        try:
+            _export_focus(result, chosen, workload, args)
+        except (ValueError, OSError) as exc:
+            print(f"mlspace-sim whatif: {exc}", file=sys.stderr)
+            return 2
     print(f"\nreport: {out}/ (report.html, report.json, summary.csv, runs.csv, fronts.csv, *.png)")
     return 0
+
+
+def _focus_configuration(confs: list[Configuration], name: str | None) -> Configuration:
+    from simulator.whatif.configs import ConfigError
+
+    names = [c.name for c in confs]
+    if name is None:
+        return confs[0]
+    if name not in names:
+        raise ConfigError(f"--focus-config {name!r} is none of the configurations: {names}")
+    return confs[names.index(name)]
+
+
+def _export_focus(
+    result: WhatIfResult, conf: Configuration, workload: Workload, args: argparse.Namespace
+) -> None:
+    from simulator.whatif.report import money
+    from simulator.whatif.runner import Task, focus_export
+
+    seed = min(result.seeds)
+    task = Task(workload, conf, seed, args.engine_config, args.bins, None)
+    path, n, total = focus_export(task, args.focus)
+    cur = result.runs[0]["currency"]
+    print(f"FOCUS: {path} ({n} rows of {conf.name!r}, seed {seed}: {money(total)} {cur})")

@@ -14,12 +14,14 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
 from simulator.billing import ZERO, kopecks
 from simulator.engine import Engine
+from simulator.focus import focus_rows, write_focus
 from simulator.whatif.configs import Configuration, base_config, engine_config
 from simulator.whatif.executors import Executor, SerialExecutor, make_executor
 from simulator.whatif.metrics import measure
@@ -61,6 +63,16 @@ def replay_task(task: Task) -> tuple[Engine, Replay]:
         workload_for(task.workload, task.seed), conf.jupyter_to_region, conf.quota_retry_s
     )
     return world.run_batch(replay.arrivals()), replay
+
+
+def focus_export(task: Task, path: str | Path) -> tuple[Path, int, Decimal]:
+    """The ledger of ``task``'s run as FinOps FOCUS rows in ``path`` (CSV or .parquet): the run
+    is replayed here (a pure function of the task, so it is the run the report shows). Returns
+    the path, the row count and the rows' total BilledCost."""
+    engine, _replay = replay_task(task)
+    rows = focus_rows(engine)
+    total = sum((r["BilledCost"] for r in rows), ZERO)
+    return write_focus(rows, path), len(rows), total
 
 
 def run_task(task: Task) -> dict[str, Any]:
