@@ -2,9 +2,9 @@
 
 The workload is a file (``--workload``, CSV or JSON, see ``mlspace-sim workload``) or generated
 from the synthetic options below, afresh for each seed. Configurations are every combination of
-``--gpus``, ``--tariff``, ``--policy``, ``--placement``, ``--quota`` and ``--jupyter-to-region``,
-or the list in ``--configs FILE.yaml``. Prints the side-by-side table and writes JSON, CSV, PNG
-plots and a self-contained HTML report to ``--out``.
+``--gpus``, ``--tariff``, ``--policy``, ``--placement``, ``--quota``, ``--preemption`` and
+``--jupyter-to-region``, or the list in ``--configs FILE.yaml``. Prints the side-by-side table
+and writes JSON, CSV, PNG plots and a self-contained HTML report to ``--out``.
 """
 
 from __future__ import annotations
@@ -96,6 +96,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="per-workspace GPU limit: 8,16,none (default: the engine config's)",
     )
     sweep.add_argument(
+        "--preemption",
+        type=_flags,
+        default=[None],
+        metavar="no,yes",
+        help="high-priority jobs may evict low-priority ones (e.g. a trace's Spot jobs)",
+    )
+    sweep.add_argument(
         "--quota-retry",
         type=float,
         default=60.0,
@@ -153,6 +160,7 @@ def run(args: argparse.Namespace) -> int:
                 placements=args.placement,
                 moves=args.jupyter_to_region,
                 quotas=args.quota,
+                preemptions=args.preemption,
                 node_gpus=args.node_gpus,
                 quota_retry_s=args.quota_retry,
             )

@@ -102,6 +102,7 @@ class Axes:
     placements: Sequence[str | None] = (None,)
     moves: Sequence[bool] = (False,)
     quotas: Sequence[int | str | None] = (None,)  # GPUs per workspace, NO_QUOTA; None: as base
+    preemptions: Sequence[bool | None] = (None,)  # high-priority jobs may evict low; None: as base
     node_gpus: int = 8
     quota_retry_s: float = QUOTA_RETRY_S
 
@@ -114,6 +115,7 @@ def _label(axis: str, value: Any) -> str:
         "placement": lambda v: v.replace("_", "-"),
         "move": lambda v: "jupyter->jobs" if v else "jupyter",
         "quota": lambda v: "no quota" if v == NO_QUOTA else f"quota {v}",
+        "preemption": lambda v: "preemption" if v else "no preemption",
     }[axis](value)
 
 
@@ -126,11 +128,12 @@ def configurations(axes: Axes, base: SimConfig) -> list[Configuration]:
         "placement": list(axes.placements),
         "move": list(axes.moves),
         "quota": list(axes.quotas),
+        "preemption": list(axes.preemptions),
     }
     shown = [
         a
         for a, values in grid.items()
-        if len(values) > 1 or (a in ("gpus", "quota") and values[0] is not None)
+        if len(values) > 1 or (a in ("gpus", "quota", "preemption") and values[0] is not None)
     ]
     out = []
     for combo in itertools.product(*grid.values()):
@@ -170,6 +173,8 @@ def _overrides(chosen: dict[str, Any], node_gpus: int, base: SimConfig) -> dict[
         if quota != NO_QUOTA and (isinstance(quota, bool) or not isinstance(quota, int)):
             raise ConfigError(f"a quota is a whole number of GPUs or {NO_QUOTA!r}, not {quota!r}")
         over["quotas"] = {"workspace_gpus": None if quota == NO_QUOTA else quota}
+    if chosen.get("preemption") is not None:
+        over["faults"] = {"preemption": {"enabled": bool(chosen["preemption"])}}
     return over
 
 
