@@ -128,6 +128,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         help="period the bill covers (default: the workload's days); after it, draining",
     )
     run_g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    run_g.add_argument(
+        "--cache",
+        metavar="DIR",
+        default=None,
+        help="keep finished runs here and reuse them: an interrupted sweep resumes "
+        "(default OUT/cache; 'none' to switch off)",
+    )
+    run_g.add_argument(
+        "--timeout", type=float, default=None, metavar="S", help="wall-clock limit of each run"
+    )
     run_g.add_argument("--no-plots", action="store_true", help="skip PNG plots and HTML")
     run_g.add_argument(
         "--focus",
@@ -177,9 +187,14 @@ def run(args: argparse.Namespace) -> int:
             progress=not args.no_progress,
             bins=args.bins,
             horizon_s=args.horizon_days * 86400 if args.horizon_days else None,
+            cache=_cache_dir(args),
+            timeout_s=args.timeout,
         )
     except (ConfigError, WorkloadError, ValueError, OSError) as exc:
         print(f"mlspace-sim whatif: {exc}", file=sys.stderr)
+        return 2
+    if not result.runs:
+        print("mlspace-sim whatif: every run timed out (raise --timeout)", file=sys.stderr)
         return 2
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -201,8 +216,16 @@ def run(args: argparse.Namespace) -> int:
         except (ValueError, OSError) as exc:
             print(f"mlspace-sim whatif: {exc}", file=sys.stderr)
             return 2
+    if result.cached:
+        print(f"runs: {result.cached} from the cache, {result.computed} computed")
     print(f"\nreport: {out}/ (report.html, report.json, summary.csv, runs.csv, fronts.csv, *.png)")
     return 0
+
+
+def _cache_dir(args: argparse.Namespace) -> Path | None:
+    if args.cache == "none":
+        return None
+    return Path(args.cache) if args.cache else Path(args.out) / "cache"
 
 
 def _focus_configuration(confs: list[Configuration], name: str | None) -> Configuration:

@@ -37,7 +37,8 @@ THOUSANDS = FuncFormatter(lambda value, _pos: f"{value:,.0f}")
 
 
 def _first_runs(result: WhatIfResult) -> list[dict[str, Any]]:
-    return [min(result.runs_of(c.name), key=lambda r: r["seed"]) for c in result.configurations]
+    runs = (result.runs_of(c.name) for c in result.configurations)
+    return [min(rs, key=lambda r: r["seed"]) for rs in runs if rs]
 
 
 def _coarse(run: dict[str, Any], values: list[float]) -> tuple[list[float], list[float]]:

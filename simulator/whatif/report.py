@@ -140,7 +140,11 @@ def table(result: WhatIfResult) -> str:
 
     rule = "-" * len(line(head))
     seeds = f"mean of {len(result.seeds)} seeds" if len(result.seeds) > 1 else "1 seed"
-    return "\n".join([line(head), rule, *(line(r) for r in body_rows), rule, f"({seeds})"])
+    notes = [
+        f"timed out after {r['timeout_s']:g} s: {r['configuration']}, seed {r['seed']}"
+        for r in result.timed_out
+    ]
+    return "\n".join([line(head), rule, *(line(r) for r in body_rows), rule, f"({seeds})", *notes])
 
 
 def front_rows(result: WhatIfResult) -> list[list[str]]:
@@ -169,6 +173,9 @@ def to_json(result: WhatIfResult) -> dict[str, Any]:
         "workload": result.workload,
         "seeds": result.seeds,
         "executor": result.executor,
+        "runs_computed": result.computed,
+        "runs_cached": result.cached,
+        "timed_out": result.timed_out,
         "configurations": [c.to_dict() for c in result.configurations],
         "summary": result.summary(),
         "fronts": fronts(result),
