@@ -51,6 +51,16 @@ def _quotas(text: str) -> list[int | str]:
         ) from None
 
 
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected seconds > 0: {text!r}")
+    return value
+
+
 def _seeds(text: str) -> list[int]:
     """``3`` -> seeds 0, 1, 2; ``4,7`` -> seeds 4 and 7."""
     values = _list(int)(text)
@@ -104,7 +114,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     sweep.add_argument(
         "--quota-retry",
-        type=float,
+        type=_positive,
         default=60.0,
         metavar="S",
         help="seconds between resubmissions of a job refused by the quota (default 60)",
@@ -136,7 +146,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "(default OUT/cache; 'none' to switch off)",
     )
     run_g.add_argument(
-        "--timeout", type=float, default=None, metavar="S", help="wall-clock limit of each run"
+        "--timeout", type=_positive, default=None, metavar="S", help="wall-clock limit of each run"
     )
     run_g.add_argument("--no-plots", action="store_true", help="skip PNG plots and HTML")
     run_g.add_argument(

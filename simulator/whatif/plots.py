@@ -99,8 +99,8 @@ def _cost(fig: Figure, result: WhatIfResult) -> None:
         edges = [e / DAY for e in run["series"]["edges_s"]]
         ax.plot(edges, run["series"]["cost"], lw=1.2, label=run["configuration"])
     cur = result.runs[0]["currency"] if result.runs else ""
-    if result.runs:
-        ax.axvline(result.runs[0]["metrics"]["horizon_s"] / DAY, color="k", ls="--", lw=0.8)
+    if result.workload.get("horizon_s"):
+        ax.axvline(result.workload["horizon_s"] / DAY, color="k", ls="--", lw=0.8)
     ax.set(
         xlabel="day (dashed: end of the workload's horizon; after it, draining the backlog)",
         ylabel=f"cost, {cur}",

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 import re
 
+import pytest
+
 from mlspace_sim.cli import main
 from simulator.whatif.configs import base_config, engine_config, from_entry
 from simulator.whatif.replay import QUOTA_RETRY_S, Replay
@@ -85,3 +87,17 @@ def test_a_job_larger_than_its_quota_is_refused_not_retried_forever():
     assert [reason for _t, reason, _v in engine.rejected] == [
         "WORKSPACE_GPU_LIMIT_REACHED_ONLY_4_FREE"
     ]
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--quota", "8,lots", "expected GPUs or none"),
+        ("--quota-retry", "0", "expected seconds > 0"),
+        ("--timeout", "-5", "expected seconds > 0"),
+    ],
+)
+def test_bad_sweep_options_are_usage_errors(option, value, message, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["whatif", option, value, "--days", "1"])
+    assert exit_.value.code == 2 and message in capsys.readouterr().err
