@@ -244,6 +244,7 @@ def measure(
         **stats(run.waits, "wait"),
         "quota_delayed_jobs": len(replay.quota_delays),
         "quota_refusals": replay.quota_retries,
+        "quota_stuck": replay.quota_stuck,
         **stats(array("d", replay.quota_delays.values()), "quota_wait"),
         **stats(run.turnaround, "jct"),
         "utilisation": busy_total / ((sum(run.gpu_pools.values()) or 1) * horizon),

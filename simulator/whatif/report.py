@@ -82,6 +82,7 @@ def rows(result: WhatIfResult) -> list[Row]:
         ("  their quota wait, mean", "quota_wait_mean_s", duration),
         ("  their quota wait, p95", "quota_wait_p95_s", duration),
         ("  quota refusals retried", "quota_refusals", count),
+        ("  never admitted (the quota never freed)", "quota_stuck", count),
         ("Job completion time, mean", "jct_mean_s", duration),
         ("Job completion time, p95", "jct_p95_s", duration),
         ("GPU utilisation (all GPU pools)", "utilisation", percent),

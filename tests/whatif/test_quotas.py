@@ -13,6 +13,7 @@ from simulator.whatif.replay import QUOTA_RETRY_S, Replay
 from simulator.whatif.runner import START_EPOCH
 from simulator.workload.model import WorkloadItem
 from simulator.world import World
+from tests.whatif.helpers import config, job, notebook
 
 
 def eight_gpu_job(at: float) -> WorkloadItem:
@@ -101,3 +102,20 @@ def test_bad_sweep_options_are_usage_errors(option, value, message, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["whatif", option, value, "--days", "1"])
     assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("instant_start")
+def test_a_deleted_server_frees_the_quota_for_the_next_tick_and_a_kill_moves_with_the_job():
+    """Quota 8: an 8-GPU server open from 0 to 100 s; an 8-GPU job first tried at 10 s (and to
+    be killed 190 s after its submission) is refused at 10 and 70 and accepted at 130."""
+    conf = config("quota 8", [8])
+    over = {**conf.engine, "quotas": {"workspace_gpus": 8}}
+    world = World(engine_config(base_config(), over), start_epoch=START_EPOCH)
+    server = notebook(0.0, 100.0, 0.0, gpus=8)
+    doomed = job(10.0, 1000.0, gpus_per_worker=8, outcome="killed", kill_s=200.0)
+    replay = Replay([server, doomed], retry_s=60.0)
+    engine = world.run_batch(replay.arrivals())
+    (accepted,) = engine.jobs.values()
+    assert accepted.created_at - START_EPOCH == 130.0
+    assert (accepted.status, accepted.completed_at - START_EPOCH) == ("Deleted", 320.0)
+    assert (replay.quota_retries, replay.quota_stuck) == (2, 0)
