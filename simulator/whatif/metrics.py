@@ -4,9 +4,8 @@ Capacity is held by a job from placement to its end and by a Jupyter Server whil
 of it is open; money is the ledger's, in kopecks (Decimal). A session's idle part is the billed
 time after its active time, in kopecks per line. A job's wait runs from its first submission, so
 time spent in a quota retry loop counts (and is also reported apart). Refusals are counted by
-reason and value. Time
-series are averaged over equal bins of the run (step functions are integrated, not sampled), so
-plots stay small at any scale.
+reason and value. Time series are averaged over equal bins of the run (step functions are
+integrated, not sampled), so plots stay small at any scale.
 
 The workload's horizon (a month of arrivals, say) splits the bill: what was incurred inside it,
 and what draining the backlog left at its end costs after it. Without that split a configuration
