@@ -125,14 +125,11 @@ def _breakdown(fig: Figure, result: WhatIfResult) -> None:
     for i, s in enumerate(summary):
         wait = duration(s["mean"]["wait_p95_s"])
         ax.annotate(f"p95 wait\n{wait}", (i, tops[i]), ha="center", va="bottom", fontsize=8)
-    ax.legend(loc="lower right", fontsize=8, framealpha=0.95)
+    ax.legend(loc="upper left", fontsize=8, framealpha=0.95, ncol=3)
     ax.set_xticks(list(x), names, rotation=20, ha="right", fontsize=8)
-    ax.margins(y=0.15)
+    ax.set_ylim(0, 1.35 * max(tops, default=0.0) or 1.0)  # room for the labels and the legend
     cur = summary[0]["currency"] if summary else ""
-    ax.set(
-        ylabel=f"cost, {cur}",
-        title="Cost per configuration incl. draining the backlog (mean over seeds)",
-    )
+    ax.set(ylabel=f"cost, {cur}", title="Cost per configuration incl. draining (mean over seeds)")
     ax.yaxis.set_major_formatter(THOUSANDS)
 
 
