@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, Response, current_app, request
 from pydantic import BaseModel, ConfigDict, Field
 
 from mock_server import persistence, redaction
@@ -13,10 +13,12 @@ from mock_server.errors import json_response, parse_body, validation_error
 from mock_server.params import json_body
 from mock_server.state import state
 from simulator.clock import LAST_EPOCH
+from simulator.focus import focus_csv, focus_rows
 
 bp = Blueprint("admin", __name__)
 
 
+FOCUS_FILE = 'attachment; filename="mlspace-focus.csv"'
 Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
 
@@ -118,10 +120,28 @@ def set_quotas() -> Any:
     return _quotas()
 
 
+BILLING_FORMATS = ("json", "focus")
+
+
 @bp.get("/billing")
 def billing() -> Any:
+    """The bill: the ledger report (JSON), or with ``format=focus`` the same lines as FinOps
+    FOCUS 1.2 CSV rows, as ``mlspace-sim whatif --focus`` writes them."""
     ws = request.args.get("workspace") or None
-    return json_response(state().world.billing_report(ws))
+    fmt = request.args.get("format", "json")
+    if fmt not in BILLING_FORMATS:
+        raise validation_error(
+            ["query", "format"],
+            "Input should be 'json' or 'focus'",
+            "enum",
+            input=fmt,
+            ctx={"expected": "'json' or 'focus'"},
+        )
+    world = state().world
+    if fmt == "focus":
+        text = focus_csv(focus_rows(world.engine, ws))
+        return Response(text, mimetype="text/csv", headers={"Content-Disposition": FOCUS_FILE})
+    return json_response(world.billing_report(ws))
 
 
 @bp.get("/journal")

@@ -117,7 +117,14 @@ ADMIN_OPERATIONS: dict[Key, OperationDoc] = {
         body={"type": "object", "properties": {"max_seconds": SECONDS}}, body_required=False
     ),
     ("GET", "/_mock/billing"): OperationDoc(
-        query=(query("workspace", {"type": "string"}, description="only this workspace"),)
+        query=(
+            query("workspace", {"type": "string"}, description="only this workspace"),
+            query(
+                "format",
+                {"type": "string", "enum": ["json", "focus"], "default": "json"},
+                description="focus: the ledger as FinOps FOCUS 1.2 CSV rows",
+            ),
+        )
     ),
     ("GET", "/_mock/journal"): OperationDoc(
         query=(

@@ -8,6 +8,7 @@ that hold or wait for capacity (paused, failed and deleted servers hold none).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,18 +89,29 @@ class Holdings:
     def __init__(self) -> None:
         self._jobs: dict[str, dict[str, Any]] = {}
         self._servers: dict[str, dict[str, Any]] = {}
+        # told the workspace when a job ends or a server stops holding or awaiting capacity
+        # (the what-if's retry loops wait for it instead of polling)
+        self.released: Callable[[str], None] | None = None
 
     def job_started(self, job: Any) -> None:
         self._jobs.setdefault(job.workspace, {})[job.name] = job
 
     def job_ended(self, job: Any) -> None:
         self._jobs.get(job.workspace, {}).pop(job.name, None)
+        if self.released is not None:
+            self.released(job.workspace)
 
     def server_created(self, book: Any) -> None:
         self._servers.setdefault(book.workspace, {})[book.uid] = book
 
     def server_gone(self, book: Any) -> None:
         self._servers.get(book.workspace, {}).pop(book.uid, None)
+        self.server_stopped(book)
+
+    def server_stopped(self, book: Any) -> None:
+        """``book`` gave back its capacity or its place in the queue: it counts no more."""
+        if self.released is not None:
+            self.released(book.workspace)
 
     def gpus(self, workspace: str) -> int:
         """GPUs the workspace's live jobs and its servers holding or awaiting capacity ask for."""

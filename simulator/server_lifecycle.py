@@ -183,6 +183,7 @@ class ServerLifecycle:
         if book.line is not None:
             self.ledger.close(book.line, self.now_epoch())
             book.line = None
+        self.holdings.server_stopped(book)
 
     def server_lost(self, book: Notebook) -> None:
         """``book``'s node failed: capacity freed (the queue does not move yet), meter and timer
@@ -192,6 +193,7 @@ class ServerLifecycle:
         book.line = None
         book.timer_token += 1
         self._set_nb_status(book, nb.ERROR)
+        self.holdings.server_stopped(book)
 
     def set_notebook_timer(
         self, uid: str, seconds: float | None, final_status: str = nb.TIMER_PAUSED

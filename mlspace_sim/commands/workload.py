@@ -1,13 +1,14 @@
 """``mlspace-sim workload``: make a workload file (CSV or JSON) for ``mlspace-sim whatif``.
 
 generate      synthetic, seeded (Poisson arrivals with a daily and weekly rhythm)
-import-trace  a public GPU-cluster trace CSV (submit time, duration, GPU count)
+import-trace  a public GPU-cluster trace CSV (Helios/Acme columns, or Alibaba's v2026 job table)
 from-journal  what a running mlspace-sim server accepted (GET /_mock/journal)
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import sys
 from collections import Counter
@@ -124,7 +125,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     tr = sub.add_parser(
         "import-trace",
         help="public GPU-cluster trace CSV",
-        description="Columns default to Helios/AcmeTrace names; map others with --*-col.",
+        description="Helios/AcmeTrace columns (map others with --*-col), or the Alibaba GPU "
+        "trace v2026 job table (found by its header, or --format alibaba-2026): HP jobs become "
+        "priority high, Spot jobs priority low (evicted under whatif --preemption yes).",
     )
     tr.add_argument("trace", help="trace CSV file")
     tr.add_argument("-o", "--output", required=True, help="file to write (.csv or .json)")
@@ -137,6 +140,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     tr.add_argument("--region", default="A100-MT", help="region of the jobs (default A100-MT)")
     tr.add_argument("--gpu-model", default="A100-80GB", help="GPU model (default A100-80GB)")
     tr.add_argument("--config", default=None, metavar="FILE", help="engine config (catalog)")
+    tr.add_argument(
+        "--format",
+        choices=("auto", "helios", "alibaba-2026"),
+        default="auto",
+        help="trace layout (default: alibaba-2026 when the header is its job table's)",
+    )
+    tr.add_argument(
+        "--model-map",
+        action="append",
+        default=[],
+        metavar="MODEL=REGION:GPU_MODEL",
+        help="alibaba-2026: run a trace GPU model elsewhere, e.g. H800=SR006:H100 (repeatable)",
+    )
     tr.set_defaults(workload_run=_import_trace)
 
     jr = sub.add_parser("from-journal", help="a running server's journal, replayable")
@@ -170,26 +186,47 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _import_trace(args: argparse.Namespace) -> int:
     from simulator.config import load_config
-    from simulator.workload import TraceMapping, import_trace
+    from simulator.workload import TraceMapping, WorkloadError, import_trace
+    from simulator.workload.alibaba import import_alibaba_2026, is_alibaba_2026
 
-    mapping = TraceMapping(
-        submit=args.submit_col,
-        duration=args.duration_col,
-        gpus=args.gpus_col,
-        user=args.user_col or None,
-        group=args.group_col or None,
-        status=args.status_col or None,
-    )
-    items, skipped = import_trace(
-        args.trace,
-        load_config(args.config).catalog,
-        mapping=mapping,
-        region=args.region,
-        gpu_model=args.gpu_model,
-    )
+    catalog = load_config(args.config).catalog
+    fmt = args.format
+    if fmt == "auto":
+        with open(args.trace, newline="", encoding="utf-8") as fh:
+            header = next(csv.reader(fh), [])
+        fmt = "alibaba-2026" if is_alibaba_2026(header) else "helios"
+    if fmt == "alibaba-2026":
+        try:
+            model_map = dict(_model_target(text) for text in args.model_map)
+        except ValueError:
+            raise WorkloadError(
+                f"--model-map expects MODEL=REGION:GPU_MODEL: {args.model_map}"
+            ) from None
+        items, skipped = import_alibaba_2026(
+            args.trace, catalog, region=args.region, gpu_model=args.gpu_model, model_map=model_map
+        )
+    else:
+        mapping = TraceMapping(
+            submit=args.submit_col,
+            duration=args.duration_col,
+            gpus=args.gpus_col,
+            user=args.user_col or None,
+            group=args.group_col or None,
+            status=args.status_col or None,
+        )
+        items, skipped = import_trace(
+            args.trace, catalog, mapping=mapping, region=args.region, gpu_model=args.gpu_model
+        )
     if skipped:
         print(f"skipped {skipped} rows without GPUs", file=sys.stderr)
     return _write(items, args.output)
+
+
+def _model_target(text: str) -> tuple[str, tuple[str, str]]:
+    """``H800=SR006:H100`` -> ("H800", ("SR006", "H100"))."""
+    model, target = text.split("=", 1)
+    region, gpu_model = target.split(":", 1)
+    return model.strip(), (region.strip(), gpu_model.strip())
 
 
 JOURNAL_KEYS = ("records", "entries", "journal")

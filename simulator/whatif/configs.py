@@ -17,8 +17,10 @@ from typing import Any
 import yaml
 
 from simulator.config import TARIFFS, SimConfig, deep_merge, load_config
+from simulator.whatif.replay import QUOTA_RETRY_S
 
 POLICIES = {"fifo": False, "backfill": True}  # scheduling policy -> scheduler.backfill
+NO_QUOTA = "none"  # a --quota value: no per-workspace GPU limit
 PLACEMENTS = ("best_fit", "count")
 REGION_POOL = "region"
 
@@ -34,12 +36,14 @@ class Configuration:
     name: str
     engine: dict[str, Any] = field(default_factory=dict, hash=False)
     jupyter_to_region: bool = False
+    quota_retry_s: float = QUOTA_RETRY_S  # how often a job refused by a quota is resubmitted
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
             "engine": self.engine,
             "jupyter_to_region": self.jupyter_to_region,
+            "quota_retry_s": self.quota_retry_s,
         }
 
 
@@ -97,7 +101,10 @@ class Axes:
     policies: Sequence[str | None] = (None,)
     placements: Sequence[str | None] = (None,)
     moves: Sequence[bool] = (False,)
+    quotas: Sequence[int | str | None] = (None,)  # GPUs per workspace, NO_QUOTA; None: as base
+    preemptions: Sequence[bool | None] = (None,)  # high-priority jobs may evict low; None: as base
     node_gpus: int = 8
+    quota_retry_s: float = QUOTA_RETRY_S
 
 
 def _label(axis: str, value: Any) -> str:
@@ -107,6 +114,8 @@ def _label(axis: str, value: Any) -> str:
         "policy": str,
         "placement": lambda v: v.replace("_", "-"),
         "move": lambda v: "jupyter->jobs" if v else "jupyter",
+        "quota": lambda v: "no quota" if v == NO_QUOTA else f"quota {v}",
+        "preemption": lambda v: "preemption" if v else "no preemption",
     }[axis](value)
 
 
@@ -118,8 +127,14 @@ def configurations(axes: Axes, base: SimConfig) -> list[Configuration]:
         "policy": list(axes.policies),
         "placement": list(axes.placements),
         "move": list(axes.moves),
+        "quota": list(axes.quotas),
+        "preemption": list(axes.preemptions),
     }
-    shown = [a for a, values in grid.items() if len(values) > 1 or (a == "gpus" and values[0])]
+    shown = [
+        a
+        for a, values in grid.items()
+        if len(values) > 1 or (a in ("gpus", "quota", "preemption") and values[0] is not None)
+    ]
     out = []
     for combo in itertools.product(*grid.values()):
         chosen = dict(zip(grid, combo, strict=True))
@@ -128,6 +143,7 @@ def configurations(axes: Axes, base: SimConfig) -> list[Configuration]:
                 name=", ".join(_label(a, chosen[a]) for a in shown) or "default",
                 engine=_overrides(chosen, axes.node_gpus, base),
                 jupyter_to_region=bool(chosen["move"]),
+                quota_retry_s=axes.quota_retry_s,
             )
         )
     return out
@@ -152,13 +168,20 @@ def _overrides(chosen: dict[str, Any], node_gpus: int, base: SimConfig) -> dict[
         sched["placement"] = chosen["placement"]
     if sched:
         over["scheduler"] = sched
+    quota = chosen.get("quota")
+    if quota is not None:
+        if quota != NO_QUOTA and (isinstance(quota, bool) or not isinstance(quota, int)):
+            raise ConfigError(f"a quota is a whole number of GPUs or {NO_QUOTA!r}, not {quota!r}")
+        over["quotas"] = {"workspace_gpus": None if quota == NO_QUOTA else quota}
+    if chosen.get("preemption") is not None:
+        over["faults"] = {"preemption": {"enabled": bool(chosen["preemption"])}}
     return over
 
 
 def from_entry(entry: dict[str, Any], base: SimConfig, n: int) -> Configuration:
     """One configuration of a what-if YAML file (shortcut keys plus raw ``engine`` overrides)."""
     known = {"name", "region_gpus", "node_gpus", "tariff", "policy", "placement"}
-    known |= {"jupyter_to_region", "prices", "engine", "quotas"}
+    known |= {"jupyter_to_region", "prices", "engine", "quotas", "quota_retry_s"}
     unknown = set(entry) - known
     if unknown:
         raise ConfigError(f"configuration {n}: unknown keys {sorted(unknown)}")
@@ -179,7 +202,14 @@ def from_entry(entry: dict[str, Any], base: SimConfig, n: int) -> Configuration:
         name=str(entry.get("name") or f"config {n + 1}"),
         engine=over,
         jupyter_to_region=bool(entry.get("jupyter_to_region", False)),
+        quota_retry_s=_retry(entry.get("quota_retry_s", QUOTA_RETRY_S), n),
     )
+
+
+def _retry(value: Any, n: int) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ConfigError(f"configuration {n}: quota_retry_s must be seconds > 0, not {value!r}")
+    return float(value)
 
 
 def read_configurations(path: str | Path, base: SimConfig) -> list[Configuration]:

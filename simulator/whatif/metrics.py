@@ -2,15 +2,21 @@
 
 Capacity is held by a job from placement to its end and by a Jupyter Server while a ledger line
 of it is open; money is the ledger's, in kopecks (Decimal). A session's idle part is the billed
-time after its active time, in kopecks per line. Refusals are counted by reason and value. Time
-series are averaged over equal bins of the run (step functions are integrated, not sampled), so
-plots stay small at any scale.
+time after its active time, in kopecks per line. A job's wait runs from its first submission, so
+time spent in a quota retry loop counts (and is also reported apart). Refusals are counted by
+reason and value. Time series are averaged over equal bins of the run (step functions are
+integrated, not sampled), so plots stay small at any scale.
+
+The workload's horizon (a month of arrivals, say) splits the bill: what was incurred inside it,
+and what draining the backlog left at its end costs after it. Without that split a configuration
+that cannot keep up looks cheapest, its "month" covering every day it needed to catch up.
 """
 
 from __future__ import annotations
 
 from array import array
 from collections import Counter, defaultdict
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +24,7 @@ import numpy as np
 
 from simulator.billing import SECONDS_PER_HOUR, ZERO, LedgerLine, kopecks
 from simulator.catalog import InstanceType
+from simulator.config import TARIFFS
 from simulator.engine import Engine
 from simulator.jobs import COMPLETED, DELETED, FAILED, SUCCEEDED
 from simulator.whatif.replay import Replay
@@ -73,9 +80,10 @@ class Spans:
 class _Run:
     """One pass over the ledger and one over the jobs, collecting what the report needs."""
 
-    def __init__(self, engine: Engine, replay: Replay) -> None:
+    def __init__(self, engine: Engine, replay: Replay, horizon_s: float | None) -> None:
         self.engine, self.replay = engine, replay
         self.t0, self.now = engine.start_epoch, engine.now_epoch()
+        self.horizon = self.now if horizon_s is None else self.t0 + horizon_s
         self.gpu_pools = {  # training capacity; inference pools are reported as replica-hours
             p.name: p.total_gpus
             for p in engine.pools
@@ -87,6 +95,9 @@ class _Run:
         self.per_ws: dict[str, Decimal] = defaultdict(Decimal)
         self.hours = {"used": 0.0, "billed": 0.0, "idle": 0.0, "replicas": 0.0}
         self.idle_cost = ZERO
+        self.in_horizon = ZERO
+        self.by_tariff = dict.fromkeys(TARIFFS, ZERO)  # the same lines under each tariff
+        self.backlog = {"jobs": 0, "queued": 0, "gpu_hours": 0.0}
         self.end = self.t0
         self.served_at: dict[str, float] = {}  # notebook uid -> when its server got capacity
         self._gpus: dict[tuple[str, str], int] = {}
@@ -120,6 +131,12 @@ class _Run:
         stop = line.end if line.end is not None else self.now
         self.end = max(self.end, stop)
         cost = line.cost(self.now, tariff)
+        for other in self.by_tariff:
+            self.by_tariff[other] += cost if other == tariff else line.cost(self.now, other)
+        if stop <= self.horizon:
+            self.in_horizon += cost
+        elif line.start < self.horizon:  # metered as if it had stopped at the horizon
+            self.in_horizon += replace(line, end=self.horizon).cost(self.now, tariff)
         self.money[line.kind] += cost
         self.per_ws[line.workspace] += cost
         self.hours["used"] += gpus * (stop - line.start) / 3600
@@ -142,16 +159,20 @@ class _Run:
 
     def _jobs(self) -> None:
         t0 = self.t0
+        delays = self.replay.quota_delays
         for job in self.engine.jobs.values():
             stop = job.completed_at or self.now
             self.end = max(self.end, stop)
             placed = job.first_placed_at
-            self.waiting.add(job.created_at - t0, (placed or stop) - t0, 1.0)
+            submitted = job.created_at - delays.get(job.name, 0.0)  # before any quota refusal
+            self.waiting.add(submitted - t0, (placed or stop) - t0, 1.0)
             if placed:
-                self.waits.append(placed - job.created_at)
+                self.waits.append(placed - submitted)
                 pool = self._pool_of("job", job.region, job.itype)
                 if pool in self.busy:
                     self.busy[pool].add(placed - t0, stop - t0, float(job.gpu_count))
+            if submitted < self.horizon < stop:
+                self._backlog(job.gpu_count, placed, stop)
             if job.status in (COMPLETED, SUCCEEDED):
                 self.counts["completed"] += 1
             elif job.status == FAILED:
@@ -159,7 +180,15 @@ class _Run:
             elif job.status == DELETED:
                 self.counts["killed"] += 1
                 continue
-            self.turnaround.append(stop - job.created_at)
+            self.turnaround.append(stop - submitted)
+
+    def _backlog(self, gpus: int, placed: float | None, stop: float) -> None:
+        """A job unfinished at the horizon: its GPU-hours after it are what draining costs."""
+        self.backlog["jobs"] += 1
+        if not placed or placed >= self.horizon:
+            self.backlog["queued"] += 1
+        if placed:
+            self.backlog["gpu_hours"] += gpus * (stop - max(placed, self.horizon)) / 3600
 
     def _notebook_waits(self) -> None:
         for uid, session in self.replay.sessions.items():
@@ -176,9 +205,12 @@ def rejections(refused: list[tuple[float, str, str]]) -> list[dict[str, Any]]:
     ]
 
 
-def measure(engine: Engine, replay: Replay, bins: int = 400) -> dict[str, Any]:
-    """Metrics and binned time series of one finished replay (plain floats, JSON-ready)."""
-    run = _Run(engine, replay)
+def measure(
+    engine: Engine, replay: Replay, bins: int = 400, horizon_s: float | None = None
+) -> dict[str, Any]:
+    """Metrics and binned time series of one finished replay (plain floats, JSON-ready); money
+    is split at ``horizon_s`` (seconds from the start; None: the whole run is the horizon)."""
+    run = _Run(engine, replay, horizon_s)
     makespan = run.end - run.t0
     horizon = makespan if makespan > 0 else 1.0
     edges = np.linspace(0.0, horizon, bins + 1)
@@ -189,17 +221,30 @@ def measure(engine: Engine, replay: Replay, bins: int = 400) -> dict[str, Any]:
         busy_total += float(area[-1])
         utilisation[f"utilisation_{name}"] = float(area[-1]) / (run.gpu_pools[name] * horizon)
         util_series[name] = (np.diff(area) / width / run.gpu_pools[name]).tolist()
+    total = sum(run.money.values(), ZERO)
     metrics = {
-        "cost_total": sum(run.money.values(), ZERO),
+        "horizon_s": run.horizon - run.t0,
+        "cost_horizon": run.in_horizon,
+        "backlog_jobs": run.backlog["jobs"],
+        "backlog_jobs_queued": run.backlog["queued"],
+        "backlog_gpu_hours": run.backlog["gpu_hours"],
+        "cost_drain": total - run.in_horizon,
+        "cost_total": total,
         "cost_jobs": run.money.get("job", ZERO),
         "cost_notebooks": run.money.get("notebook", ZERO),
+        "cost_active_notebooks": run.money.get("notebook", ZERO) - run.idle_cost,
         "cost_idle_notebooks": run.idle_cost,
         "cost_inference": run.money.get("deployment", ZERO),
         "inference_replica_hours": run.hours["replicas"],
+        **{f"cost_if_{t}": v for t, v in run.by_tariff.items()},
         "gpu_hours_used": run.hours["used"],
         "gpu_hours_billed": run.hours["billed"],
         "gpu_hours_idle_notebooks": run.hours["idle"],
         **stats(run.waits, "wait"),
+        "quota_delayed_jobs": len(replay.quota_delays),
+        "quota_refusals": replay.quota_retries,
+        "quota_stuck": replay.quota_stuck,
+        **stats(array("d", replay.quota_delays.values()), "quota_wait"),
         **stats(run.turnaround, "jct"),
         "utilisation": busy_total / ((sum(run.gpu_pools.values()) or 1) * horizon),
         **utilisation,

@@ -2,7 +2,9 @@
 
 Each plot has one line per configuration, drawn from that configuration's lowest seed: GPU
 utilisation and queue length over time, the CDF of queue waits, and cumulative cost; plus one bar
-per configuration of its cost split (jobs, active and idle Jupyter time, mean over seeds).
+per configuration of its cost split (jobs, active and idle Jupyter time, inference; mean over
+seeds), and the cost-versus-wait fronts against p95 wait and makespan. The workload's horizon is
+marked on both cost plots: what lies past it is the cost of draining the backlog.
 """
 
 from __future__ import annotations
@@ -19,16 +21,24 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from simulator.whatif.front import AGAINST, COST, fronts
 from simulator.whatif.report import duration
 from simulator.whatif.runner import WhatIfResult
 
 DAY = 86400.0
 MAX_POINTS = 150  # per line: enough to see a daily rhythm over a month
+BREAKDOWN = (  # the stacked parts of a configuration's cost, bottom up
+    ("cost_jobs", "training jobs"),
+    ("cost_active_notebooks", "Jupyter Servers, active"),
+    ("cost_idle_notebooks", "Jupyter Servers, idle"),
+    ("cost_inference", "inference deployments"),
+)
 THOUSANDS = FuncFormatter(lambda value, _pos: f"{value:,.0f}")
 
 
 def _first_runs(result: WhatIfResult) -> list[dict[str, Any]]:
-    return [min(result.runs_of(c.name), key=lambda r: r["seed"]) for c in result.configurations]
+    runs = (result.runs_of(c.name) for c in result.configurations)
+    return [min(rs, key=lambda r: r["seed"]) for rs in runs if rs]
 
 
 def _coarse(run: dict[str, Any], values: list[float]) -> tuple[list[float], list[float]]:
@@ -89,7 +99,13 @@ def _cost(fig: Figure, result: WhatIfResult) -> None:
         edges = [e / DAY for e in run["series"]["edges_s"]]
         ax.plot(edges, run["series"]["cost"], lw=1.2, label=run["configuration"])
     cur = result.runs[0]["currency"] if result.runs else ""
-    ax.set(xlabel="day", ylabel=f"cost, {cur}", title="Cumulative cost")
+    if result.workload.get("horizon_s"):
+        ax.axvline(result.workload["horizon_s"] / DAY, color="k", ls="--", lw=0.8)
+    ax.set(
+        xlabel="day (dashed: end of the workload's horizon; after it, draining the backlog)",
+        ylabel=f"cost, {cur}",
+        title="Cumulative cost",
+    )
     ax.yaxis.set_major_formatter(THOUSANDS)
 
 
@@ -98,25 +114,42 @@ def _breakdown(fig: Figure, result: WhatIfResult) -> None:
     ax = fig.subplots()
     summary = result.summary()
     names = [s["configuration"] for s in summary]
-    jobs = [float(s["mean"]["cost_jobs"]) for s in summary]
-    idle = [float(s["mean"]["cost_idle_notebooks"]) for s in summary]
-    active = [float(s["mean"]["cost_notebooks"]) - i for s, i in zip(summary, idle, strict=True)]
     x = range(len(names))
-    ax.bar(x, jobs, label="region jobs")
-    ax.bar(x, active, bottom=jobs, label="Jupyter Servers, active")
-    tops = [j + a for j, a in zip(jobs, active, strict=True)]
-    ax.bar(x, idle, bottom=tops, label="Jupyter Servers, idle")
+    tops = [0.0] * len(names)
+    for key, label in BREAKDOWN:
+        values = [float(s["mean"][key]) for s in summary]
+        ax.bar(x, values, bottom=tops, label=label)
+        tops = [t + v for t, v in zip(tops, values, strict=True)]
+    inside = [float(s["mean"]["cost_horizon"]) for s in summary]
+    ax.scatter(x, inside, marker="_", s=900, color="k", zorder=3, label="cost within the horizon")
     for i, s in enumerate(summary):
         wait = duration(s["mean"]["wait_p95_s"])
-        ax.annotate(
-            f"p95 wait\n{wait}", (i, tops[i] + idle[i]), ha="center", va="bottom", fontsize=8
-        )
-    ax.legend(loc="lower right", fontsize=8, framealpha=0.95)
+        ax.annotate(f"p95 wait\n{wait}", (i, tops[i]), ha="center", va="bottom", fontsize=8)
+    ax.legend(loc="upper left", fontsize=8, framealpha=0.95, ncol=3)
     ax.set_xticks(list(x), names, rotation=20, ha="right", fontsize=8)
-    ax.margins(y=0.15)
+    ax.set_ylim(0, 1.35 * max(tops, default=0.0) or 1.0)  # room for the labels and the legend
     cur = summary[0]["currency"] if summary else ""
-    ax.set(ylabel=f"cost, {cur}", title="Cost per configuration (mean over seeds)")
+    ax.set(ylabel=f"cost, {cur}", title="Cost per configuration incl. draining (mean over seeds)")
     ax.yaxis.set_major_formatter(THOUSANDS)
+
+
+def _front(fig: Figure, result: WhatIfResult) -> None:
+    """Cost against p95 wait and against makespan; the front joined and its points filled."""
+    axes = fig.subplots(1, 2)
+    cur = result.runs[0]["currency"] if result.runs else ""
+    for ax, (key, rows_) in zip(axes, fronts(result).items(), strict=True):
+        for r in rows_:
+            x, y = r[key] / 3600, float(r[COST])
+            ax.scatter(x, y, s=40, facecolors="C0" if r["on_front"] else "none", edgecolors="C0")
+            ax.annotate(
+                r["configuration"], (x, y), fontsize=7, xytext=(4, 4), textcoords="offset points"
+            )
+        best = sorted((r[key] / 3600, float(r[COST])) for r in rows_ if r["on_front"])
+        ax.step(*zip(*best, strict=True), where="post", color="C3", lw=1, label="front")
+        ax.set(xlabel=f"{AGAINST[key]}, hours", ylabel=f"total cost incl. draining, {cur}")
+        ax.set_title(f"Cost vs {AGAINST[key]} (filled: on the front)", fontsize=10)
+        ax.yaxis.set_major_formatter(THOUSANDS)
+        ax.legend(fontsize=8)
 
 
 PLOTS: dict[str, Callable[[Figure, WhatIfResult], None]] = {
@@ -125,6 +158,7 @@ PLOTS: dict[str, Callable[[Figure, WhatIfResult], None]] = {
     "wait_cdf": _wait_cdf,
     "cumulative_cost": _cost,
     "cost_breakdown": _breakdown,
+    "cost_wait_front": _front,
 }
 
 

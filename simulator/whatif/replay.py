@@ -1,8 +1,15 @@
 """Replay of a workload on the engine: records become timed actions for ``World.run_batch``.
 
-A job refused by its workspace's GPU quota is resubmitted every ``QUOTA_RETRY_S`` like users'
-retry loops (a kill it carries moves with it; ``quota_retries`` counts the refusals); a refused
-Jupyter Server is an interactive user told no, counted among the engine's rejections.
+A job refused by its workspace's GPU quota is resubmitted every ``retry_s`` (default
+``QUOTA_RETRY_S``) like users' retry loops (a kill it carries moves with it; ``quota_retries``
+counts the refusals, ``quota_delays`` how long each accepted job spent in the loop). Between two
+releases of the workspace's GPUs (a job ending, a server going) every try would be refused the
+same way, so the loop is not stepped through: a refused job waits for the next release and is
+resubmitted at its loop's first tick at or after it, and the refusals it skipped are counted as
+if they had happened (a month of 60 s loops is millions of tries). A job larger than the limit
+itself would loop forever, so it is refused like a user giving up; one still waiting when the
+run ends is counted in ``quota_stuck``. A refused Jupyter Server is an interactive user told no,
+counted among the engine's rejections.
 
 Follow-up actions (a notebook session's delete, a user's kill) are queued when their request is
 accepted and merged into the arrival stream in time order, follow-ups first at equal times, so
@@ -12,6 +19,7 @@ the stream is produced lazily and a million-record workload never exists twice i
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from typing import Any
@@ -78,14 +86,29 @@ def moved_spec(item: WorkloadItem) -> JobSpec:
 class Replay:
     """One replay of ``items``; remembers which server or job each record became."""
 
-    def __init__(self, items: Iterable[WorkloadItem], jupyter_to_region: bool = False) -> None:
+    def __init__(
+        self,
+        items: Iterable[WorkloadItem],
+        jupyter_to_region: bool = False,
+        retry_s: float = QUOTA_RETRY_S,
+    ) -> None:
+        if retry_s <= 0:
+            raise ValueError(f"the quota retry interval must be positive, not {retry_s}")
         self.items = items
         self.jupyter_to_region = jupyter_to_region
+        self.retry_s = retry_s
         self.sessions: dict[str, WorkloadItem] = {}  # notebook uid -> its session record
         self.moved: set[str] = set()  # names of jobs that were notebook sessions
         self._later: list[tuple[float, int, Action]] = []
         self._seq = 0
         self.quota_retries = 0
+        self.quota_delays: dict[str, float] = {}  # job name -> seconds in the retry loop
+        self._waiting: dict[str, list[tuple[WorkloadItem, float]]] = {}  # ws -> (item, first try)
+
+    @property
+    def quota_stuck(self) -> int:
+        """Jobs still in a retry loop when the run ended (their workspace never freed enough)."""
+        return sum(len(w) for w in self._waiting.values())
 
     def arrivals(self) -> Iterator[tuple[float, Action]]:
         """(seconds from start, action) in time order, for ``World.run_batch``."""
@@ -123,12 +146,20 @@ class Replay:
                     job_spec(item), workspace=item.workspace, author=item.author
                 )
             except OverQuota:
-                self.quota_retries += 1
-                retry = partial(self._start, item, delay=delay + QUOTA_RETRY_S)
-                self._follow_up(engine.env.now + QUOTA_RETRY_S, retry)
+                if _never_fits_quota(item, engine):
+                    raise
+                engine.holdings.released = partial(self._released, engine)
+                self._waiting.setdefault(item.workspace, []).append((item, engine.env.now - delay))
                 return
+            if delay:
+                self.quota_delays[job.name] = delay
+                self.quota_retries += round(delay / self.retry_s)  # one refusal per earlier tick
             if item.outcome == KILLED and item.kill_s is not None:
-                self._follow_up(item.kill_s + delay, partial(_kill, job.name))
+                kill = (item.kill_s + delay, partial(_kill, job.name))
+                if delay:  # a retry runs outside the arrival stream: the kill must too
+                    engine.feed([kill])
+                else:
+                    self._follow_up(*kill)
             return
         gpus = engine.catalog.instance_type(item.region, item.instance_type).gpus
         if self.jupyter_to_region and gpus:
@@ -145,6 +176,25 @@ class Replay:
         )
         self.sessions[book.uid] = item
         self._follow_up(item.end_s, partial(_delete, book.uid))
+
+    def _released(self, engine: Engine, workspace: str) -> None:
+        """The workspace freed GPUs: its waiting jobs try again at their loops' next ticks (in
+        the order they began waiting), after whatever is happening now has finished."""
+        waiting = self._waiting.pop(workspace, None)
+        now = engine.env.now
+        for item, first in waiting or ():
+            ticks = max(1, math.ceil((now - first) / self.retry_s - 1e-9))
+            delay = ticks * self.retry_s
+            retry = partial(self._start, item, delay=delay)
+            engine.env.timeout(first + delay - now).callbacks.append(
+                lambda _ev, at=first + delay, act=retry: engine.feed([(at, act)])
+            )
+
+
+def _never_fits_quota(item: WorkloadItem, engine: Engine) -> bool:
+    limit = engine.quotas.limit(item.workspace)
+    gpus = engine.catalog.instance_type(item.region, item.instance_type).gpus * item.n_workers
+    return limit is not None and gpus > limit
 
 
 def _kill(name: str, engine: Engine) -> None:

@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from simulator.whatif.front import AGAINST, COST, fronts
 from simulator.whatif.runner import WhatIfResult
 
 
@@ -53,13 +54,23 @@ def rows(result: WhatIfResult) -> list[Row]:
     """(label, metric key, formatter) in table order; cost rows name the currency."""
     cur = result.runs[0]["currency"] if result.runs else ""
     pools = sorted({pool for r in result.runs for pool in r["series"]["utilisation"]})
+    horizon = result.workload.get("horizon_s")
+    span = duration(horizon) if horizon else "whole run"
     out: list[Row] = [
-        (f"Total cost, {cur}", "cost_total", money),
-        (f"  jobs, {cur}", "cost_jobs", money),
+        (f"Cost within the horizon ({span}), {cur}", "cost_horizon", money),
+        ("Backlog at the horizon, jobs", "backlog_jobs", count),
+        ("  of them not yet started", "backlog_jobs_queued", count),
+        ("Backlog GPU-hours (run after the horizon)", "backlog_gpu_hours", hours),
+        (f"Cost after the horizon (draining), {cur}", "cost_drain", money),
+        (f"Total cost incl. draining, {cur}", "cost_total", money),
+        (f"  training jobs, {cur}", "cost_jobs", money),
         (f"  Jupyter Servers, {cur}", "cost_notebooks", money),
-        (f"  of which idle Jupyter GPUs, {cur}", "cost_idle_notebooks", money),
-        (f"  inference deployments, {cur}", "cost_inference", money),
+        (f"    active, {cur}", "cost_active_notebooks", money),
+        (f"    idle (GPUs held, nothing run), {cur}", "cost_idle_notebooks", money),
+        (f"  inference deployments (per second), {cur}", "cost_inference", money),
         ("Inference replica-hours", "inference_replica_hours", hours),
+        (f"Same run billed per second, {cur}", "cost_if_per_second", money),
+        (f"Same run billed per started minute, {cur}", "cost_if_per_minute_ceil", money),
         ("GPU-hours used", "gpu_hours_used", hours),
         ("GPU-hours billed", "gpu_hours_billed", hours),
         ("Idle Jupyter GPU-hours", "gpu_hours_idle_notebooks", hours),
@@ -67,6 +78,11 @@ def rows(result: WhatIfResult) -> list[Row]:
         ("Queue wait p95", "wait_p95_s", duration),
         ("Queue wait p99", "wait_p99_s", duration),
         ("Queue wait max", "wait_max_s", duration),
+        ("Jobs held back by the quota", "quota_delayed_jobs", count),
+        ("  their quota wait, mean", "quota_wait_mean_s", duration),
+        ("  their quota wait, p95", "quota_wait_p95_s", duration),
+        ("  quota refusals retried", "quota_refusals", count),
+        ("  never admitted (the quota never freed)", "quota_stuck", count),
         ("Job completion time, mean", "jct_mean_s", duration),
         ("Job completion time, p95", "jct_p95_s", duration),
         ("GPU utilisation (all GPU pools)", "utilisation", percent),
@@ -125,7 +141,32 @@ def table(result: WhatIfResult) -> str:
 
     rule = "-" * len(line(head))
     seeds = f"mean of {len(result.seeds)} seeds" if len(result.seeds) > 1 else "1 seed"
-    return "\n".join([line(head), rule, *(line(r) for r in body_rows), rule, f"({seeds})"])
+    notes = [
+        f"timed out after {r['timeout_s']:g} s: {r['configuration']}, seed {r['seed']}"
+        for r in result.timed_out
+    ]
+    return "\n".join([line(head), rule, *(line(r) for r in body_rows), rule, f"({seeds})", *notes])
+
+
+def front_rows(result: WhatIfResult) -> list[list[str]]:
+    """The fronts as text rows: measure, configuration, total cost, time, '*' on the front."""
+    cur = result.runs[0]["currency"] if result.runs else ""
+    out = [["", "configuration", f"total cost, {cur}", "time", "on front"]]
+    for key, rows_ in fronts(result).items():
+        for r in rows_:
+            mark = "*" if r["on_front"] else ""
+            out.append([AGAINST[key], r["configuration"], money(r[COST]), duration(r[key]), mark])
+    return out
+
+
+def front_table(result: WhatIfResult) -> str:
+    """Cost against p95 wait and against makespan; '*' marks the configurations on the front."""
+    cells = front_rows(result)
+    widths = [max(len(r[i]) for r in cells) for i in range(len(cells[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in cells]
+    return "\n".join(
+        ["Cost-versus-wait front (* = no configuration is cheaper and faster)", *lines]
+    )
 
 
 def to_json(result: WhatIfResult) -> dict[str, Any]:
@@ -133,8 +174,12 @@ def to_json(result: WhatIfResult) -> dict[str, Any]:
         "workload": result.workload,
         "seeds": result.seeds,
         "executor": result.executor,
+        "runs_computed": result.computed,
+        "runs_cached": result.cached,
+        "timed_out": result.timed_out,
         "configurations": [c.to_dict() for c in result.configurations],
         "summary": result.summary(),
+        "fronts": fronts(result),
         "runs": result.runs,
     }
 
@@ -152,10 +197,11 @@ def write_json(result: WhatIfResult, path: str | Path) -> None:
 
 
 def write_csv(result: WhatIfResult, directory: str | Path) -> dict[str, Path]:
-    """``summary.csv`` (mean per configuration), ``runs.csv`` (per seed), ``workspaces.csv``."""
+    """``summary.csv`` (mean per configuration), ``runs.csv`` (per seed), ``workspaces.csv``,
+    ``fronts.csv`` (cost against each measure of time, and whether on the front)."""
     out = Path(directory)
     keys = list(result.runs[0]["metrics"]) if result.runs else []
-    paths = {name: out / f"{name}.csv" for name in ("summary", "runs", "workspaces")}
+    paths = {name: out / f"{name}.csv" for name in ("summary", "runs", "workspaces", "fronts")}
     with open(paths["summary"], "w", newline="", encoding="utf-8") as fh:
         w = csv.writer(fh)
         w.writerow(["configuration", *keys, *(f"{k}_sd" for k in keys)])
@@ -174,6 +220,12 @@ def write_csv(result: WhatIfResult, directory: str | Path) -> dict[str, Path]:
         for r in result.runs:
             for ws, cost in r["cost_by_workspace"].items():
                 w.writerow([r["configuration"], r["seed"], ws, cost])
+    with open(paths["fronts"], "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["against", "configuration", COST, "seconds", "on_front"])
+        for key, rows_ in fronts(result).items():
+            for r in rows_:
+                w.writerow([key, r["configuration"], r[COST], r[key], r["on_front"]])
     return paths
 
 
@@ -191,6 +243,10 @@ def html_report(result: WhatIfResult, images: dict[str, bytes], title: str = "")
         f'{base64.b64encode(png).decode()}"><figcaption>{html.escape(name)}</figcaption></figure>'
         for name, png in images.items()
     )
+    front = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(cell)}</td>" for cell in row) + "</tr>"
+        for row in front_rows(result)
+    )
     confs = html.escape(json.dumps([c.to_dict() for c in result.configurations], indent=1))
     workload = html.escape(json.dumps(result.workload, indent=1))
     return f"""<!doctype html>
@@ -207,6 +263,10 @@ figure {{ margin: 1.5em 0; }}
 <p>Seeds: {", ".join(map(str, result.seeds))} (each cell is the mean over the seeds).
 Prices are configuration; the packaged ones are illustrative, not Cloud.ru prices.</p>
 <table><thead><tr><th></th>{head}</tr></thead><tbody>{"".join(trs)}</tbody></table>
+<h2>Cost-versus-wait front</h2>
+<p>Total cost (including draining the backlog) against p95 queue wait and against makespan;
+* marks the configurations no other one beats on both.</p>
+<table>{front}</table>
 {figs}
 <h2>Configurations</h2><pre>{confs}</pre>
 <h2>Workload</h2><pre>{workload}</pre>

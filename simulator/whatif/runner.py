@@ -14,16 +14,26 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from tqdm import tqdm
 
 from simulator.billing import ZERO, kopecks
 from simulator.engine import Engine
+from simulator.focus import focus_rows, write_focus
 from simulator.whatif.configs import Configuration, base_config, engine_config
 from simulator.whatif.executors import Executor, SerialExecutor, make_executor
 from simulator.whatif.metrics import measure
 from simulator.whatif.replay import Replay
+from simulator.whatif.sweep import (
+    RunCache,
+    RunTimeout,
+    estimate,
+    task_key,
+    time_limit,
+    workload_fingerprint,
+)
 from simulator.workload.generate import GeneratorSpec, generate
 from simulator.workload.model import WorkloadItem
 from simulator.world import World
@@ -43,6 +53,8 @@ class Task:
     seed: int
     base_path: str | None = None
     bins: int = DEFAULT_BINS
+    horizon_s: float | None = None  # money is split here: incurred inside, spent draining after
+    timeout_s: float | None = None  # wall-clock limit of the run (not part of its cache key)
 
 
 def workload_for(workload: Workload, seed: int) -> Sequence[WorkloadItem]:
@@ -56,15 +68,33 @@ def replay_task(task: Task) -> tuple[Engine, Replay]:
     conf = task.configuration
     config = engine_config(base_config(task.base_path), conf.engine)
     world = World(config, seed=task.seed, start_epoch=START_EPOCH)
-    replay = Replay(workload_for(task.workload, task.seed), conf.jupyter_to_region)
+    replay = Replay(
+        workload_for(task.workload, task.seed), conf.jupyter_to_region, conf.quota_retry_s
+    )
     return world.run_batch(replay.arrivals()), replay
 
 
+def focus_export(task: Task, path: str | Path) -> tuple[Path, int, Decimal]:
+    """The ledger of ``task``'s run as FinOps FOCUS rows in ``path`` (CSV or .parquet): the run
+    is replayed here (a pure function of the task, so it is the run the report shows). Returns
+    the path, the row count and the rows' total BilledCost."""
+    engine, _replay = replay_task(task)
+    rows = focus_rows(engine)
+    total = sum((r["BilledCost"] for r in rows), ZERO)
+    return write_focus(rows, path), len(rows), total
+
+
 def run_task(task: Task) -> dict[str, Any]:
-    """One run's metrics and series (what every executor returns)."""
-    engine, replay = replay_task(task)
-    result = measure(engine, replay, task.bins)
-    return {"configuration": task.configuration.name, "seed": task.seed, **result}
+    """One run's metrics and series (what every executor returns), or a note that it hit its
+    wall-clock limit (``timed_out``)."""
+    head = {"configuration": task.configuration.name, "seed": task.seed}
+    try:
+        with time_limit(task.timeout_s):
+            engine, replay = replay_task(task)
+            result = measure(engine, replay, task.bins, task.horizon_s)
+    except RunTimeout:
+        return {**head, "timed_out": True, "timeout_s": task.timeout_s}
+    return {**head, **result}
 
 
 @dataclass
@@ -76,6 +106,9 @@ class WhatIfResult:
     runs: list[dict[str, Any]]
     workload: dict[str, Any]
     executor: str
+    timed_out: list[dict[str, Any]] = field(default_factory=list)  # runs over the time limit
+    computed: int = 0  # runs run by this sweep (the rest came from the cache)
+    cached: int = 0
 
     def runs_of(self, name: str) -> list[dict[str, Any]]:
         return [r for r in self.runs if r["configuration"] == name]
@@ -86,6 +119,8 @@ class WhatIfResult:
         out = []
         for conf in self.configurations:
             runs = self.runs_of(conf.name)
+            if not runs:  # every seed of it timed out
+                continue
             keys = runs[0]["metrics"].keys()
             workspaces = sorted({ws for r in runs for ws in r["cost_by_workspace"]})
             out.append(
@@ -130,6 +165,14 @@ def _mean_rejections(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
+def horizon_of(workload: Workload) -> float | None:
+    """The period the workload's arrivals stand for: the generator's days, or a fixed
+    workload's submissions rounded up to whole days (None when they all come at once)."""
+    if isinstance(workload, GeneratorSpec):
+        return workload.days * 86400.0
+    return describe(workload)["days"] * 86400.0 or None
+
+
 def describe(workload: Workload) -> dict[str, Any]:
     """What the report says about the workload."""
     if isinstance(workload, GeneratorSpec):
@@ -155,31 +198,60 @@ def run_whatif(
     workers: int | None = None,
     progress: bool = False,
     bins: int = DEFAULT_BINS,
+    horizon_s: float | None = None,
+    cache: str | Path | None = None,
+    timeout_s: float | None = None,
 ) -> WhatIfResult:
-    """Run every configuration with every seed; results come back in (configuration, seed) order."""
+    """Run every configuration with every seed; results come back in (configuration, seed) order.
+    Money is split at ``horizon_s`` (default: the workload's own horizon, :func:`horizon_of`).
+    With ``cache`` (a directory) finished runs are kept and reused; ``timeout_s`` limits each
+    run's wall-clock time (see :mod:`simulator.whatif.sweep`)."""
     if not configurations or not seeds:
         raise ValueError("need at least one configuration and one seed")
     if len({c.name for c in configurations}) != len(configurations):
         raise ValueError("configuration names must be unique")
     if not isinstance(workload, GeneratorSpec):
         workload = list(workload)
+    horizon = horizon_s if horizon_s is not None else horizon_of(workload)
     tasks = [
-        Task(workload, conf, int(seed), base_path, bins)
+        Task(workload, conf, int(seed), base_path, bins, horizon, timeout_s)
         for conf in configurations
         for seed in seeds
     ]
-    if isinstance(executor, str) or executor is None:
-        executor = SerialExecutor() if len(tasks) == 1 else make_executor(executor, workers)
     results: list[dict[str, Any] | None] = [None] * len(tasks)
-    bar = tqdm(total=len(tasks), desc="what-if runs", unit="run", disable=not progress)
+    store = RunCache(cache) if cache else None
+    fingerprint = workload_fingerprint(workload) if store else ""
+    keys = [task_key(t, fingerprint) for t in tasks] if store else []
+    todo = []
+    for i in range(len(tasks)):
+        results[i] = store.get(keys[i]) if store else None
+        if results[i] is None:
+            todo.append(i)
+    size = _size(workload)
+    todo.sort(key=lambda i: -estimate(tasks[i], size))  # longest first; stable among equals
+    if isinstance(executor, str) or executor is None:
+        executor = SerialExecutor() if len(todo) <= 1 else make_executor(executor, workers)
+    bar = tqdm(total=len(todo), desc="what-if runs", unit="run", disable=not progress)
     with bar:
-        for i, res in executor.run(run_task, tasks):
-            results[i] = res
+        for j, res in executor.run(run_task, [tasks[i] for i in todo]) if todo else ():
+            results[todo[j]] = res
+            if store and not res.get("timed_out"):
+                store.put(keys[todo[j]], res)
             bar.update()
+    done = [r for r in results if r is not None]
     return WhatIfResult(
         configurations=list(configurations),
         seeds=[int(s) for s in seeds],
-        runs=[r for r in results if r is not None],
-        workload=describe(workload),
+        runs=[r for r in done if not r.get("timed_out")],
+        workload={**describe(workload), "horizon_s": horizon},
         executor=executor.name,
+        timed_out=[r for r in done if r.get("timed_out")],
+        computed=len(todo),
+        cached=len(tasks) - len(todo),
     )
+
+
+def _size(workload: Workload) -> float:
+    if isinstance(workload, GeneratorSpec):
+        return workload.days * (workload.jobs_per_day + workload.notebooks_per_day)
+    return float(len(workload))

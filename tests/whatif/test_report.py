@@ -31,9 +31,12 @@ def test_table_puts_configurations_side_by_side():
     assert cells[0] == ["one GPU", "two GPUs"]
     rows = {row[0]: row[1:] for row in cells[2:-2]}
     assert rows["Queue wait max"] == ["10.0 min", "0 s"]
-    assert rows["Total cost, RUB"] == ["110", "110"]  # 2 x 600 s + 2 min of one A100-80GB
+    assert rows["Total cost incl. draining, RUB"] == [
+        "110",
+        "110",
+    ]  # 2 x 600 s + 2 min of one A100-80GB
     assert rows["workspace vision"] == ["50", "50"]
-    assert rows["of which idle Jupyter GPUs, RUB"] == ["5", "5"]
+    assert rows["idle (GPUs held, nothing run), RUB"] == ["5", "5"]
     assert text.endswith("(1 seed)")
 
 
@@ -79,10 +82,12 @@ def test_whatif_command_writes_every_report(tmp_path, capsys):
     assert len(rows) == 4 and float(rows[0]["cost_total"]) > 0 and "wait_p95_s_sd" in rows[0]
     with open(out / "runs.csv", newline="") as fh:
         assert len(list(csv.DictReader(fh))) == 8
-    for name in ("utilisation", "queue_length", "wait_cdf", "cumulative_cost", "cost_breakdown"):
+    plots = ("utilisation", "queue_length", "wait_cdf", "cumulative_cost", "cost_breakdown")
+    for name in (*plots, "cost_wait_front"):
         assert (out / f"{name}.png").read_bytes().startswith(PNG)
+    assert "Cost-versus-wait front" in printed and (out / "fronts.csv").exists()
     page = (out / "report.html").read_text()
-    assert len(re.findall(r'src="data:image/png;base64,', page)) == 5
+    assert len(re.findall(r'src="data:image/png;base64,', page)) == 6
     assert 'src="http' not in page and "<link" not in page  # self-contained
 
 
