@@ -72,6 +72,9 @@ def test_build_runs_as_a_job_with_logs_and_pushes_the_named_image(
     assert names == ["cats-vs-dogs"]
     custom = api.call("GET", "configs", query_string={"cluster_type": "INF"})["custom_images"]
     assert created["image"] in [c["name"] for c in custom]
+    [repo] = api.call("GET", "docker_registry/v2/repositories/")  # in the workspace's registry
+    assert repo["full_name"] == created["image"]
+    assert [t["name"] for t in repo["tags"]] == ["latest"]
 
 
 def test_delete_stops_a_running_build_and_frees_the_name(api: PublicApi) -> None:
