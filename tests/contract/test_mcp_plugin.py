@@ -3,9 +3,8 @@
 The installed ``mlspace-plugin`` runs as a subprocess over stdio (as an agent's client launches
 it), pointed at a live mlspace-sim by its environment alone, and is driven through an agent's
 session with the ``mcp`` client library: inspect resources, run a job and read its logs, look at
-a queue, deploy a model and call it. A step whose API operation answers 501 on this branch is
-skipped (and named), so the session grows as operations are built; of the calls made, at least
-95 % must succeed.
+a queue, deploy a model and call it. Of the calls made, at least 95 % must
+succeed.
 """
 
 from __future__ import annotations
@@ -23,7 +22,6 @@ import pytest
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
-from mock_server import routing
 from mock_server.testing import MockServer
 
 pytestmark = pytest.mark.timeout(180)
@@ -53,18 +51,12 @@ MODEL_IMAGE = "cr.ai.cloud.ru/docker-registry-id/inference-image-0000000001"
 POLL_S = 120.0  # virtual seconds an agent waits between two looks at something starting
 
 
-def built(method: str, path: str) -> bool:
-    """Whether the server has a handler for the operation (path relative to /public/v2)."""
-    found = routing.match(method, routing.API_PREFIX + path)
-    return found is not None and found[0].handler is not None
-
-
 def plugin_env(server: MockServer, home: Path) -> dict[str, str]:
     """What an agent's client sets to point the plugin at mlspace-sim: the base URL and the
     credentials (any key pair is accepted in the default permissive mode). The workspace's api
-    key is looked up by the plugin itself once the server answers that lookup."""
+    key is looked up by the plugin itself (``GET workspaces/v1/x_api_key``)."""
     c = server.credentials
-    env = {
+    return {
         "PATH": os.environ.get("PATH", ""),
         "HOME": str(home),  # the plugin's diagnostics log and config lookup stay in the test
         "MLSPACE_BASE_URL": server.base_url,
@@ -72,27 +64,18 @@ def plugin_env(server: MockServer, home: Path) -> dict[str, str]:
         "MLSPACE_CLIENT_SECRET": c.client_secret,
         "MLSPACE_WORKSPACE_ID": c.workspace_id,
     }
-    if not built("GET", "/workspaces/v1/x_api_key"):
-        env["MLSPACE_API_KEY"] = c.api_key
-    return env
 
 
 @dataclass
 class Agent:
-    """An MCP session that keeps the score: every call made, and every step skipped."""
+    """An MCP session that keeps the score: every call made."""
 
     session: ClientSession
     made: list[tuple[str, bool, str]] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
 
-    async def call(self, tool: str, needs: tuple[str, ...] = (), **args: Any) -> Any:
-        """The tool's answer (JSON decoded when it is JSON), None when the call failed or one
-        of the ``needs`` ("METHOD /path") is not built yet."""
+    async def call(self, tool: str, **args: Any) -> Any:
+        """The tool's answer (JSON decoded when it is JSON), None when the call failed."""
         step = f"{tool} {args.get('action', '')}".strip()
-        missing = [need for need in needs if not built(*need.split(" ", 1))]
-        if missing:
-            self.skipped.append(f"{step}: {', '.join(missing)} not built")
-            return None
         result = await self.session.call_tool(tool, args)
         text = "".join(getattr(part, "text", "") for part in result.content)
         self.made.append((step, not result.isError, text[:300]))
@@ -136,10 +119,9 @@ def run_session(
 
 def assert_successful(agent: Agent, at_least: int) -> None:
     print(  # the figure the README quotes
-        f"\nmlspace-plugin session: {len(agent.made)} calls, "
-        f"{agent.success_rate:.0%} succeeded; skipped: {agent.skipped}"
+        f"\nmlspace-plugin session: {len(agent.made)} calls, {agent.success_rate:.0%} succeeded"
     )
-    assert len(agent.made) >= at_least, agent.skipped
+    assert len(agent.made) >= at_least
     assert agent.success_rate >= MIN_SUCCESS, agent.failures()
 
 
@@ -158,34 +140,30 @@ def test_agent_inspects_resources_runs_a_job_reads_its_logs_and_looks_at_a_queue
         # what can I launch, and where?
         configs = await agent.call("mlspace_resources", action="configs", cluster_type="MT")
         assert any(r["key"] == "DGX2-MT" for r in configs["regions"])
-        await agent.call("mlspace_workspaces", action="list", needs=("GET /workspaces/v3/",))
+        await agent.call("mlspace_workspaces", action="list")
         allocations = await agent.call(
             "mlspace_workspaces",
             action="allocations",
             workspace_id=ws,
-            needs=("GET /workspaces/v3/{workspace_id}/allocations",),
         )
         alloc = next(a for a in allocations if a["region_key"] == "DGX2-MT")
         types = await agent.call(
             "mlspace_allocations",
             action="list_instance_types",
             allocation_id=alloc["id"],
-            needs=("GET /allocations/{allocation_id}/instance-types",),
         )
         itype = next(t["key"] for t in types if t["key"].endswith("1gpu"))
         await agent.call(
             "mlspace_resources",
             action="instance_types",
             region="DGX2-MT",
-            needs=("GET /instance_types/{region}/available",),
         )
-        await agent.call("mlspace_resources", action="rate_limits", needs=("GET /limiter/",))
+        await agent.call("mlspace_resources", action="rate_limits")
         queues = await agent.call(
             "mlspace_workspaces",
             action="allocation_queues",
             workspace_id=ws,
             allocation_id=alloc["id"],
-            needs=("GET /workspaces/v3/{workspace_id}/allocations/{allocation_id}/queues",),
         )
         queue = queues[0]["id"]
 
@@ -222,7 +200,6 @@ def test_agent_inspects_resources_runs_a_job_reads_its_logs_and_looks_at_a_queue
             "mlspace_queues",
             action="instance_types",
             queue_id=queue,
-            needs=("GET /queues/{queue_id}/instance-types",),
         )
         await agent.call(
             "mlspace_queues",
@@ -231,42 +208,19 @@ def test_agent_inspects_resources_runs_a_job_reads_its_logs_and_looks_at_a_queue
             priority="medium",
             limit=10,
             offset=0,
-            needs=("GET /queues/{queue_id}/awaiting-launch-resources",),
         )
-        await agent.call(
-            "mlspace_queues", action="jobs", queue_id=queue, needs=("GET /queues/{queue_id}/jobs",)
-        )
-        seen["inspect"] = await agent.call(
-            "mlspace_queue_inspect",
-            queue_id=queue,
-            needs=tuple(
-                f"GET /queues/{{queue_id}}{tail}"
-                for tail in ("", "/jobs", "/notebooks", "/pods", "/awaiting-launch-resources")
-            ),
-        )
+        await agent.call("mlspace_queues", action="jobs", queue_id=queue)
+        seen["inspect"] = await agent.call("mlspace_queue_inspect", queue_id=queue)
 
     agent = run_session(srv, tmp_path, scenario)
     assert seen["status"] == "completed"
     assert "Epoch" in seen["logs"] and "Epoch" in seen["logs_running"]
     assert seen["listed"] == [seen["job"]]
     assert seen["job"] in json.dumps(seen["overview"]) and seen["overview"]["complete"] is True
-    if seen["inspect"] is not None:
-        assert seen["inspect"]["complete"] is True
+    assert seen["inspect"]["complete"] is True
     assert_successful(agent, at_least=12)
 
 
-INFERENCE_OPS = (
-    "POST /inference/v2/",
-    "GET /inference/v2/{inference_name}",
-    "POST /inference/v2/predict/{inference_name}/{model_name}/",
-    "DELETE /inference/v2/{inference_name}",
-)
-
-
-@pytest.mark.skipif(
-    not all(built(*op.split(" ", 1)) for op in INFERENCE_OPS),
-    reason="the inference operations answer 501 on this branch (built on branch inf)",
-)
 def test_agent_deploys_a_model_and_calls_it(srv: MockServer, tmp_path: Path) -> None:
     seen: dict[str, Any] = {}
 

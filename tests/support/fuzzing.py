@@ -19,6 +19,7 @@ CRASH = "Oops, something went wrong"
 NOT_IMPLEMENTED = "Not implemented in mlspace-sim"
 JSON = "application/json"
 TEXT = "text/plain; charset=utf-8"
+CSV = "text/csv; charset=utf-8"  # the bill as FOCUS rows (/_mock/billing?format=focus)
 SERIAL = itertools.count()
 
 
@@ -75,7 +76,7 @@ def exact_json(ctx: Any, response: Any, case: Any) -> None:
         assert ctype == JSON, f"{response.status_code} answered with Content-Type {ctype!r}"
         json_body(response)
     else:
-        assert ctype in (JSON, TEXT), f"unexpected Content-Type {ctype!r}"
+        assert ctype in (JSON, TEXT, CSV), f"unexpected Content-Type {ctype!r}"
 
 
 def steer(case: Any, creds: Credentials) -> None:
