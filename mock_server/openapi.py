@@ -95,11 +95,6 @@ def query(name: str, schema: Schema, *, required: bool = False, description: str
     return param
 
 
-def query_fields(fields: dict[str, Field]) -> tuple[Schema, ...]:
-    """Query parameters validated with ``validate(args, fields, loc=("query",))``."""
-    return tuple(query(name, field_schema(f), required=f.required) for name, f in fields.items())
-
-
 def json_content(schema: Schema, description: str = "Success") -> Schema:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 

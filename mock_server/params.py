@@ -1,8 +1,10 @@
-"""Parsing query strings and JSON bodies the way the SDK sends them, with FastAPI-style 422s.
+"""Parsing query values and JSON bodies the way the SDK sends them, with FastAPI-style 422s.
 
-The SDK sends booleans as ``True``/``False``, dates as ``YYYY-MM-DD HH:MM:SS`` (``str(datetime)``),
-lists as repeated keys, and keeps empty strings (``region=``). Everything here accepts that as
-well as the spec's own forms (``true``, RFC 3339).
+The SDK sends booleans as ``True``/``False``, dates as ``YYYY-MM-DD HH:MM:SS`` (``str(datetime)``)
+and keeps empty strings (``region=``). Everything here accepts that as well as the spec's own
+forms (``true``, RFC 3339). A Public API operation reads its query through its model
+(``Op.query``); :func:`query_bool` and :func:`query_int` serve views outside the operation table
+(the admin API under ``/_mock``).
 """
 
 from __future__ import annotations
@@ -76,19 +78,6 @@ def parse_datetime(raw: str) -> datetime:
         text = text[:-1] + "+00:00"
     value = datetime.fromisoformat(text)
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
-def query_datetime(name: str) -> float | None:
-    """Epoch seconds of a date query value, or None when absent."""
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        return parse_datetime(raw).timestamp()
-    except ValueError:
-        raise validation_error(
-            ["query", name], "Input should be a valid datetime", "datetime_parsing", input=raw
-        ) from None
 
 
 def json_body(*, required: bool = True) -> dict[str, Any]:

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from flask import g, request
+from flask import g
 
+from mock_server import routing
 from mock_server.errors import ApiError, refusal, validation_error
-from mock_server.params import query_bool, query_int
+from mock_server.models.servers import ServerListQuery
 from mock_server.state import state, workspace
 from mock_server.tenancy import placement_names, stable_uuid
 from simulator import notebooks as nb
@@ -32,8 +33,6 @@ DEFAULT_REGION = "DGX2-MT"  # the spec's default for create and resume
 DEFAULT_RESUME_TYPE = "free.0gpu"
 TIMER_STATUS = "paused_by_timer"
 RULES_AREA = "notebooks.autoshutdown"
-ORDER_BY = ("name", "creationTimestamp")
-NOTEBOOK_TYPES = ("Spark", "Default")
 # what modify may change: v2's body takes the first three, v1's the pause schedule
 MODIFIABLE = ("description", "s3_buckets", "s3_credentials", "pause_at", "postponed_pause_enabled")
 RULE_KEYS = ("by_timer", "by_load", "by_schedule")
@@ -81,29 +80,6 @@ def parse_uuid(raw: str, param: str) -> str:
         raise validation_error(
             ["path", param], "Input should be a valid UUID", "uuid_parsing", input=raw
         ) from None
-
-
-def query_choice(name: str, choices: tuple[str, ...]) -> str | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return None
-    if raw not in choices:
-        expected = " or ".join(f"'{c}'" for c in choices)
-        raise validation_error(
-            ["query", name],
-            f"Input should be {expected}",
-            "enum",
-            input=raw,
-            ctx={"expected": expected},
-        )
-    return raw
-
-
-def _comma_set(name: str) -> set[str] | None:
-    raw = request.args.get(name)
-    if not raw:
-        return None
-    return {part.strip().lower() for part in raw.split(",") if part.strip()}
 
 
 def check_namespace(namespace: str) -> None:
@@ -319,16 +295,17 @@ def create(kind: ServerKind, namespace: str, body: dict[str, Any]) -> Notebook:
     return book
 
 
-def listing(kind: ServerKind, *, notebook_type: bool) -> dict[str, Any]:
-    """The list endpoint: filters, order and page from the query string."""
+def _comma_set(raw: str | None) -> set[str] | None:
+    return {part.strip().lower() for part in raw.split(",") if part.strip()} if raw else None
+
+
+def listing(kind: ServerKind) -> dict[str, Any]:
+    """The list endpoint: filters, order and page from the operation's query model."""
     st = state()
-    wanted_type = query_choice("notebook_type", NOTEBOOK_TYPES) if notebook_type else None
-    order_by = query_choice("order_by", ORDER_BY) or "creationTimestamp"
-    desc = query_bool("desc", False)
-    limit = query_int("limit", 0, minimum=1) or None
-    offset = query_int("offset", 0, minimum=0)
-    search = (request.args.get("search") or "").lower()
-    statuses, modes = _comma_set("status"), _comma_set("access_mode")
+    q: ServerListQuery = routing.query()
+    wanted_type = getattr(q, "notebook_type", None)
+    search = q.search.lower()
+    statuses, modes = _comma_set(q.status), _comma_set(q.access_mode)
     with st.lock:
         books = st.world.list_notebooks(workspace().id, kind.kind)
         items = [
@@ -337,14 +314,19 @@ def listing(kind: ServerKind, *, notebook_type: bool) -> dict[str, Any]:
             if search in b.name.lower()
             and (statuses is None or b.status in statuses)
             and (modes is None or (b.extra.get("access_mode") or "shared") in modes)
-            and (wanted_type in (None, "Default"))
+            and (wanted_type is None or wanted_type.value == "Default")
         ]
-    if order_by == "name":
-        items.sort(key=lambda i: (i["name"], i["creationTimestamp"]), reverse=desc)
+    if q.order_by.value == "name":
+        items.sort(key=lambda i: (i["name"], i["creationTimestamp"]), reverse=q.desc)
     else:
-        items.sort(key=lambda i: i["creationTimestamp"], reverse=desc)
-    page = items[offset : offset + limit] if limit else items[offset:]
-    return {kind.list_key: page, "total": len(items), "limit": limit, "offset": offset}
+        items.sort(key=lambda i: i["creationTimestamp"], reverse=q.desc)
+    end = q.offset + q.limit if q.limit else None
+    return {
+        kind.list_key: items[q.offset : end],
+        "total": len(items),
+        "limit": q.limit,
+        "offset": q.offset,
+    }
 
 
 def get(kind: ServerKind, raw_uuid: str, param: str) -> dict[str, Any]:

@@ -12,12 +12,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import request
-
+from mock_server import routing
 from mock_server.api.capacity import body, region_nodes, region_pools, resource_usage, settings
 from mock_server.api.capacity import usage as usage_of
 from mock_server.api.resources import STORAGE_PRESETS, FreeRoom, uuid_path
-from mock_server.errors import detail_error, json_response, validation_error
+from mock_server.errors import detail_error, json_response
 from mock_server.models.capacity import Default
 from mock_server.state import state, workspace
 from simulator.catalog import Region
@@ -164,9 +163,7 @@ def assignments(allocation_id: str) -> Any:
 
 def defaults() -> Any:
     """The region's allocation, for jobs and (where servers run) notebooks, unless unset."""
-    region_key = request.args.get("region")
-    if region_key is None:
-        raise validation_error(["query", "region"], "Field required", "missing", input=None)
+    region_key = routing.query().region
     unset = settings().unset_defaults
     out = []
     for alloc, region in _own():

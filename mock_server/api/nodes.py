@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from flask import request
-
+from mock_server import routing
 from mock_server.api.capacity import (
     find_node,
     job_item,
@@ -20,8 +19,9 @@ from mock_server.api.capacity import (
     placed_work,
     region_nodes,
 )
-from mock_server.api.resources import STORAGE_PRESETS, FreeRoom, uuid_path
+from mock_server.api.resources import STORAGE_PRESETS, FreeRoom
 from mock_server.errors import detail_error, json_response, platform_error, validation_error
+from mock_server.models.capacity import AvailableQuery, NodeLoadQuery
 from mock_server.state import state, workspace
 from simulator.catalog import Region
 from simulator.errors import Rejected
@@ -90,17 +90,15 @@ def region_node_list(region: str) -> Any:
     )
 
 
-def _scope() -> tuple[str | None, str | None]:
+def _scope(q: NodeLoadQuery) -> tuple[str | None, str | None]:
     """The ``allocation_id`` and ``queue_id`` a load query is narrowed to (404 if unknown)."""
     world, ws_id = state().world, workspace().id
-    alloc_id = request.args.get("allocation_id") or None
-    queue_id = request.args.get("queue_id") or None
+    alloc_id = str(q.allocation_id) if q.allocation_id else None
+    queue_id = str(q.queue_id) if q.queue_id else None
     try:
         if alloc_id is not None:
-            alloc_id = uuid_path("allocation_id", alloc_id, "query")
             world.engine.tenancy.find_allocation(ws_id, alloc_id)
         if queue_id is not None:
-            queue_id = uuid_path("queue_id", queue_id, "query")
             world.engine.tenancy.queue(ws_id, queue_id)
     except Rejected as exc:
         raise detail_error(404, exc.message) from None
@@ -121,10 +119,9 @@ def _on_node(node_name: str, alloc_id: str | None, queue_id: str | None) -> Iter
 
 def load() -> Any:
     """``LoadsResponse``: the caller's jobs and servers on each named node."""
-    names = request.args.getlist("node_names")
-    if not names:
-        raise validation_error(["query", "node_names"], "Field required", "missing", input=None)
-    alloc_id, queue_id = _scope()
+    q: NodeLoadQuery = routing.query()
+    names = q.node_names
+    alloc_id, queue_id = _scope(q)
     for name in names:
         find_node(name)
     loads = []
@@ -144,12 +141,10 @@ def available(region: str) -> Any:
     the region, through the named allocation and queue (the region's defaults if none)."""
     reg = region_path(region)
     world = state().world
+    q: AvailableQuery = routing.query()
     try:
         queue = world.engine.tenancy.resolve(
-            workspace().id,
-            reg.key,
-            request.args.get("allocation_name") or None,
-            request.args.get("queue_name") or None,
+            workspace().id, reg.key, q.allocation_name, q.queue_name
         )
     except Rejected:
         raise detail_error(404, f"Allocation not found for region '{reg.key}'") from None

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
-
+from mock_server import routing
 from mock_server.api import _servers as servers
 from mock_server.api._servers import NOTEBOOK
-from mock_server.errors import ApiError, json_response, validation_error
+from mock_server.errors import ApiError, json_response
 from mock_server.params import json_body
 from mock_server.state import state, workspace
 from simulator.notebooks import Notebook
@@ -34,11 +33,8 @@ def find_by_name(namespace: str, name: str, region: str) -> Notebook:
 
 
 def _region() -> str:
-    """The required ``region`` query parameter."""
-    region = request.args.get("region")
-    if not region:
-        raise validation_error(["query", "region"], "Field required", "missing", input=None)
-    return region
+    """The ``region`` the server is named in (the operation's query)."""
+    return routing.query().region.value
 
 
 def _users(book: Notebook) -> list[dict[str, Any]]:

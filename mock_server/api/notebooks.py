@@ -26,7 +26,7 @@ FORBIDDEN_RULES = (
 
 def list_notebooks() -> Any:
     """List the workspace's Jupyter Servers (filters, order, page)."""
-    return json_response(servers.listing(NOTEBOOK, notebook_type=True))
+    return json_response(servers.listing(NOTEBOOK))
 
 
 def create(namespace: str) -> Any:

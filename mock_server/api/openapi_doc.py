@@ -11,7 +11,6 @@ from typing import Any
 
 from flask import current_app
 
-from mock_server.api import _servers as servers
 from mock_server.api import (
     build_image,
     data_transfer,
@@ -111,26 +110,9 @@ def _job_operations() -> dict[Key, OperationDoc]:
     }
 
 
-# ---- Jupyter Servers and TensorBoards -----------------------------------------------------------
-def _server_operations(kind: servers.ServerKind, prefix: str, noun: str) -> dict[Key, OperationDoc]:
-    listing = [
-        query("order_by", {"enum": list(servers.ORDER_BY)}),
-        query("desc", BOOL),
-        query("limit", LIMIT),
-        query("offset", OFFSET),
-        query("search", STR, description="part of the name"),
-        query("status", STR, description="comma-separated statuses"),
-        query("access_mode", STR, description="comma-separated access modes"),
-    ]
-    if kind is servers.NOTEBOOK:
-        listing.append(query("notebook_type", {"enum": list(servers.NOTEBOOK_TYPES)}))
-    return {("GET", f"{prefix}/v2/{noun}s"): OperationDoc(query=tuple(listing))}
-
-
+# ---- Jupyter Servers ----------------------------------------------------------------------------
 def _notebook_operations() -> dict[Key, OperationDoc]:
     return {
-        **_server_operations(servers.NOTEBOOK, f"{API}/notebooks", "notebook"),
-        **_server_operations(servers.TENSORBOARD, f"{API}/tensorboards", "tensorboard"),
         ("DELETE", f"{API}/notebooks/v1/autoshutdown-rules/workspace/{{workspace_id}}"): (
             OperationDoc(responses={"204": {"description": "Removed (no body)"}})
         ),

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
-
+from mock_server import routing
 from mock_server.api.allocations import find, own_org
 from mock_server.api.capacity import (
     body,
@@ -26,13 +25,14 @@ from mock_server.api.capacity import (
     settings,
 )
 from mock_server.api.resources import uuid_path
-from mock_server.errors import detail_error, json_response, refusal, validation_error
+from mock_server.errors import detail_error, json_response, refusal
 from mock_server.models.capacity import (
     AddNodes,
     Assignment,
     AssignWorkspaces,
     CreateQueue,
     Default,
+    QueuesQuery,
     SharedClusterAssignment,
     UpdateQueue,
 )
@@ -63,13 +63,6 @@ def find_queue(queue_id: str, *, as_uuid: bool = True) -> Queue:
         raise detail_error(404, f"Queue {queue_id} not found") from None
 
 
-def _required_uuid(name: str) -> str:
-    value = request.args.get(name)
-    if value is None:
-        raise validation_error(["query", name], "Field required", "missing", input=None)
-    return uuid_path(name, value, "query")
-
-
 def _queue(q: Queue) -> dict[str, Any]:
     return {
         "id": q.id,
@@ -89,9 +82,9 @@ def _defaults_of(alloc: Allocation) -> dict[str, Queue]:
 
 
 def list_queues() -> Any:
-    alloc_id = _required_uuid("allocation_id")
-    ws_id = request.args.get("workspace_id")
-    if ws_id is not None and uuid_path("workspace_id", ws_id, "query") != workspace().id.lower():
+    q: QueuesQuery = routing.query()
+    alloc_id = str(q.allocation_id)
+    if q.workspace_id is not None and str(q.workspace_id) != workspace().id.lower():
         return json_response([])
     try:
         queues = state().world.queues(workspace().id, alloc_id)
@@ -101,7 +94,7 @@ def list_queues() -> Any:
 
 
 def default_queues() -> Any:
-    alloc, _ = find(_required_uuid("allocation_id"))
+    alloc, _ = find(str(routing.query().allocation_id))
     return json_response(
         [
             {"default_for": kind, "queue": {"id": q.id, "name": q.name, "type": q.type}}

@@ -80,13 +80,13 @@ def _free_part(node: dict[str, Any]) -> Node:
     )
 
 
-def uuid_path(name: str, value: str, where: str = "path") -> str:
-    """The canonical text of a UUID parameter (of the path or the query), or FastAPI's 422."""
+def uuid_path(name: str, value: str) -> str:
+    """The canonical text of a UUID path parameter, or FastAPI's 422."""
     try:
         return str(uuid.UUID(value))
     except ValueError as exc:
         raise validation_error(
-            [where, name], f"Input should be a valid UUID, {exc}", "uuid_parsing", input=value
+            ["path", name], f"Input should be a valid UUID, {exc}", "uuid_parsing", input=value
         ) from None
 
 
@@ -185,8 +185,6 @@ def queue_instance_types(queue_id: str) -> Any:
         return json_response([])
     region = state().world.config.catalog.regions[queue.region]
     return json_response(_instance_types(region, queue))
-
-
 
 
 def _pod_group(req: Any, order: int, queue_id: str, room: FreeRoom) -> dict[str, Any]:

@@ -15,7 +15,7 @@ UUID_PARAM = "tensorboard_uuid"
 
 def list_tensorboards() -> Any:
     """List the workspace's TensorBoards (filters, order, page)."""
-    return json_response(servers.listing(TENSORBOARD, notebook_type=False))
+    return json_response(servers.listing(TENSORBOARD))
 
 
 def create(namespace: str) -> Any:

@@ -1,6 +1,7 @@
 """Bodies of the allocation, queue and shared-cluster-queue operations (``DefaultRequest``,
 ``DefaultQueueRequest``, ``AssignmentRequest``, ``CreateQueueRequest``, ``UpdateQueueRequest``,
-``AssignWorkspacesRequest``, ``AddNodesRequest`` of spec v2.8.1)."""
+``AssignWorkspacesRequest``, ``AddNodesRequest`` of spec v2.8.1), and the queries of the
+allocation, queue, node and availability reads."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Annotated
 from pydantic import Field
 
 from mock_server.models import OpenBody, choices
+from mock_server.models.queries import Query
 
 OrgStructureType = choices("OrgStructureType", ("workspace", "project", "cluster"))
 DefaultFor = choices("DefaultFor", ("job", "notebook"))
@@ -66,3 +68,33 @@ class AssignWorkspaces(OpenBody):
 class AddNodes(OpenBody):
     nodes: Annotated[list[str], Field(min_length=1)]
     force_withdrawal: bool
+
+
+class AllocationDefaultsQuery(Query):
+    region: Annotated[str, Field(description="the region's defaults; none for an unknown one")]
+
+
+class QueuesQuery(Query):
+    allocation_id: uuid.UUID
+    workspace_id: Annotated[
+        uuid.UUID | None, Field(description="none listed for another workspace")
+    ] = None
+
+
+class DefaultQueuesQuery(Query):
+    allocation_id: uuid.UUID
+
+
+class NodeLoadQuery(Query):
+    """The caller's work on the named nodes, narrowed to one allocation or queue."""
+
+    node_names: list[str]
+    allocation_id: uuid.UUID | None = None
+    queue_id: uuid.UUID | None = None
+
+
+class AvailableQuery(Query):
+    """Through which allocation and queue (the region's defaults when not named)."""
+
+    allocation_name: str | None = None
+    queue_name: str | None = None

@@ -1,15 +1,16 @@
-"""Bodies of the Jupyter Server and TensorBoard operations (``CreateNotebookPayload``,
+"""Bodies and queries of the Jupyter Server and TensorBoard operations (``CreateNotebookPayload``,
 ``CreateTensorboardPayloadV2``, ``ModifyNotebookV2Request``, ``ResumeNotebookPayload``,
-``AutoShutdownV2Config`` of spec v2.8.1)."""
+``AutoShutdownV2Config`` of spec v2.8.1, the lists' filters and the users' region)."""
 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, create_model
 
 from mock_server.models import Body, OpenBody, choices
+from mock_server.models.queries import Query
 from simulator.config import SimConfig
 
 IMAGE_SOURCES = ("datahub", "custom")
@@ -183,3 +184,38 @@ def _resume(regions: tuple[str, ...]) -> Any:
 def resume(config: SimConfig) -> type[OpenBody]:
     """``ResumeNotebookPayload``: region and instance type, both with the spec's defaults."""
     return _resume(tuple(config.catalog.regions))
+
+
+OrderByField = choices("OrderByField", ("name", "creationTimestamp"))
+NotebookType = choices("NotebookType", ("Spark", "Default"))
+
+
+class ServerListQuery(Query):
+    """A list of servers: ``status`` and ``access_mode`` are comma-separated sets (the spec
+    lists ``access_mode`` for notebooks only; TensorBoards take it too)."""
+
+    order_by: OrderByField = OrderByField("creationTimestamp")
+    desc: bool = False
+    limit: Annotated[int | None, Field(ge=1)] = None
+    offset: Annotated[int, Field(ge=0)] = 0
+    search: Annotated[str, Field(description="part of the name, any case")] = ""
+    status: Annotated[str | None, Field(description="comma-separated statuses")] = None
+    access_mode: Annotated[str | None, Field(description="comma-separated access modes")] = None
+
+
+class NotebookListQuery(ServerListQuery):
+    """A list of Jupyter Servers (a Spark server is never among them)."""
+
+    notebook_type: NotebookType | None = None
+
+
+@lru_cache(maxsize=8)
+def _users_region(regions: tuple[str, ...]) -> Any:
+    return create_model(
+        "NotebookUsersQuery", __base__=Query, region=(choices("Region", regions), ...)
+    )
+
+
+def users_region(config: SimConfig) -> type[Query]:
+    """``region`` of a server's users (list, share, revoke): where the named server runs."""
+    return _users_region(tuple(config.catalog.regions))

@@ -131,6 +131,12 @@ def test_unknown_allocation_or_queue_name_has_no_availability(api: Api) -> None:
         ("nodes/load", ["query", "node_names"]),
         ("nodes/load?node_names=x&allocation_id=not-a-uuid", ["query", "allocation_id"]),
         ("nodes/load?node_names=x&queue_id=12", ["query", "queue_id"]),
+        ("queues/", ["query", "allocation_id"]),
+        (
+            "queues/?allocation_id=00000000-0000-4000-8000-000000000001&workspace_id=me",
+            ["query", "workspace_id"],
+        ),
+        ("allocations/defaults?regions=SR006", ["query", "region"]),
     ],
 )
 def test_malformed_capacity_queries_get_fastapi_422(api: Api, path: str, loc: list[str]) -> None:

@@ -142,6 +142,12 @@ def test_list_filters_orders_and_pages(api: Api) -> None:
     assert api.names("?notebook_type=Spark") == []
     bad = api.call("GET", "notebooks/v2/notebooks?order_by=age", status=422)
     assert bad["detail"][0]["loc"] == ["query", "order_by"]
+    bad = api.call("GET", "notebooks/v3/notebooks?desc=maybe&limit=0&offset=-1", status=422)
+    assert {(e["loc"][1], e["type"]) for e in bad["detail"]} == {
+        ("desc", "bool_parsing"),
+        ("limit", "greater_than_equal"),
+        ("offset", "greater_than_equal"),
+    }
 
 
 def test_create_v1_accepts_the_2023_body(api: Api) -> None:

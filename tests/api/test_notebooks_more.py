@@ -151,6 +151,8 @@ def test_users_need_a_region_and_a_non_empty_list(alice: User) -> None:
     out = alice.call("PUT", f"notebooks/v2/{alice.ns}/nb/users", {"user_ids": ["x"]}, status=422)
     assert out["message"] == "query.region: Field required"
     alice.call("GET", f"notebooks/v2/{alice.ns}/nb/users", status=422)
+    mars = alice.call("GET", alice.users_path("nb", "MARS"), status=422)
+    assert (mars["detail"][0]["loc"], mars["detail"][0]["type"]) == (["query", "region"], "enum")
     alice.call("GET", alice.users_path("nb", "A100-MT"), status=404)
     assert [u["id"] for u in alice.call("GET", path)] == [BOB]
 
