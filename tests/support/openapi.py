@@ -81,24 +81,18 @@ def validate_response(method: str, path: str, status: int, body: Any) -> None:
     schema = response_schema(method, path, status)
     if schema is None:
         return
-    full = {
-        **_denull(schema),
-        "components": _components(),
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-    }
-    jsonschema.validate(
-        body,
-        full,
-        cls=jsonschema.Draft202012Validator,
-        format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER,
-    )
+    _validate(body, _denull(schema))
 
 
 def validate_schema(name: str, body: Any) -> None:
     """Assert that ``body`` is an instance of the spec's component schema ``name`` (for an
     answer whose status the operation does not document, given in a shape the spec has)."""
+    _validate(body, {"$ref": f"#/components/schemas/{name}"})
+
+
+def _validate(body: Any, schema: dict[str, Any]) -> None:
     full = {
-        "$ref": f"#/components/schemas/{name}",
+        **schema,
         "components": _components(),
         "$schema": "https://json-schema.org/draft/2020-12/schema",
     }

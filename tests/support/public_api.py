@@ -9,7 +9,10 @@ from tests.support.openapi import validate_response
 
 
 class PublicApi:
-    """One workspace's view of the Public API."""
+    """One workspace's view of the Public API. ``CHECKED`` names the statuses whose bodies are
+    checked against the spec (None: every status, which the spec must then document)."""
+
+    CHECKED: tuple[int, ...] | None = None
 
     def __init__(self, app: Any, ws_id: str) -> None:
         self.app = app
@@ -41,5 +44,6 @@ class PublicApi:
         assert resp.status_code == status, resp.get_data(as_text=True)
         assert resp.content_type == "application/json"
         body = resp.get_json()
-        validate_response(method, path, status, body)
+        if self.CHECKED is None or status in self.CHECKED:
+            validate_response(method, path, status, body)
         return body
