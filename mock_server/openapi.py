@@ -17,7 +17,6 @@ from pydantic import BaseModel
 
 from mock_server.operations import OPERATIONS
 from mock_server.routing import AUTH_NONE, AUTH_TOKEN, PARAM, body_model, query_model
-from mock_server.validation import Field
 
 Schema = dict[str, Any]
 Key = tuple[str, str]  # (METHOD, path template with {params})
@@ -51,53 +50,12 @@ class OperationDoc:
     responses: dict[str, Schema] = field(default_factory=dict)
 
 
-def field_schema(f: Field, shape: Schema | None = None) -> Schema:
-    """JSON Schema of one validation :class:`Field`; ``shape`` details an object or array."""
-    schema: Schema = dict(shape) if shape else {"type": f.type}
-    if f.enum is not None:
-        schema["enum"] = list(f.enum)
-    if f.gt is not None:
-        schema["exclusiveMinimum"] = f.gt
-    if f.ge is not None:
-        schema["minimum"] = f.ge
-    if f.le is not None:
-        schema["maximum"] = f.le
-    if f.items and "items" not in schema:
-        schema["items"] = {"type": f.items}
-    if f.or_default:
-        schema = {"anyOf": [schema, {"const": "default"}]}
-    if f.nullable:
-        schema = {"anyOf": [schema, {"type": "null"}]}
-    return schema
-
-
-def object_schema(
-    fields: dict[str, Field], *, extra: bool = False, shapes: dict[str, Schema] | None = None
-) -> Schema:
-    """JSON Schema of a body validated with ``validate(body, fields)``: extra keys forbidden
-    unless ``extra``; ``shapes`` details nested objects and arrays by property name."""
-    shapes = shapes or {}
-    schema: Schema = {
-        "type": "object",
-        "properties": {name: field_schema(f, shapes.get(name)) for name, f in fields.items()},
-        "required": [name for name, f in fields.items() if f.required],
-    }
-    if not extra:
-        schema["additionalProperties"] = False
-    return schema
-
-
 def query(name: str, schema: Schema, *, required: bool = False, description: str = "") -> Schema:
     """One query parameter (arrays are repeated keys: ``?ids=a&ids=b``)."""
     param: Schema = {"name": name, "in": "query", "required": required, "schema": schema}
     if description:
         param["description"] = description
     return param
-
-
-def query_fields(fields: dict[str, Field]) -> tuple[Schema, ...]:
-    """Query parameters validated with ``validate(args, fields, loc=("query",))``."""
-    return tuple(query(name, field_schema(f), required=f.required) for name, f in fields.items())
 
 
 def json_content(schema: Schema, description: str = "Success") -> Schema:
