@@ -2,8 +2,9 @@
 
 Built from the running app's URL map, so it can never list a route that does not exist or miss
 one that does. Summaries are the views' docstrings; request bodies and query parameters come from
-the same field tables the views validate with (passed in as :class:`OperationDoc`), so a fuzzer
-reading the document exercises what the views check; the admin API is described here in full.
+the request models the operations validate with (``Op.body``, ``Op.query``), so a fuzzer reading
+the document exercises what the views check. :class:`OperationDoc` adds what no model tells (a
+multipart body, extra responses); the admin API is described here in full.
 """
 
 from __future__ import annotations
@@ -127,9 +128,12 @@ def _operation(
 
 
 def model_schema(model: type[BaseModel], components: dict[str, Schema]) -> Schema:
-    """JSON Schema of a request model, inline; the models it nests go to ``components``."""
+    """JSON Schema of a request model, inline; the models it nests go to ``components`` (two
+    different nested models of one name would silently share one schema: refused)."""
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-    components.update(schema.pop("$defs", {}))
+    for name, nested in schema.pop("$defs", {}).items():
+        if components.setdefault(name, nested) != nested:
+            raise ValueError(f"two different request models are named {name}")
     return schema
 
 

@@ -165,7 +165,7 @@ def validate_body() -> None:
     pydantic's errors under ``body``) before the handler runs; the parsed model is the
     handler's as :func:`body`."""
     op = current()
-    if op is None or op.body is None:
+    if op is None or op.body is None or request.method == "OPTIONS":
         return
     if absent(parsed_body()) and not op.body_required:
         return

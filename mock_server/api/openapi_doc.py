@@ -1,6 +1,7 @@
 """``GET /public/v2/openapi.json``: the OpenAPI document of what this server implements.
 
-Bodies and query parameters are declared from the tables the views validate with, so a fuzzer
+Bodies and query parameters come from the operations' request models; what is declared here is
+what no model tells yet (multipart bodies, extra responses, a few hand-read queries), so a fuzzer
 reading this document sends what the views check (and, negated, what they must refuse).
 """
 

@@ -274,7 +274,9 @@ class RerunInputViewModel(OpenBody):
 
 
 # ---- the deprecated copies (client_lib) -------------------------------------------------------
-class S3Credentials(OpenBody):
+class TransferS3Credentials(OpenBody):
+    """The bucket a copy names (unused: the workspace's own bucket is its other end)."""
+
     endpoint: str
     bucket: str
     access_key_id: str
@@ -289,7 +291,7 @@ class _Copy(OpenBody):
 
 class CopyFromNFSToS3Payload(_Copy):
     from_region: NfsRegion  # type: ignore[valid-type]
-    s3_credentials: S3Credentials
+    s3_credentials: TransferS3Credentials
 
     @property
     def region(self) -> str:
@@ -298,7 +300,7 @@ class CopyFromNFSToS3Payload(_Copy):
 
 class CopyFromS3ToNFSPayload(_Copy):
     to_region: NfsRegion  # type: ignore[valid-type]
-    s3_credentials: S3Credentials
+    s3_credentials: TransferS3Credentials
 
     @property
     def region(self) -> str:
