@@ -22,16 +22,17 @@ from mock_server.api.dts_catalog import (
 )
 from mock_server.api.dts_context import UUID, Ctx, dts_view, find_transfer, path_value
 from mock_server.errors import (
+    ApiError,
     detail_error,
     json_response,
     pydantic_errors,
     validation_error,
-    validation_errors,
 )
 from mock_server.models.data_transfer import (
     ConnectorInputViewModel,
     ConnectorType,
     Rule,
+    TransferInputViewModel,
     TransferInputViewModelV2,
     connector_parameters,
 )
@@ -236,6 +237,16 @@ def transfer_json(t: Transfer) -> dict[str, Any]:
     }
 
 
+def wrong_type(conn: Connector, key: str, given: str) -> ApiError:
+    """The 422 of a body naming ``conn`` with another type (at ``key``) than its own."""
+    return validation_error(
+        ["body", key],
+        f"Value error, connector {conn.connector_id} is of type {conn.source_type}",
+        "value_error",
+        input=given,
+    )
+
+
 def _connector_types(ctx: Ctx, body: Rule) -> Rule:
     """A v2 body with its connectors' types filled in (404 for a connector not here): a
     destination must then be of a target type."""
@@ -258,27 +269,16 @@ def _connector(ctx: Ctx, connector_id: str) -> Connector:
 def rule_body(ctx: Ctx, body: Rule) -> tuple[dict[str, Any], Schedule]:
     """A validated rule body (its connectors must exist here, with the types it names) as the
     store keeps it, and its schedule (``start_at`` defaults to now)."""
-    if not hasattr(body, "connector_type"):
+    if type(body) is TransferInputViewModel:  # v2's names no types
         body = _connector_types(ctx, body)
     rule = body.rule()
     for id_key, type_key in TYPE_KEYS.items():
         conn = _connector(ctx, rule[id_key])
         if conn.source_type != rule[type_key]:
-            raise validation_errors(
-                [
-                    {
-                        "type": "value_error",
-                        "loc": ["body", type_key],
-                        "msg": f"Value error, connector {conn.connector_id} is of type "
-                        f"{conn.source_type}",
-                        "input": rule[type_key],
-                    }
-                ]
-            )
-    crontab = body.crontab.model_dump() if body.crontab else None
-    start_at = crontab.get("start_at") if crontab else None
-    start = parse_datetime(start_at).timestamp() if start_at else ctx.now
-    return rule, Schedule.from_json(crontab, int(start))
+            raise wrong_type(conn, type_key, rule[type_key])
+    cron = body.crontab
+    start = parse_datetime(cron.start_at).timestamp() if cron and cron.start_at else ctx.now
+    return rule, Schedule.from_json(cron.model_dump() if cron else None, int(start))
 
 
 def add_rule(ctx: Ctx) -> Transfer:

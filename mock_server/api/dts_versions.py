@@ -29,9 +29,10 @@ from mock_server.api.data_transfer import (
     switch,
     test_connection,
     transfer_json,
+    wrong_type,
 )
 from mock_server.api.dts_context import UUID, Ctx, dts_view, find_transfer, path_value
-from mock_server.errors import detail_error, json_response, validation_errors
+from mock_server.errors import detail_error, json_response
 from simulator.transfers import Connector, Entry, Run, Transfer
 
 HistoryRow = tuple[Transfer, Run, Entry]
@@ -124,17 +125,7 @@ def update_connector_v2(ctx: Ctx, id_: str) -> Any:
     conn = find_connector(ctx, id_, change=True)
     body = routing.body()
     if body.source_type.value != conn.source_type:
-        raise validation_errors(
-            [
-                {
-                    "type": "value_error",
-                    "loc": ["body", "source_type"],
-                    "msg": f"Value error, connector {conn.connector_id} is of type "
-                    f"{conn.source_type}",
-                    "input": body.source_type.value,
-                }
-            ]
-        )
+        raise wrong_type(conn, "source_type", body.source_type.value)
     conn.name, conn.parameters = body.name, body.parameters
     if "favorite" in body.model_fields_set:
         conn.favorite = body.favorite
