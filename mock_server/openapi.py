@@ -2,8 +2,9 @@
 
 Built from the running app's URL map, so it can never list a route that does not exist or miss
 one that does. Summaries are the views' docstrings; request bodies and query parameters come from
-the same field tables the views validate with (passed in as :class:`OperationDoc`), so a fuzzer
-reading the document exercises what the views check; the admin API is described here in full.
+the request models the operations validate with (``Op.body``, ``Op.query``), so a fuzzer reading
+the document exercises what the views check. :class:`OperationDoc` adds what no model tells (a
+multipart body, extra responses); the admin API is described here in full.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from pydantic import BaseModel
 
 from mock_server.operations import OPERATIONS
 from mock_server.routing import AUTH_NONE, AUTH_TOKEN, PARAM, body_model, query_model
-from mock_server.validation import Field
 
 Schema = dict[str, Any]
 Key = tuple[str, str]  # (METHOD, path template with {params})
@@ -49,42 +49,6 @@ class OperationDoc:
     media_type: str = "application/json"
     query: tuple[Schema, ...] = ()
     responses: dict[str, Schema] = field(default_factory=dict)
-
-
-def field_schema(f: Field, shape: Schema | None = None) -> Schema:
-    """JSON Schema of one validation :class:`Field`; ``shape`` details an object or array."""
-    schema: Schema = dict(shape) if shape else {"type": f.type}
-    if f.enum is not None:
-        schema["enum"] = list(f.enum)
-    if f.gt is not None:
-        schema["exclusiveMinimum"] = f.gt
-    if f.ge is not None:
-        schema["minimum"] = f.ge
-    if f.le is not None:
-        schema["maximum"] = f.le
-    if f.items and "items" not in schema:
-        schema["items"] = {"type": f.items}
-    if f.or_default:
-        schema = {"anyOf": [schema, {"const": "default"}]}
-    if f.nullable:
-        schema = {"anyOf": [schema, {"type": "null"}]}
-    return schema
-
-
-def object_schema(
-    fields: dict[str, Field], *, extra: bool = False, shapes: dict[str, Schema] | None = None
-) -> Schema:
-    """JSON Schema of a body validated with ``validate(body, fields)``: extra keys forbidden
-    unless ``extra``; ``shapes`` details nested objects and arrays by property name."""
-    shapes = shapes or {}
-    schema: Schema = {
-        "type": "object",
-        "properties": {name: field_schema(f, shapes.get(name)) for name, f in fields.items()},
-        "required": [name for name, f in fields.items() if f.required],
-    }
-    if not extra:
-        schema["additionalProperties"] = False
-    return schema
 
 
 def query(name: str, schema: Schema, *, required: bool = False, description: str = "") -> Schema:
@@ -171,9 +135,12 @@ def _operation(
 
 
 def model_schema(model: type[BaseModel], components: dict[str, Schema]) -> Schema:
-    """JSON Schema of a request model, inline; the models it nests go to ``components``."""
+    """JSON Schema of a request model, inline; the models it nests go to ``components`` (two
+    different nested models of one name would silently share one schema: refused)."""
     schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-    components.update(schema.pop("$defs", {}))
+    for name, nested in schema.pop("$defs", {}).items():
+        if components.setdefault(name, nested) != nested:
+            raise ValueError(f"two different request models are named {name}")
     return schema
 
 

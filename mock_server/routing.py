@@ -17,11 +17,17 @@ from importlib import import_module
 from typing import Any, get_origin
 
 from flask import Blueprint, current_app, g, request
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, RootModel, ValidationError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, MapAdapter, Rule
 
-from mock_server.errors import ApiError, json_response, pydantic_errors, validation_errors
+from mock_server.errors import (
+    ApiError,
+    json_response,
+    pydantic_errors,
+    validation_error,
+    validation_errors,
+)
 from mock_server.inputs import absent, parsed_body
 from mock_server.params import json_body
 
@@ -156,20 +162,36 @@ def _fastapi_error(error: Any) -> dict[str, Any]:
 
 def validate_body() -> None:
     """Hook: the body against the operation's model, answered as FastAPI answers (422 with
-    pydantic's errors under ``body``) before the handler runs."""
+    pydantic's errors under ``body``) before the handler runs; the parsed model is the
+    handler's as :func:`body`."""
     op = current()
-    if op is None or op.body is None:
+    if op is None or op.body is None or request.method == "OPTIONS":
         return
     if absent(parsed_body()) and not op.body_required:
         return
-    json_body()  # missing, malformed or not an object: the same 422s as everywhere
+    g.body = _parse_body(op)
+
+
+def _parse_body(op: Op) -> Any:
     model = body_model(op, current_app.extensions["mlspace_sim"].world.config)
+    if not issubclass(model, RootModel):
+        json_body()  # missing, malformed or not an object: the same 422s as everywhere
+    elif absent(parsed_body()):
+        raise validation_error(["body"], "Field required", "missing", input=None)
     try:
-        model.model_validate_json(request.get_data(cache=True))
+        return model.model_validate_json(request.get_data(cache=True))
     except ValidationError as exc:
         raise validation_errors(
             [_fastapi_error(e) for e in exc.errors(include_url=False)]
         ) from None
+
+
+def body() -> Any:
+    """The current request's body, parsed by its operation's model (here, when no hook ran: a
+    command replayed from a state file goes straight to its view)."""
+    if "body" not in g:
+        g.body = _parse_body(routed())  # type: ignore[arg-type]
+    return g.body
 
 
 @lru_cache(maxsize=1)

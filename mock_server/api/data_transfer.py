@@ -10,53 +10,47 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from pydantic import TypeAdapter, ValidationError
 
+from mock_server import routing
 from mock_server.api.dts_catalog import (
-    CONNECTOR_TYPES,
     CUSTOM_TYPES,
     SOURCE_NAMES,
     check_connection,
     parameters_schema,
     public_parameters,
 )
-from mock_server.api.dts_context import DTS, Ctx, dts_view, find_transfer
-from mock_server.api.dts_validation import (
-    TRANSFER_FIELDS,
-    TYPE_KEYS,
-    V2_INPUT,
-    V5_INPUT,
-    TransferInput,
-    check_enum,
-    check_uuid,
-    connector_body,
-    connector_update_body,
-    parse_when,
-    transfer_body,
+from mock_server.api.dts_context import UUID, Ctx, dts_view, find_transfer, path_value
+from mock_server.errors import (
+    ApiError,
+    detail_error,
+    json_response,
+    pydantic_errors,
+    validation_error,
 )
-from mock_server.errors import detail_error, json_response, validation_error, validation_errors
-from mock_server.params import json_body, query_bool, query_int
-from mock_server.validation import Field, validate
+from mock_server.models.data_transfer import (
+    ConnectorInputViewModel,
+    ConnectorType,
+    Rule,
+    TransferInputViewModel,
+    TransferInputViewModelV2,
+    connector_parameters,
+)
+from mock_server.params import parse_datetime
 from simulator.transfers import Connector, Entry, Run, Schedule, Transfer, user_uid
 from simulator.transfers.runs import EVENT_CATEGORIES, EVENT_TYPES, human_size
 from simulator.transfers.schedule import iso
 
-CONNECTOR = f"{DTS}/v3/connectors/<connector_type>/<connector_id>"
-SWITCH_FIELDS = {"active": Field("boolean", required=True)}
-CANCEL_FIELDS = {
-    "transfer_id": Field("string", required=True),
-    "execution_date": Field("string", required=True),
+CONNECTOR_TYPE = TypeAdapter(ConnectorType)
+TYPE_KEYS = {
+    "connector_id": "connector_type",
+    "destination_connector_id": "destination_connector_type",
 }
 
 
 def ids_param() -> list[str]:
     """The repeated ``ids`` query parameter (UUIDs), without duplicates."""
-    ids = request.args.getlist("ids")
-    if not ids:
-        raise validation_error(["query", "ids"], "Field required", "missing", input=None)
-    for i, value in enumerate(ids):
-        check_uuid(["query", "ids", i], value)
-    return list(dict.fromkeys(ids))
+    return list(dict.fromkeys(routing.query().ids))
 
 
 # ---- connectors -------------------------------------------------------------------------------
@@ -83,9 +77,9 @@ def find_connector(
 ) -> Connector:
     """The workspace's connector named by the path (v3 names its type too); 404 if absent or of
     another type, 403 when ``change`` is asked of a system connector."""
-    check_uuid(["path", "id_"], connector_id)
+    path_value(UUID, ["path", "id_"], connector_id)
     if connector_type is not None:
-        check_enum(["path", "connector_type"], connector_type, CONNECTOR_TYPES)
+        path_value(CONNECTOR_TYPE, ["path", "connector_type"], connector_type)
     conn = ctx.connectors.get(connector_id)
     if conn is None or connector_type not in (None, conn.source_type):
         raise detail_error(404, "Connector not found")
@@ -118,26 +112,32 @@ def sources() -> Any:
 def list_connectors(ctx: Ctx) -> Any:
     """System connectors first, then the workspace's own in creation order (``page_size`` 0 is
     everything, the default)."""
-    size = query_int("page_size", 0, minimum=0)
-    page = query_int("page", 1, minimum=1)
+    size, page = routing.query().page_size, routing.query().page
     items = [connector_json(c) for c in ctx.connectors.values()]
     return json_response(items[(page - 1) * size : page * size] if size else items)
 
 
-def add_connector(ctx: Ctx, body: dict[str, Any]) -> Connector:
-    """Creation runs the connection test at once, as the platform does."""
-    params = connector_body(body, ctx.ws.id)
+def add_connector(ctx: Ctx, body: ConnectorInputViewModel, public: str | None = None) -> Connector:
+    """Creation runs the connection test at once, as the platform does; a connector naming the
+    workspace (``public``) is shared with it."""
+    if public is not None and public != ctx.ws.id:
+        raise validation_error(
+            ["body", "workspace_id"],
+            "Value error, workspace_id and X-Workspace-Id have to match",
+            "value_error",
+            input=public,
+        )
     conn = Connector(
         connector_id=ctx.store.new_id(ctx.ws.id, "connector"),
         workspace_id=ctx.ws.id,
-        name=body["name"],
-        source_type=body["source_type"],
-        parameters=params,
+        name=body.name,
+        source_type=body.source_type.value,
+        parameters=body.parameters,
         uid=user_uid(ctx.ws.owner_email),
         created=ctx.now,
         modified=ctx.now,
-        public=bool(body.get("workspace_id")),
-        favorite=bool(body.get("favorite")),
+        public=bool(public),
+        favorite=body.favorite,
     )
     test_connection(conn, ctx.now)
     ctx.connectors[conn.connector_id] = conn
@@ -146,7 +146,8 @@ def add_connector(ctx: Ctx, body: dict[str, Any]) -> Connector:
 
 @dts_view
 def create_connector(ctx: Ctx) -> Any:
-    return json_response(connector_json(add_connector(ctx, json_body())))
+    body = routing.body()
+    return json_response(connector_json(add_connector(ctx, body, body.workspace_id)))
 
 
 @dts_view
@@ -158,17 +159,25 @@ def get_connector(ctx: Ctx, connector_type: str, connector_id: str) -> Any:
 def update_connector(ctx: Ctx, connector_type: str, connector_id: str) -> Any:
     """New parameters are tested again; a ``null`` name or favorite keeps the old one."""
     conn = find_connector(ctx, connector_id, connector_type, change=True)
-    body = json_body()
-    params = connector_update_body(body, conn.source_type)
-    if body.get("name") is not None:
-        conn.name = body["name"]
-    if body.get("favorite") is not None:
-        conn.favorite = body["favorite"]
+    body = routing.body()
+    params = None if body.parameters is None else typed_parameters(conn, body.parameters)
+    if body.name is not None:
+        conn.name = body.name
+    if body.favorite is not None:
+        conn.favorite = body.favorite
     conn.modified = ctx.now
     if params is not None:
         conn.parameters = params
         test_connection(conn, ctx.now)
     return json_response(connector_json(conn))
+
+
+def typed_parameters(conn: Connector, params: dict[str, Any]) -> dict[str, Any]:
+    """New ``parameters`` of ``conn``, checked against its type's (FastAPI's 422 if not)."""
+    try:
+        return connector_parameters(conn.source_type, params)
+    except ValidationError as exc:
+        raise pydantic_errors(exc.errors(include_url=False), ("body", "parameters")) from None
 
 
 @dts_view
@@ -228,49 +237,54 @@ def transfer_json(t: Transfer) -> dict[str, Any]:
     }
 
 
-def _connector_types(ctx: Ctx, body: dict[str, Any]) -> dict[str, Any]:
-    """A v2 body with its connectors' types filled in (404 for a connector not here)."""
-    typed = dict(body)
+def wrong_type(conn: Connector, key: str, given: str) -> ApiError:
+    """The 422 of a body naming ``conn`` with another type (at ``key``) than its own."""
+    return validation_error(
+        ["body", key],
+        f"Value error, connector {conn.connector_id} is of type {conn.source_type}",
+        "value_error",
+        input=given,
+    )
+
+
+def _connector_types(ctx: Ctx, body: Rule) -> Rule:
+    """A v2 body with its connectors' types filled in (404 for a connector not here): a
+    destination must then be of a target type."""
+    typed = body.model_dump(mode="json", exclude_unset=True)
     for id_key, type_key in TYPE_KEYS.items():
-        conn = ctx.connectors.get(body[id_key])
-        if conn is None:
-            raise detail_error(404, f"Connector {body[id_key]} not found")
-        typed[type_key] = conn.source_type
-    return typed
+        typed[type_key] = _connector(ctx, typed[id_key]).source_type
+    try:  # lax: the types come from the store as text
+        return TransferInputViewModelV2.model_validate(typed, strict=False)
+    except ValidationError as exc:
+        raise pydantic_errors(exc.errors(include_url=False)) from None
 
 
-def rule_body(
-    ctx: Ctx, body: dict[str, Any], shape: TransferInput = V5_INPUT
-) -> tuple[dict[str, Any], Schedule]:
-    """A validated rule body (its connectors must exist here, with the types it names)."""
-    start_at = transfer_body(body, ctx.now, shape)
-    if not shape.typed:
+def _connector(ctx: Ctx, connector_id: str) -> Connector:
+    conn = ctx.connectors.get(connector_id)
+    if conn is None:
+        raise detail_error(404, f"Connector {connector_id} not found")
+    return conn
+
+
+def rule_body(ctx: Ctx, body: Rule) -> tuple[dict[str, Any], Schedule]:
+    """A validated rule body (its connectors must exist here, with the types it names) as the
+    store keeps it, and its schedule (``start_at`` defaults to now)."""
+    if type(body) is TransferInputViewModel:  # v2's names no types
         body = _connector_types(ctx, body)
-        transfer_body(body, ctx.now, V2_INPUT)  # a destination must be of a target type
+    rule = body.rule()
     for id_key, type_key in TYPE_KEYS.items():
-        conn = ctx.connectors.get(body[id_key])
-        if conn is None:
-            raise detail_error(404, f"Connector {body[id_key]} not found")
-        if conn.source_type != body[type_key]:
-            raise validation_errors(
-                [
-                    {
-                        "type": "value_error",
-                        "loc": ["body", type_key],
-                        "msg": f"Value error, connector {conn.connector_id} is of type "
-                        f"{conn.source_type}",
-                        "input": body[type_key],
-                    }
-                ]
-            )
-    rule = {k: v for k, v in body.items() if k in TRANSFER_FIELDS and k != "crontab"}
-    return rule, Schedule.from_json(body.get("crontab"), start_at)
+        conn = _connector(ctx, rule[id_key])
+        if conn.source_type != rule[type_key]:
+            raise wrong_type(conn, type_key, rule[type_key])
+    cron = body.crontab
+    start = parse_datetime(cron.start_at).timestamp() if cron and cron.start_at else ctx.now
+    return rule, Schedule.from_json(cron.model_dump() if cron else None, int(start))
 
 
-def add_rule(ctx: Ctx, shape: TransferInput = V5_INPUT) -> Transfer:
+def add_rule(ctx: Ctx) -> Transfer:
     """A periodic rule first runs at its schedule (never before ``start_at``), a one-shot rule
     at once."""
-    rule, schedule = rule_body(ctx, json_body(), shape)
+    rule, schedule = rule_body(ctx, routing.body())
     t = Transfer(
         transfer_id=ctx.store.new_id(ctx.ws.id, "transfer"),
         workspace_id=ctx.ws.id,
@@ -285,10 +299,10 @@ def add_rule(ctx: Ctx, shape: TransferInput = V5_INPUT) -> Transfer:
     return t
 
 
-def replace_rule(ctx: Ctx, transfer_id: str, shape: TransferInput = V5_INPUT) -> Transfer:
+def replace_rule(ctx: Ctx, transfer_id: str) -> Transfer:
     """Replaces the rule; a periodic schedule restarts from now, a one-shot rule never reruns."""
     t = find_transfer(ctx, transfer_id, ["path", "id_"])
-    t.body, t.schedule = rule_body(ctx, json_body(), shape)
+    t.body, t.schedule = rule_body(ctx, routing.body())
     t.modified = ctx.now
     t.reschedule(ctx.now)
     return t
@@ -318,11 +332,10 @@ def switch(ctx: Ctx, transfer_id: str) -> Transfer:
     """Deactivation stops new runs (a running one finishes); activation resumes the schedule
     from now, without replaying what was missed."""
     t = find_transfer(ctx, transfer_id, ["path", "id_"])
-    body = json_body()
-    validate(body, SWITCH_FIELDS, forbid_extra=False)
-    if body["active"] and not t.active:
+    active = routing.body().active
+    if active and not t.active:
         t.reschedule(ctx.now)
-    t.active, t.modified = body["active"], ctx.now
+    t.active, t.modified = active, ctx.now
     return t
 
 
@@ -345,13 +358,10 @@ def delete_transfers(ctx: Ctx) -> Any:
 def cancel_run(ctx: Ctx) -> Any:
     """Cancels what still runs of the run at ``execution_date``; answers ``cancelled``, or the
     run's status when nothing was left to cancel."""
-    body = json_body()
-    validate(body, CANCEL_FIELDS, forbid_extra=False)
-    when, errors = parse_when(["body", "execution_date"], body["execution_date"])
-    if errors:
-        raise validation_errors(errors)
-    t = find_transfer(ctx, body["transfer_id"], ["body", "transfer_id"])
-    run = next((r for r in t.runs if r.execution == int(when or 0)), None)
+    body = routing.body()
+    when = parse_datetime(body.execution_date).timestamp()
+    t = find_transfer(ctx, body.transfer_id, ["body", "transfer_id"])
+    run = next((r for r in t.runs if r.execution == int(when)), None)
     if run is None:
         raise detail_error(404, "Transfer history not found")
     stopped = [e.cancel(ctx.now) for e in run.entries]
@@ -390,23 +400,14 @@ def runs_of(ctx: Ctx, transfer_id: str | None) -> list[tuple[Transfer, Run, Entr
     return [(t, r, e) for t in rules if t for r in t.runs for e in r.entries]
 
 
-def optional_uuid(name: str) -> str | None:
-    value = request.args.get(name) or None
-    if value is not None:
-        check_uuid(["query", name], value)
-    return value
-
-
 def history_page(ctx: Ctx) -> dict[str, Any]:
     """Newest first (``-date_from``), ``page`` from 1, ``page_size`` 100 by default."""
-    transfer_id = optional_uuid("transfer_id")
-    source_name = request.args.get("source_name") or None
-    page = query_int("page", 1, minimum=1)
-    size = query_int("page_size", 100, minimum=1)
+    q = routing.query()
+    page, size = q.page, q.page_size
     rows = [
         history_json(t, r, e, ctx.now)
-        for t, r, e in runs_of(ctx, transfer_id)
-        if source_name is None or e.source_name == source_name
+        for t, r, e in runs_of(ctx, q.transfer_id)
+        if q.source_name is None or e.source_name == q.source_name
     ]
     rows.sort(key=lambda row: row["date_from"], reverse=True)
     return {"data": rows[(page - 1) * size : page * size], "total_count": len(rows)}
@@ -420,26 +421,18 @@ def history(ctx: Ctx) -> Any:
 @dts_view
 def events(ctx: Ctx) -> Any:
     """Aggregated event logs of the runs of a rule or of one history entry, oldest first."""
-    offset = query_int("offset", 0, minimum=0)
-    limit = query_int("limit", 100, minimum=0)
-    transfer_id, history_id = optional_uuid("transfer_id"), optional_uuid("history_id")
-    if not transfer_id and not history_id:
-        raise validation_error(
-            ["query"],
-            "Value error, either transfer_id or history_id should be provided",
-            "value_error",
-        )
-    wanted = {k: query_int(k, 0) for k in ("event_type", "event_category") if request.args.get(k)}
-    resolve = query_bool("as_enum_resolved", False)
+    q = routing.query()
+    filters = {"event_type": q.event_type, "event_category": q.event_category}
+    wanted = {k: v for k, v in filters.items() if v is not None}
     items = [
         ev
-        for t, _, e in runs_of(ctx, transfer_id)
-        if history_id is None or e.history_id == history_id
+        for t, _, e in runs_of(ctx, q.transfer_id)
+        if q.history_id is None or e.history_id == q.history_id
         for ev in e.events(t.transfer_id, ctx.now)
         if all(ev[k] == v for k, v in wanted.items())
     ]
-    if resolve:
+    if q.as_enum_resolved:
         for ev in items:
             ev["event_type"] = EVENT_TYPES[ev["event_type"]]
             ev["event_category"] = EVENT_CATEGORIES[ev["event_category"]]
-    return json_response({"count": len(items), "items": items[offset : offset + limit]})
+    return json_response({"count": len(items), "items": items[q.offset : q.offset + q.limit]})

@@ -11,12 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from mock_server.api.dts_validation import check_uuid
-from mock_server.errors import detail_error
+from pydantic import TypeAdapter, ValidationError
+
+from mock_server.errors import detail_error, pydantic_errors
+from mock_server.models.data_transfer import Uuid
 from mock_server.state import state, workspace
 from simulator.transfers import Connector, Transfer, Transfers
 
-DTS = "/data_transfer"
+UUID = TypeAdapter(Uuid)
 
 
 @dataclass
@@ -50,9 +52,18 @@ def dts_view(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def path_value(adapter: TypeAdapter[Any], loc: list[Any], raw: str) -> Any:
+    """A path parameter read by ``adapter`` (the routes' own parameters are plain strings), or
+    FastAPI's 422 at ``loc``."""
+    try:
+        return adapter.validate_python(raw)
+    except ValidationError as exc:
+        raise pydantic_errors(exc.errors(include_url=False), tuple(loc)) from None
+
+
 def find_transfer(ctx: Ctx, transfer_id: str, loc: list[Any]) -> Transfer:
     """The workspace's rule ``transfer_id`` (422 if not a UUID, 404 if absent here)."""
-    check_uuid(loc, transfer_id)
+    path_value(UUID, loc, transfer_id)
     found = ctx.transfers.get(transfer_id)
     if found is None:
         raise detail_error(404, "Transfer not found")

@@ -12,17 +12,16 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
+from mock_server import routing
 from mock_server.api.dts_catalog import NFS_CLUSTERS
 from mock_server.api.dts_context import Ctx, dts_view, find_transfer
-from mock_server.api.dts_validation import legacy_copy_body
 from mock_server.errors import json_response
-from mock_server.params import json_body
 from simulator.transfers import Entry, Schedule, Transfer, user_uid
 
-# direction -> (region key of the body, name prefix, description), as client_lib's rules are named
+# direction -> (name prefix, description), as client_lib's rules are named
 DIRECTIONS = {
-    "nfs_to_s3": ("from_region", "from_nfs", "Copy data from NFS. Called from jupyter client_lib"),
-    "s3_to_nfs": ("to_region", "to_nfs", "Copy data to NFS. Called from jupyter client_lib"),
+    "nfs_to_s3": ("from_nfs", "Copy data from NFS. Called from jupyter client_lib"),
+    "s3_to_nfs": ("to_nfs", "Copy data to NFS. Called from jupyter client_lib"),
 }
 
 
@@ -58,21 +57,20 @@ def created_json(t: Transfer) -> dict[str, Any]:
 def _copy(ctx: Ctx, direction: str) -> Any:
     """Create and start the one-shot rule between the NFS home (connector id = workspace id) and
     the workspace bucket; the bucket named in ``s3_credentials`` is not used."""
-    region_key, prefix, description = DIRECTIONS[direction]
-    body = json_body()
-    legacy_copy_body(body, region_key)
+    prefix, description = DIRECTIONS[direction]
+    body = routing.body()
     nfs = ctx.connectors[ctx.ws.id]
     s3 = next(c for c in ctx.connectors.values() if c.system and c.source_type == "s3mlspace")
     src, dst = (nfs, s3) if direction == "nfs_to_s3" else (s3, nfs)
     rule = {
-        "cluster_name": NFS_CLUSTERS[body[region_key]],
+        "cluster_name": NFS_CLUSTERS[body.region],
         "connector_id": src.connector_id,
         "destination_connector_id": dst.connector_id,
         "name": f"{prefix}-{ctx.store.new_id(ctx.ws.id, 'legacy-name')}-{ctx.ws.id}",
         "description": description,
-        "strategy": body.get("strategy", "write_all"),
+        "strategy": body.strategy.value,
         "favorite": False,
-        "query": {"destination": body["destination_path"], "source": [body["source_path"]]},
+        "query": {"destination": body.destination_path, "source": [body.source_path]},
         "connector_type": src.source_type,
         "destination_connector_type": dst.source_type,
     }

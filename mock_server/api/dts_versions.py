@@ -16,6 +16,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
+from mock_server import routing
 from mock_server.api.data_transfer import (
     add_connector,
     add_rule,
@@ -28,17 +29,12 @@ from mock_server.api.data_transfer import (
     switch,
     test_connection,
     transfer_json,
+    wrong_type,
 )
-from mock_server.api.dts_context import Ctx, dts_view, find_transfer
-from mock_server.api.dts_validation import V1_INPUT, V2_INPUT, check_uuid, connector_body
-from mock_server.errors import detail_error, json_response, validation_error, validation_errors
-from mock_server.inputs import absent, parsed_body
-from mock_server.params import json_body
-from mock_server.validation import Field, validate
+from mock_server.api.dts_context import UUID, Ctx, dts_view, find_transfer, path_value
+from mock_server.errors import detail_error, json_response
 from simulator.transfers import Connector, Entry, Run, Transfer
 
-FAVORITE_FIELDS = {"favorite": Field("boolean", required=True)}
-RERUN_FIELDS = {"history_id": Field("string", required=True)}
 HistoryRow = tuple[Transfer, Run, Entry]
 
 
@@ -73,33 +69,16 @@ def history_v3(row: HistoryRow, now: float) -> dict[str, Any]:
 
 
 # ---- favourites -------------------------------------------------------------------------------
-def _favorite() -> bool:
-    """``FavoriteInputViewModel``'s flag."""
-    body = json_body()
-    validate(body, FAVORITE_FIELDS, forbid_extra=False)
-    return body["favorite"]
-
-
-def _bare_bool() -> bool:
-    """``FavoriteHistoryInputViewModel``: the body is a JSON boolean itself."""
-    body = parsed_body()
-    if absent(body):
-        raise validation_error(["body"], "Field required", "missing", input=None)
-    if not isinstance(body, bool):
-        raise validation_error(["body"], "Input should be a valid boolean", "bool_type", input=body)
-    return body
-
-
 def _fav_connector(ctx: Ctx, connector_id: str, connector_type: str | None) -> Connector:
     """A favourite is the user's mark: system connectors take it too."""
     conn = find_connector(ctx, connector_id, connector_type)
-    conn.favorite, conn.modified = _favorite(), ctx.now
+    conn.favorite, conn.modified = routing.body().favorite, ctx.now
     return conn
 
 
 def _fav_transfer(ctx: Ctx, transfer_id: str) -> Transfer:
     t = find_transfer(ctx, transfer_id, ["path", "id_"])
-    t.body["favorite"], t.modified = _favorite(), ctx.now
+    t.body["favorite"], t.modified = routing.body().favorite, ctx.now
     return t
 
 
@@ -132,8 +111,7 @@ def list_connectors_v2(ctx: Ctx) -> Any:
 @dts_view
 def create_connector_v2(ctx: Ctx) -> Any:
     """v2's body has no ``workspace_id``: a v2 connector is never public."""
-    body = {k: v for k, v in json_body().items() if k != "workspace_id"}
-    return json_response(connector_v2(add_connector(ctx, body)))
+    return json_response(connector_v2(add_connector(ctx, routing.body())))
 
 
 @dts_view
@@ -145,22 +123,12 @@ def get_connector_v2(ctx: Ctx, id_: str) -> Any:
 def update_connector_v2(ctx: Ctx, id_: str) -> Any:
     """The whole ``ConnectorInputViewModel`` again (its type cannot change); tested anew."""
     conn = find_connector(ctx, id_, change=True)
-    body = {k: v for k, v in json_body().items() if k != "workspace_id"}
-    params = connector_body(body, ctx.ws.id)
-    if body["source_type"] != conn.source_type:
-        raise validation_errors(
-            [
-                {
-                    "type": "value_error",
-                    "loc": ["body", "source_type"],
-                    "msg": f"Value error, connector {conn.connector_id} is of type "
-                    f"{conn.source_type}",
-                    "input": body["source_type"],
-                }
-            ]
-        )
-    conn.name, conn.parameters = body["name"], params
-    conn.favorite = body.get("favorite", conn.favorite)
+    body = routing.body()
+    if body.source_type.value != conn.source_type:
+        raise wrong_type(conn, "source_type", body.source_type.value)
+    conn.name, conn.parameters = body.name, body.parameters
+    if "favorite" in body.model_fields_set:
+        conn.favorite = body.favorite
     test_connection(conn, ctx.now)
     return json_response(connector_v2(conn))
 
@@ -210,12 +178,12 @@ def get_transfer_v2(ctx: Ctx, transfer_id: str) -> Any:
 
 @dts_view
 def create_transfer_v2(ctx: Ctx) -> Any:
-    return json_response(transfer_v2(add_rule(ctx, V1_INPUT)))
+    return json_response(transfer_v2(add_rule(ctx)))
 
 
 @dts_view
 def update_transfer_v2(ctx: Ctx, id_: str) -> Any:
-    return json_response(transfer_v2(replace_rule(ctx, id_, V1_INPUT)))
+    return json_response(transfer_v2(replace_rule(ctx, id_)))
 
 
 @dts_view
@@ -225,27 +193,27 @@ def switch_transfer_v2(ctx: Ctx, id_: str) -> Any:
 
 @dts_view
 def create_transfer_v3(ctx: Ctx) -> Any:
-    return json_response(transfer_v2(add_rule(ctx, V2_INPUT)))
+    return json_response(transfer_v2(add_rule(ctx)))
 
 
 @dts_view
 def update_transfer_v3(ctx: Ctx, id_: str) -> Any:
-    return json_response(transfer_v2(replace_rule(ctx, id_, V2_INPUT)))
+    return json_response(transfer_v2(replace_rule(ctx, id_)))
 
 
 @dts_view
 def create_transfer_v4(ctx: Ctx) -> Any:
-    return json_response(transfer_json(add_rule(ctx, V2_INPUT)))
+    return json_response(transfer_json(add_rule(ctx)))
 
 
 @dts_view
 def update_transfer_v4(ctx: Ctx, id_: str) -> Any:
-    return json_response(transfer_json(replace_rule(ctx, id_, V2_INPUT)))
+    return json_response(transfer_json(replace_rule(ctx, id_)))
 
 
 # ---- history ----------------------------------------------------------------------------------
 def _entry(ctx: Ctx, history_id: str, loc: list[Any]) -> HistoryRow:
-    check_uuid(loc, history_id)
+    path_value(UUID, loc, history_id)
     found = next((r for r in ctx.store.history(ctx.ws.id) if r[2].history_id == history_id), None)
     if found is None:
         raise detail_error(404, "Transfer history not found")
@@ -268,9 +236,7 @@ def delete_history(ctx: Ctx) -> Any:
 
 def _rerun(ctx: Ctx, shape: Callable[[HistoryRow, float], dict[str, Any]]) -> list[Any]:
     """The entry's source copied again now, by its rule as it is now."""
-    body = json_body()
-    validate(body, RERUN_FIELDS, forbid_extra=False)
-    t, _, e = _entry(ctx, body["history_id"], ["body", "history_id"])
+    t, _, e = _entry(ctx, routing.body().history_id, ["body", "history_id"])
     run, entries = ctx.store.rerun(t, e.source)
     return [shape((t, run, entry), ctx.now) for entry in entries]
 
@@ -305,5 +271,5 @@ def status_v3(ctx: Ctx) -> Any:
 def fav_history(ctx: Ctx, id_: str) -> Any:
     """Marks (or, with ``false``, unmarks) one history entry; answers it (v2 shape)."""
     row = _entry(ctx, id_, ["path", "id_"])
-    row[2].favorite = _bare_bool()
+    row[2].favorite = routing.body().root
     return json_response(history_v2(row, ctx.now))

@@ -1,6 +1,7 @@
 """``GET /public/v2/openapi.json``: the OpenAPI document of what this server implements.
 
-Bodies and query parameters are declared from the tables the views validate with, so a fuzzer
+Bodies and query parameters come from the operations' request models; what is declared here is
+what no model tells yet (multipart bodies, extra responses, a few hand-read queries), so a fuzzer
 reading this document sends what the views check (and, negated, what they must refuse).
 """
 
@@ -11,39 +12,21 @@ from typing import Any
 
 from flask import current_app
 
-from mock_server.api import (
-    build_image,
-    data_transfer,
-    jobs,
-)
-from mock_server.api.dts_catalog import CLUSTERS, CONNECTOR_TYPES, parameters_schema
-from mock_server.api.dts_validation import (
-    CONNECTOR_FIELDS,
-    CONNECTOR_UPDATE_FIELDS,
-    CRON_FIELDS,
-    TIME_PATTERN,
-    TRANSFER_FIELDS,
-    legacy_copy_fields,
-)
+from mock_server.api import build_image, jobs
+from mock_server.api.dts_catalog import CONNECTOR_TYPES
 from mock_server.errors import json_response
 from mock_server.openapi import (
-    DATE_TIME,
     ERROR,
     UUID,
     Key,
     OperationDoc,
     Schema,
     build_document,
-    field_schema,
     json_content,
-    object_schema,
-    query,
 )
 from mock_server.state import state
-from simulator.transfers.runs import EVENT_CATEGORIES, EVENT_TYPES
 
 API = "/public/v2"
-DTS = f"{API}/data_transfer"
 INT, STR, BOOL = {"type": "integer"}, {"type": "string"}, {"type": "boolean"}
 BASE_IMAGE_PATTERN = "^" + re.escape(build_image.BASE_IMAGES) + r"[a-z0-9.-]+:[a-z0-9.]+$"
 LIMIT, OFFSET = {"type": "integer", "minimum": 1}, {"type": "integer", "minimum": 0}
@@ -143,97 +126,6 @@ def _resource_operations() -> dict[Key, OperationDoc]:
     }
 
 
-# ---- data transfer ------------------------------------------------------------------------------
-def _dts_operations() -> dict[Key, OperationDoc]:
-    parameters = {"anyOf": [parameters_schema("s3custom"), parameters_schema("postgresql")]}
-    cluster = {
-        "anyOf": [
-            {"enum": list(CLUSTERS)},
-            {"type": "string", "pattern": r"^[a-z0-9.-]+->[a-z0-9.-]+$"},
-        ]
-    }
-    crontab = object_schema(CRON_FIELDS, extra=True)
-    crontab["properties"]["time"] = field_schema(
-        CRON_FIELDS["time"], {"type": "string", "pattern": TIME_PATTERN}
-    )
-    crontab["properties"]["start_at"] = DATE_TIME
-    source = {"anyOf": [STR, {"type": "array", "items": STR, "minItems": 1}]}
-    transfer = object_schema(
-        TRANSFER_FIELDS,
-        shapes={
-            "crontab": crontab,
-            "query": {
-                "type": "object",
-                "properties": {"destination": STR, "source": source},
-                "required": ["destination", "source"],
-            },
-        },
-    )
-    transfer["properties"]["cluster_name"] = cluster
-    for key in ("connector_id", "destination_connector_id"):
-        transfer["properties"][key] = UUID
-    ids = (query("ids", {"type": "array", "items": UUID, "minItems": 1}, required=True),)
-    legacy = {
-        direction: OperationDoc(
-            body=object_schema(
-                legacy_copy_fields(region_key),
-                extra=True,
-                shapes={"s3_credentials": parameters_schema("s3custom")},
-            )
-        )
-        for direction, region_key in (("nfs_to_s3", "from_region"), ("s3_to_nfs", "to_region"))
-    }
-    connector = f"{DTS}/v3/connectors/{{connector_type}}/{{connector_id}}"
-    return {
-        ("GET", f"{DTS}/v3/connectors"): OperationDoc(
-            query=(query("page_size", OFFSET), query("page", LIMIT))
-        ),
-        ("POST", f"{DTS}/v3/connectors"): OperationDoc(
-            body=object_schema(CONNECTOR_FIELDS, extra=True, shapes={"parameters": parameters})
-        ),
-        ("POST", connector): OperationDoc(
-            body=object_schema(
-                CONNECTOR_UPDATE_FIELDS, extra=True, shapes={"parameters": parameters}
-            )
-        ),
-        ("DELETE", f"{DTS}/v2/connectors"): OperationDoc(query=ids),
-        ("DELETE", f"{DTS}/v2/transfer"): OperationDoc(query=ids),
-        ("POST", f"{DTS}/v5/transfer"): OperationDoc(body=transfer),
-        ("POST", f"{DTS}/v5/transfer/{{transfer_id}}"): OperationDoc(body=transfer),
-        ("POST", f"{DTS}/v4/transfer/{{transfer_id}}/switch"): OperationDoc(
-            body=object_schema(data_transfer.SWITCH_FIELDS, extra=True)
-        ),
-        ("POST", f"{DTS}/v2/history/cancel"): OperationDoc(
-            body=object_schema(
-                data_transfer.CANCEL_FIELDS,
-                extra=True,
-                shapes={"transfer_id": UUID, "execution_date": DATE_TIME},
-            )
-        ),
-        ("GET", f"{DTS}/v3/history"): OperationDoc(
-            query=(
-                query("transfer_id", UUID),
-                query("source_name", STR),
-                query("page", LIMIT),
-                query("page_size", LIMIT),
-            )
-        ),
-        ("GET", f"{DTS}/v2/events/list"): OperationDoc(
-            query=(
-                query("transfer_id", UUID, description="this or history_id is required"),
-                query("history_id", UUID),
-                query("offset", OFFSET),
-                query("limit", OFFSET),
-                query("event_type", {"type": "integer", "enum": list(EVENT_TYPES)}),
-                query("event_category", {"type": "integer", "enum": list(EVENT_CATEGORIES)}),
-                query("as_enum_resolved", BOOL),
-            )
-        ),
-        ("POST", f"{DTS}/v1/transfers/nfs_to_s3"): legacy["nfs_to_s3"],
-        ("POST", f"{DTS}/v1/transfers/s3_to_nfs"): legacy["s3_to_nfs"],
-    }
-
-
 def operations() -> dict[Key, OperationDoc]:
     """Every public operation the URL map alone cannot describe."""
     keys = ("client_id", "client_secret")
@@ -243,7 +135,6 @@ def operations() -> dict[Key, OperationDoc]:
         **_job_operations(),
         **_notebook_operations(),
         **_resource_operations(),
-        **_dts_operations(),
     }
 
 

@@ -58,3 +58,23 @@ def test_job_submission_schema_forbids_unknown_fields() -> None:
     schema = body["application/json"]["schema"]
     assert schema["additionalProperties"] is False
     assert set(schema["required"]) == {"script", "base_image", "instance_type"}
+
+
+def _body(operation: dict) -> dict:
+    return operation["requestBody"]["content"]["application/json"]["schema"]
+
+
+def test_data_transfer_bodies_and_queries_are_the_models_the_views_validate_with() -> None:
+    paths = _document()["paths"]
+    dts = "/public/v2/data_transfer"
+    v5, v4 = _body(paths[f"{dts}/v5/transfer"]["post"]), _body(paths[f"{dts}/v4/transfer"]["post"])
+    assert v5["additionalProperties"] is False and "legacy" not in v5["properties"]
+    assert "additionalProperties" not in v4 and "legacy" in v4["properties"]
+    assert "connector_type" not in _body(paths[f"{dts}/v2/transfer"]["post"])["properties"]
+    assert _body(paths[f"{dts}/v2/history/{{id_}}/fav"]["post"])["type"] == "boolean"
+    copy = _body(paths[f"{dts}/v1/transfers/s3_to_nfs"]["post"])
+    assert "to_region" in copy["required"] and "from_region" not in copy["properties"]
+    events = {p["name"] for p in paths[f"{dts}/v2/events/list"]["get"]["parameters"]}
+    assert {"transfer_id", "history_id", "offset", "limit", "as_enum_resolved"} <= events
+    (ids,) = paths[f"{dts}/v2/transfer"]["delete"]["parameters"]
+    assert (ids["name"], ids["required"]) == ("ids", True)

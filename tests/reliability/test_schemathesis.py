@@ -1,7 +1,7 @@
 """Schemathesis against our own OpenAPI document, in-process on the WSGI app.
 
 Every operation the document lists is fuzzed with valid and invalid parameters and bodies
-(generated from the field tables the views validate with), plus the other HTTP methods on its
+(generated from the request models the views validate with), plus the other HTTP methods on its
 path. Whatever is sent, the server must not fail (no 5xx other than the 501 of unimplemented spec
 operations and the platform's documented 500 for an unknown image build), every JSON answer must
 carry exactly ``application/json`` and parse, every error must be JSON, responses must match the
