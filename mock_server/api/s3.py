@@ -10,9 +10,8 @@ from __future__ import annotations
 import string
 from typing import Any
 
+from mock_server import routing
 from mock_server.errors import json_response
-from mock_server.models.s3 import S3Credentials
-from mock_server.params import json_body
 from mock_server.state import state, workspace
 from simulator.randomness import stream
 
@@ -43,7 +42,7 @@ def get_credentials() -> Any:
 
 def set_credentials() -> Any:
     """Replace the workspace's credentials; unknown keys are ignored, as pydantic does."""
-    creds = S3Credentials.model_validate(json_body()).model_dump()
+    creds: dict[str, str] = routing.body().model_dump()
     st = state()
     with st.lock:
         _store()[workspace().id] = creds
