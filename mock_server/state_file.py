@@ -131,7 +131,8 @@ def _seal(*parts: Any) -> str:
 
 def chain(previous: str, seq: int, cmd: Command) -> str:
     """The hash of a command row: its content and the hash of the row before it."""
-    content = {**asdict(cmd), "body": cmd.body.hex()}
+    content = {f.name: getattr(cmd, f.name) for f in fields(cmd)}  # flat: asdict copies deep
+    content["body"] = cmd.body.hex()
     return hashlib.sha256(f"{previous}|{seq}|{_canonical(content)}".encode()).hexdigest()
 
 
