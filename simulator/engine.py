@@ -175,7 +175,7 @@ class Engine(ServerLifecycle):
         self.env.step()
 
     def _after(self, delay: float, step: Callable[[Any], None], target: Any) -> None:
-        self.env.timeout(max(0.0, delay)).callbacks.append(lambda _ev: step(target))
+        self.env.timeout(delay if delay > 0.0 else 0.0).callbacks.append(lambda _ev: step(target))
 
     def _entity_bits(self, request: str) -> int:
         """128 random bits for a new entity, from the seed and the request alone (its kind,
@@ -326,7 +326,7 @@ class Engine(ServerLifecycle):
         return lo + (hi - lo) * unit_interval(job.bits >> 64)
 
     def _job_placed(self, job: Job) -> None:
-        now = self.now_epoch()
+        now = self.start_epoch + self.env.now
         job.placed_at = now
         pull = job.start_at
         if self._slow_pulls:
@@ -356,16 +356,17 @@ class Engine(ServerLifecycle):
         job, token = step
         if job.token != token:  # ended or restarted since this step was scheduled
             return
-        now = self.now_epoch()
+        now = self.start_epoch + self.env.now
         job.status, job.running_at, job.updated_at = RUNNING, now, now
+        itype, workers = job.itype, job.n_workers
         job.line = self.ledger.open(
             workspace=job.workspace,
             kind="job",
             item=job.name,
-            region=job.region,
-            instance_type=job.itype.key,
-            workers=job.n_workers,
-            price_per_hour=self._job_price(job.itype, job.n_workers),
+            region=job.spec.region,
+            instance_type=itype.key,
+            workers=workers,
+            price_per_hour=self._job_price(itype, workers),
             start=now,
         )
         plan = job.plan
@@ -400,7 +401,7 @@ class Engine(ServerLifecycle):
             self.ledger.close(job.line, now)
 
     def _finish(self, job: Job, status: str) -> None:
-        self._end(job, status, self.now_epoch())
+        self._end(job, status, self.start_epoch + self.env.now)
         self._release(job)
 
     # ---- allocations and queues -------------------------------------------------------------
