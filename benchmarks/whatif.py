@@ -11,6 +11,7 @@ run; the script exits 1 when a case misses an aim (ratio, seconds, peak RSS).
     python benchmarks/whatif.py                    # both cases
     python benchmarks/whatif.py --quick            # the year case cut to 60 days
     python benchmarks/whatif.py --case year
+    python benchmarks/whatif.py --quick --repeat 3      # alternate, compare the best of each
     python benchmarks/whatif.py --case year --profile   # cProfile of the replay, top entries
 """
 
@@ -115,11 +116,20 @@ def _in_child(fn: str, case: str) -> dict[str, float]:
         return pool.apply(globals()[fn], (case,))
 
 
-def report(case: str) -> bool:
-    """Run ``case`` and its bare loop, print the figures; True when every aim is met."""
-    w = _in_child("run_whatif_case", case)
-    b = _in_child("run_bare_case", case)
-    total = w["generate_s"] + w["replay_s"] + w["measure_s"]
+def _cpu_s(w: dict[str, float]) -> float:
+    return w["generate_s"] + w["replay_s"] + w["measure_s"]
+
+
+def report(case: str, repeat: int = 1) -> bool:
+    """Run ``case`` and its bare loop (alternately ``repeat`` times, keeping each one's best),
+    print the figures; True when every aim is met."""
+    runs = [
+        (_in_child("run_whatif_case", case), _in_child("run_bare_case", case))
+        for _ in range(max(1, repeat))
+    ]
+    w = min((w for w, _ in runs), key=_cpu_s)
+    b = min((b for _, b in runs), key=lambda r: r["run_s"])
+    total = _cpu_s(w)
     aim = CASES[case]
     print(f"== {case}: {w['jobs']:,.0f} jobs on 1000 GPUs ({w['rejected']:.0f} rejected)")
     print(
@@ -168,6 +178,7 @@ def main() -> int:
     p.add_argument("--quick", action="store_true", help="only the year case cut to 60 days")
     p.add_argument("--profile", action="store_true", help="cProfile the replay instead")
     p.add_argument("--top", type=int, default=20, help="profile entries to print")
+    p.add_argument("--repeat", type=int, default=1, help="alternate runs, keep each one's best")
     args = p.parse_args()
     named = ["year", "million"] if args.case == "all" else [args.case]
     cases = ["quick"] if args.quick else named
@@ -175,7 +186,7 @@ def main() -> int:
         for case in cases:
             profile(case, args.top)
         return 0
-    met = [report(case) for case in cases]
+    met = [report(case, args.repeat) for case in cases]
     return 0 if all(met) else 1
 
 
