@@ -34,13 +34,9 @@ from mock_server.errors import json_response
 from mock_server.server import BackgroundServer
 from mock_server.testing import running_server
 
-JOB = {
-    "script": "/home/jovyan/train.py",
-    "base_image": "cr.ai.cloud.ru/aicloud-base-images/img",
-    "instance_type": "a100plus.1gpu.80vG.12C.96G",
-    "region": "SR006",
-    "env_variables": {"MLSPACE_SIM_RUNTIME_S": "600"},
-}
+JOB = {"script": "/home/jovyan/train.py", "base_image": "cr.ai.cloud.ru/aicloud-base-images/img",
+       "instance_type": "a100plus.1gpu.80vG.12C.96G", "region": "SR006",
+       "env_variables": {"MLSPACE_SIM_RUNTIME_S": "600"}}
 
 
 CPU_PER_PAIR: list[float] = []  # this process's CPU seconds per pair of the last rate()
@@ -122,43 +118,27 @@ def moto(n: int) -> float | None:
     server.start()
     try:
         s = requests.Session()
-        auth = (
-            "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20250101/us-east-1/sagemaker/"
-            "aws4_request, SignedHeaders=host;x-amz-date, Signature=0"
-        )
+        auth = ("AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20250101/us-east-1/sagemaker/"
+                "aws4_request, SignedHeaders=host;x-amz-date, Signature=0")
         url = f"http://127.0.0.1:{port}/"
 
         def call(target: str, body: dict) -> dict:
-            r = s.post(
-                url,
-                data=json.dumps(body),
-                headers={
-                    "X-Amz-Target": f"SageMaker.{target}",
-                    "Authorization": auth,
-                    "Content-Type": "application/x-amz-json-1.1",
-                    "X-Amz-Date": "20250101T000000Z",
-                },
-            )
+            r = s.post(url, data=json.dumps(body), headers={
+                "X-Amz-Target": f"SageMaker.{target}", "Authorization": auth,
+                "Content-Type": "application/x-amz-json-1.1", "X-Amz-Date": "20250101T000000Z"})
             r.raise_for_status()
             return r.json()
 
         def pair(i: int) -> None:
             name = f"job-{i + 100}"
-            call(
-                "CreateTrainingJob",
-                {
-                    "TrainingJobName": name,
-                    "AlgorithmSpecification": {"TrainingImage": "img", "TrainingInputMode": "File"},
-                    "RoleArn": "arn:aws:iam::123456789012:role/sim",
-                    "OutputDataConfig": {"S3OutputPath": "s3://bucket/out"},
-                    "ResourceConfig": {
-                        "InstanceType": "ml.p3.2xlarge",
-                        "InstanceCount": 1,
-                        "VolumeSizeInGB": 10,
-                    },
-                    "StoppingCondition": {"MaxRuntimeInSeconds": 3600},
-                },
-            )
+            call("CreateTrainingJob", {
+                "TrainingJobName": name,
+                "AlgorithmSpecification": {"TrainingImage": "img", "TrainingInputMode": "File"},
+                "RoleArn": "arn:aws:iam::123456789012:role/sim",
+                "OutputDataConfig": {"S3OutputPath": "s3://bucket/out"},
+                "ResourceConfig": {"InstanceType": "ml.p3.2xlarge", "InstanceCount": 1,
+                                   "VolumeSizeInGB": 10},
+                "StoppingCondition": {"MaxRuntimeInSeconds": 3600}})
             assert call("DescribeTrainingJob", {"TrainingJobName": name})["TrainingJobName"] == name
 
         return rate(n, pair)
@@ -216,15 +196,11 @@ def main() -> None:
     bare_rate = bare(args.pairs)
     moto_rate = moto(args.pairs)
     print(f"mlspace-sim submit+status   {ours_rate:8.0f} pairs/s")
-    print(
-        f"bare Flask, same stack      {bare_rate:8.0f} pairs/s   ours/bare = "
-        f"{ours_rate / bare_rate:.2f} (aim >= 0.6)"
-    )
+    print(f"bare Flask, same stack      {bare_rate:8.0f} pairs/s   ours/bare = "
+          f"{ours_rate / bare_rate:.2f} (aim >= 0.6)")
     if moto_rate:
-        print(
-            f"moto SageMaker create+desc  {moto_rate:8.0f} pairs/s   ours/moto = "
-            f"{ours_rate / moto_rate:.2f} (aim >= 2.5)"
-        )
+        print(f"moto SageMaker create+desc  {moto_rate:8.0f} pairs/s   ours/moto = "
+              f"{ours_rate / moto_rate:.2f} (aim >= 2.5)")
     else:
         print("moto not installed: pip install -e '.[bench]'")
     q = statistics.quantiles(lat, n=100)
