@@ -20,6 +20,7 @@ from typing import Any
 from tqdm import tqdm
 
 from simulator.billing import ZERO, kopecks
+from simulator.collector import fewer_collections
 from simulator.engine import Engine
 from simulator.focus import focus_rows, write_focus
 from simulator.whatif.configs import Configuration, base_config, engine_config
@@ -89,7 +90,7 @@ def run_task(task: Task) -> dict[str, Any]:
     wall-clock limit (``timed_out``)."""
     head = {"configuration": task.configuration.name, "seed": task.seed}
     try:
-        with time_limit(task.timeout_s):
+        with time_limit(task.timeout_s), fewer_collections():
             engine, replay = replay_task(task)
             result = measure(engine, replay, task.bins, task.horizon_s)
     except RunTimeout:
