@@ -54,11 +54,11 @@ def run_whatif_case(case: str) -> dict[str, float]:
     from simulator.whatif import Configuration, Task
     from simulator.whatif.metrics import measure
     from simulator.whatif.runner import replay_task
-    from simulator.workload import generate
+    from simulator.workload.generate import stream_workload
 
     with fewer_collections():  # as runner.run_task runs a task
         t0 = time.process_time()
-        items = generate(_spec(case))
+        items = stream_workload(_spec(case))  # as run_task replays a generated workload
         t1 = time.process_time()
         engine, replay = replay_task(Task(items, Configuration("default"), seed=1))
         t2 = time.process_time()

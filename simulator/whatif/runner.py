@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
@@ -35,7 +35,7 @@ from simulator.whatif.sweep import (
     time_limit,
     workload_fingerprint,
 )
-from simulator.workload.generate import GeneratorSpec, generate
+from simulator.workload.generate import GeneratorSpec, stream_workload
 from simulator.workload.model import WorkloadItem
 from simulator.world import World
 
@@ -58,9 +58,10 @@ class Task:
     timeout_s: float | None = None  # wall-clock limit of the run (not part of its cache key)
 
 
-def workload_for(workload: Workload, seed: int) -> Sequence[WorkloadItem]:
+def workload_for(workload: Workload, seed: int) -> Iterable[WorkloadItem]:
+    """The records to replay; a generated workload's are built one at a time as replayed."""
     if isinstance(workload, GeneratorSpec):
-        return generate(replace(workload, seed=seed))
+        return stream_workload(replace(workload, seed=seed))
     return workload
 
 
