@@ -94,6 +94,7 @@ class Engine(ServerLifecycle):
         self._identical_at = -1.0
         self._identical: dict[str, int] = {}  # requests alike at this instant, by content
         self._routes: dict[tuple[str, str], tuple[InstanceType, PoolScheduler]] = {}
+        self._shapes: dict[tuple[Any, ...], tuple[InstanceType, str, PoolScheduler]] = {}
         self._seq = 0
         self.rejected: list[tuple[float, str, str]] = []  # batch mode: (t, reason, value)
         self._prices: dict[tuple[InstanceType, int], Decimal] = {}
@@ -246,6 +247,17 @@ class Engine(ServerLifecycle):
         return route
 
     def _validate_job(self, spec: JobSpec) -> tuple[InstanceType, str, PoolScheduler]:
+        """A shape (region, type, job type, workers, priority) that passed once passes again
+        (those checks read only static limits): then only the env overrides are checked."""
+        shape = (spec.region, spec.instance_type, spec.type, spec.n_workers, spec.priority_class)
+        valid = self._shapes.get(shape)
+        if valid is None:
+            valid = self._shapes[shape] = self._check_shape(spec)
+        elif spec.env_variables:
+            check_overrides(spec)
+        return valid
+
+    def _check_shape(self, spec: JobSpec) -> tuple[InstanceType, str, PoolScheduler]:
         itype, sched = self._route(spec.region, spec.instance_type)
         if spec.type not in JOB_TYPES:
             raise Refused(
