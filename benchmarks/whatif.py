@@ -3,10 +3,15 @@
 Each case runs in a fresh process (so its peak memory, ru_maxrss, is its own): generate the
 workload, replay it on the engine in batch mode, measure it (metrics and series). Then a bare
 SimPy loop with the same arrivals (Container get / timeout(hold) / put per job) runs in another
-fresh process, as the floor of what SimPy itself costs per job.
+fresh process, as the floor of what SimPy itself costs per job. Times are CPU seconds of each
+process (``time.process_time``), so other work on a shared machine moves both runs alike. The
+ratio is what-if throughput (generate + replay + measure) over bare-loop throughput in the same
+run; the script exits 1 when a case misses an aim (ratio, seconds, peak RSS).
 
     python benchmarks/whatif.py                    # both cases
+    python benchmarks/whatif.py --quick            # the year case cut to 60 days
     python benchmarks/whatif.py --case year
+    python benchmarks/whatif.py --quick --repeat 3      # alternate, compare the best of each
     python benchmarks/whatif.py --case year --profile   # cProfile of the replay, top entries
 """
 
@@ -17,13 +22,16 @@ import cProfile
 import multiprocessing as mp
 import pstats
 import resource
+import sys
 import time
 from typing import Any
 
-# Aims from the issue: the year in under 5 s; a million jobs in under 60 s and under 2 GB.
+# Aims from issue 15: the year at >= 0.8x the bare loop's throughput; a million jobs in under
+# 30 s and under 1 GB.
 CASES: dict[str, dict[str, Any]] = {
-    "year": {"days": 365, "jobs_per_day": 200, "aim_s": 5.0},
-    "million": {"days": 365, "jobs_per_day": 1_000_000 / 365, "aim_s": 60.0, "aim_mb": 2048},
+    "year": {"days": 365, "jobs_per_day": 200, "aim_ratio": 0.8},
+    "million": {"days": 365, "jobs_per_day": 1_000_000 / 365, "aim_s": 30.0, "aim_mb": 1024},
+    "quick": {"days": 60, "jobs_per_day": 200, "aim_ratio": 0.8},
 }
 
 
@@ -42,18 +50,20 @@ def _maxrss_mb() -> float:
 
 def run_whatif_case(case: str) -> dict[str, float]:
     """Generate, replay and measure on the default config (region pool of 1000 GPUs)."""
+    from simulator.collector import fewer_collections
     from simulator.whatif import Configuration, Task
     from simulator.whatif.metrics import measure
     from simulator.whatif.runner import replay_task
-    from simulator.workload import generate
+    from simulator.workload.generate import stream_workload
 
-    t0 = time.perf_counter()
-    items = generate(_spec(case))
-    t1 = time.perf_counter()
-    engine, replay = replay_task(Task(items, Configuration("default"), seed=1))
-    t2 = time.perf_counter()
-    result = measure(engine, replay)
-    t3 = time.perf_counter()
+    with fewer_collections():  # as runner.run_task runs a task
+        t0 = time.process_time()
+        items = stream_workload(_spec(case))  # as run_task replays a generated workload
+        t1 = time.process_time()
+        engine, replay = replay_task(Task(items, Configuration("default"), seed=1))
+        t2 = time.process_time()
+        result = measure(engine, replay)
+        t3 = time.process_time()
     return {
         "jobs": float(len(engine.jobs)),
         "generate_s": t1 - t0,
@@ -98,9 +108,9 @@ def run_bare_case(case: str) -> dict[str, float]:
             env.process(job(need, startup + run_s))
 
     env.process(source())
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     env.run()
-    return {"jobs": float(len(jobs)), "run_s": time.perf_counter() - t0, "maxrss_mb": _maxrss_mb()}
+    return {"jobs": float(len(jobs)), "run_s": time.process_time() - t0, "maxrss_mb": _maxrss_mb()}
 
 
 def _in_child(fn: str, case: str) -> dict[str, float]:
@@ -108,31 +118,47 @@ def _in_child(fn: str, case: str) -> dict[str, float]:
         return pool.apply(globals()[fn], (case,))
 
 
-def report(case: str) -> None:
-    w = _in_child("run_whatif_case", case)
-    b = _in_child("run_bare_case", case)
-    total = w["generate_s"] + w["replay_s"] + w["measure_s"]
+def _cpu_s(w: dict[str, float]) -> float:
+    return w["generate_s"] + w["replay_s"] + w["measure_s"]
+
+
+def report(case: str, repeat: int = 1) -> bool:
+    """Run ``case`` and its bare loop (alternately ``repeat`` times, keeping each one's best),
+    print the figures; True when every aim is met."""
+    runs = [
+        (_in_child("run_whatif_case", case), _in_child("run_bare_case", case))
+        for _ in range(max(1, repeat))
+    ]
+    w = min((w for w, _ in runs), key=_cpu_s)
+    b = min((b for _, b in runs), key=lambda r: r["run_s"])
+    total = _cpu_s(w)
     aim = CASES[case]
     print(f"== {case}: {w['jobs']:,.0f} jobs on 1000 GPUs ({w['rejected']:.0f} rejected)")
     print(
-        f"  what-if   {total:7.2f} s wall (generate {w['generate_s']:.2f} + replay "
+        f"  what-if   {total:7.2f} s CPU (generate {w['generate_s']:.2f} + replay "
         f"{w['replay_s']:.2f} + measure {w['measure_s']:.2f})  "
-        f"{w['jobs'] / total:>8,.0f} jobs/s  peak RSS {w['maxrss_mb']:,.0f} MB"
+        f"{w['jobs'] / total:>8,.0f} jobs/s  peak RSS {w['maxrss_mb']:,.0f} MB "
+        f"({w['maxrss_mb'] * 1024 / w['jobs']:.2f} KB/job)"
     )
     print(
-        f"  bare SimPy{b['run_s']:7.2f} s wall  {b['jobs'] / b['run_s']:>33,.0f} jobs/s  "
+        f"  bare SimPy{b['run_s']:7.2f} s CPU  {b['jobs'] / b['run_s']:>32,.0f} jobs/s  "
         f"peak RSS {b['maxrss_mb']:,.0f} MB"
     )
+    ratio = b["run_s"] / total
     print(
-        f"  ratio what-if / bare wall time: {total / b['run_s']:.1f}x "
-        f"(replay alone {w['replay_s'] / b['run_s']:.1f}x)"
+        f"  ratio what-if/bare throughput: {ratio:.2f}x "
+        f"(replay alone {b['run_s'] / w['replay_s']:.2f}x)"
     )
-    verdict = "met" if total < aim["aim_s"] else "NOT met"
-    line = f"  aim: under {aim['aim_s']:.0f} s -> {verdict}"
+    checks = []
+    if "aim_ratio" in aim:
+        checks.append((f">= {aim['aim_ratio']}x the bare loop", ratio >= aim["aim_ratio"]))
+    if "aim_s" in aim:
+        checks.append((f"under {aim['aim_s']:.0f} s CPU", total < aim["aim_s"]))
     if "aim_mb" in aim:
-        fits = "met" if w["maxrss_mb"] < aim["aim_mb"] else "NOT met"
-        line += f"; under {aim['aim_mb']:,} MB -> {fits}"
-    print(line, flush=True)
+        checks.append((f"under {aim['aim_mb']:,} MB", w["maxrss_mb"] < aim["aim_mb"]))
+    verdicts = "; ".join(f"{text} -> {'met' if ok else 'NOT met'}" for text, ok in checks)
+    print(f"  aim: {verdicts}", flush=True)
+    return all(ok for _, ok in checks)
 
 
 def profile(case: str, top: int) -> None:
@@ -148,19 +174,23 @@ def profile(case: str, top: int) -> None:
     pstats.Stats(prof).sort_stats("tottime").print_stats(top)
 
 
-def main() -> None:
+def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--case", choices=[*CASES, "all"], default="all")
+    p.add_argument("--quick", action="store_true", help="only the year case cut to 60 days")
     p.add_argument("--profile", action="store_true", help="cProfile the replay instead")
     p.add_argument("--top", type=int, default=20, help="profile entries to print")
+    p.add_argument("--repeat", type=int, default=1, help="alternate runs, keep each one's best")
     args = p.parse_args()
-    cases = list(CASES) if args.case == "all" else [args.case]
-    for case in cases:
-        if args.profile:
+    named = ["year", "million"] if args.case == "all" else [args.case]
+    cases = ["quick"] if args.quick else named
+    if args.profile:
+        for case in cases:
             profile(case, args.top)
-        else:
-            report(case)
+        return 0
+    met = [report(case, args.repeat) for case in cases]
+    return 0 if all(met) else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -34,6 +34,11 @@ def metered_seconds(elapsed: float, tariff: str) -> int:
     return seconds
 
 
+def seconds_cost(seconds: int, price_per_hour: Decimal) -> Decimal:
+    """What ``seconds`` metered at ``price_per_hour`` cost, in kopecks."""
+    return kopecks(Decimal(seconds) * price_per_hour / SECONDS_PER_HOUR)
+
+
 @dataclass(slots=True)
 class LedgerLine:
     """One billable item."""
@@ -59,7 +64,7 @@ class LedgerLine:
 
     def cost(self, now: float, tariff: str) -> Decimal:
         """The line's cost in kopecks (so far, as of ``now``, while it runs)."""
-        return kopecks(Decimal(self.seconds(now, tariff)) * self.price_per_hour / SECONDS_PER_HOUR)
+        return seconds_cost(self.seconds(now, tariff), self.price_per_hour)
 
 
 class Ledger:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from typing import Any
 
 from simulator.errors import Refused
@@ -20,8 +20,14 @@ class InstanceType:
     memory_gi: float
     jupyter: bool = False
 
-    def __hash__(self) -> int:  # the key and shape identify a type; hashed on the hot path
-        return hash((self.key, self.gpus, self.cpu, self.memory_gi))
+    def __post_init__(self) -> None:  # hashed on the hot path (placement, prices): once
+        object.__setattr__(self, "_hash", hash((self.key, self.gpus, self.cpu, self.memory_gi)))
+
+    def __hash__(self) -> int:  # the key and shape identify a type
+        return self._hash  # type: ignore[attr-defined]
+
+    def __reduce__(self) -> tuple[Any, ...]:  # str hashes differ between processes: rehash
+        return InstanceType, astuple(self)
 
     @property
     def milli_cpu(self) -> int:

@@ -94,6 +94,7 @@ class Engine(ServerLifecycle):
         self._identical_at = -1.0
         self._identical: dict[str, int] = {}  # requests alike at this instant, by content
         self._routes: dict[tuple[str, str], tuple[InstanceType, PoolScheduler]] = {}
+        self._shapes: dict[tuple[Any, ...], tuple[InstanceType, str, PoolScheduler]] = {}
         self._seq = 0
         self.rejected: list[tuple[float, str, str]] = []  # batch mode: (t, reason, value)
         self._prices: dict[tuple[InstanceType, int], Decimal] = {}
@@ -175,7 +176,7 @@ class Engine(ServerLifecycle):
         self.env.step()
 
     def _after(self, delay: float, step: Callable[[Any], None], target: Any) -> None:
-        self.env.timeout(max(0.0, delay)).callbacks.append(lambda _ev: step(target))
+        self.env.timeout(delay if delay > 0.0 else 0.0).callbacks.append(lambda _ev: step(target))
 
     def _entity_bits(self, request: str) -> int:
         """128 random bits for a new entity, from the seed and the request alone (its kind,
@@ -246,6 +247,17 @@ class Engine(ServerLifecycle):
         return route
 
     def _validate_job(self, spec: JobSpec) -> tuple[InstanceType, str, PoolScheduler]:
+        """A shape (region, type, job type, workers, priority) that passed once passes again
+        (those checks read only static limits): then only the env overrides are checked."""
+        shape = (spec.region, spec.instance_type, spec.type, spec.n_workers, spec.priority_class)
+        valid = self._shapes.get(shape)
+        if valid is None:
+            valid = self._shapes[shape] = self._check_shape(spec)
+        elif spec.env_variables:
+            check_overrides(spec)
+        return valid
+
+    def _check_shape(self, spec: JobSpec) -> tuple[InstanceType, str, PoolScheduler]:
         itype, sched = self._route(spec.region, spec.instance_type)
         if spec.type not in JOB_TYPES:
             raise Refused(
@@ -326,7 +338,7 @@ class Engine(ServerLifecycle):
         return lo + (hi - lo) * unit_interval(job.bits >> 64)
 
     def _job_placed(self, job: Job) -> None:
-        now = self.now_epoch()
+        now = self.start_epoch + self.env.now
         job.placed_at = now
         pull = job.start_at
         if self._slow_pulls:
@@ -356,16 +368,17 @@ class Engine(ServerLifecycle):
         job, token = step
         if job.token != token:  # ended or restarted since this step was scheduled
             return
-        now = self.now_epoch()
+        now = self.start_epoch + self.env.now
         job.status, job.running_at, job.updated_at = RUNNING, now, now
+        itype, workers = job.itype, job.n_workers
         job.line = self.ledger.open(
             workspace=job.workspace,
             kind="job",
             item=job.name,
-            region=job.region,
-            instance_type=job.itype.key,
-            workers=job.n_workers,
-            price_per_hour=self._job_price(job.itype, job.n_workers),
+            region=job.spec.region,
+            instance_type=itype.key,
+            workers=workers,
+            price_per_hour=self._job_price(itype, workers),
             start=now,
         )
         plan = job.plan
@@ -400,7 +413,7 @@ class Engine(ServerLifecycle):
             self.ledger.close(job.line, now)
 
     def _finish(self, job: Job, status: str) -> None:
-        self._end(job, status, self.now_epoch())
+        self._end(job, status, self.start_epoch + self.env.now)
         self._release(job)
 
     # ---- allocations and queues -------------------------------------------------------------

@@ -21,6 +21,7 @@ from simulator.ai_services import Marketplace
 from simulator.builds import Build
 from simulator.changes import Changes
 from simulator.clock import LAST_EPOCH, Clock
+from simulator.collector import fewer_collections
 from simulator.config import SimConfig, load_config
 from simulator.deployments import AsyncRequest, Deployment, DeploymentSpec, Prediction
 from simulator.engine import Engine
@@ -614,7 +615,7 @@ class World:
     def run_batch(self, arrivals: Iterable[tuple[float, Callable[[Engine], Any]]]) -> Engine:
         """Batch mode: feed timed actions and run the engine to the end, ignoring the clock
         (deployments' load profiles change on the way, as in :meth:`run_until_idle`)."""
-        with self._lock:
+        with self._lock, fewer_collections():
             engine = self.engine
             engine.feed(arrivals)
             engine.run_to_end()

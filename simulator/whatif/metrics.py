@@ -22,7 +22,14 @@ from typing import Any
 
 import numpy as np
 
-from simulator.billing import SECONDS_PER_HOUR, ZERO, LedgerLine, kopecks
+from simulator.billing import (
+    SECONDS_PER_HOUR,
+    ZERO,
+    LedgerLine,
+    kopecks,
+    metered_seconds,
+    seconds_cost,
+)
 from simulator.catalog import InstanceType
 from simulator.config import TARIFFS
 from simulator.engine import Engine
@@ -126,13 +133,19 @@ class _Run:
         return self._pools[key]
 
     def _line(self, line: LedgerLine) -> None:
+        """One line, metered once under each tariff (a million-job run has a million lines)."""
         tariff, t0 = self.engine.ledger.tariff, self.t0
         gpus = self._line_gpus(line)
         stop = line.end if line.end is not None else self.now
         self.end = max(self.end, stop)
-        cost = line.cost(self.now, tariff)
+        per_second = line.kind == "deployment"  # inference is always metered per second
+        billed, cost = 0, ZERO
         for other in self.by_tariff:
-            self.by_tariff[other] += cost if other == tariff else line.cost(self.now, other)
+            seconds = metered_seconds(stop - line.start, "per_second" if per_second else other)
+            other_cost = seconds_cost(seconds, line.price_per_hour)
+            self.by_tariff[other] += other_cost
+            if other == tariff:
+                billed, cost = seconds, other_cost
         if stop <= self.horizon:
             self.in_horizon += cost
         elif line.start < self.horizon:  # metered as if it had stopped at the horizon
@@ -140,7 +153,7 @@ class _Run:
         self.money[line.kind] += cost
         self.per_ws[line.workspace] += cost
         self.hours["used"] += gpus * (stop - line.start) / 3600
-        self.hours["billed"] += gpus * line.seconds(self.now, tariff) / 3600
+        self.hours["billed"] += gpus * billed / 3600
         if line.kind == "deployment":
             self.hours["replicas"] += (stop - line.start) / 3600
         rate = float(line.price_per_hour) / 3600

@@ -44,6 +44,7 @@ NOTEBOOK_IMAGE = "cr.ai.cloud.ru/aicloud-jupyter/jupyter-server:0.0.95"
 SERVING_IMAGE = "cr.ai.cloud.ru/aicloud-base-images/inference-serving:latest"
 MOVED_JOB_TYPE = "pytorch2"
 QUOTA_RETRY_S = 60.0
+NO_EXTRAS: dict[str, Any] = {}  # a replayed spec's flags and params: shared, never written to
 
 Action = Callable[[Engine], Any]
 
@@ -64,6 +65,8 @@ def job_spec(item: WorkloadItem) -> JobSpec:
         priority_class=item.priority or None,
         job_desc=item.name or None,
         env_variables=env,
+        flags=NO_EXTRAS,
+        params=NO_EXTRAS,
     )
     if item.job_type:
         spec.type = item.job_type
@@ -80,6 +83,8 @@ def moved_spec(item: WorkloadItem) -> JobSpec:
         type=MOVED_JOB_TYPE,
         job_desc=item.name or None,
         env_variables={RUNTIME_ENV: item.active_s, OUTCOME_ENV: SUCCESS},
+        flags=NO_EXTRAS,
+        params=NO_EXTRAS,
     )
 
 

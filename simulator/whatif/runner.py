@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
@@ -20,6 +20,7 @@ from typing import Any
 from tqdm import tqdm
 
 from simulator.billing import ZERO, kopecks
+from simulator.collector import fewer_collections
 from simulator.engine import Engine
 from simulator.focus import focus_rows, write_focus
 from simulator.whatif.configs import Configuration, base_config, engine_config
@@ -34,7 +35,7 @@ from simulator.whatif.sweep import (
     time_limit,
     workload_fingerprint,
 )
-from simulator.workload.generate import GeneratorSpec, generate
+from simulator.workload.generate import GeneratorSpec, stream_workload
 from simulator.workload.model import WorkloadItem
 from simulator.world import World
 
@@ -57,9 +58,10 @@ class Task:
     timeout_s: float | None = None  # wall-clock limit of the run (not part of its cache key)
 
 
-def workload_for(workload: Workload, seed: int) -> Sequence[WorkloadItem]:
+def workload_for(workload: Workload, seed: int) -> Iterable[WorkloadItem]:
+    """The records to replay; a generated workload's are built one at a time as replayed."""
     if isinstance(workload, GeneratorSpec):
-        return generate(replace(workload, seed=seed))
+        return stream_workload(replace(workload, seed=seed))
     return workload
 
 
@@ -89,7 +91,7 @@ def run_task(task: Task) -> dict[str, Any]:
     wall-clock limit (``timed_out``)."""
     head = {"configuration": task.configuration.name, "seed": task.seed}
     try:
-        with time_limit(task.timeout_s):
+        with time_limit(task.timeout_s), fewer_collections():
             engine, replay = replay_task(task)
             result = measure(engine, replay, task.bins, task.horizon_s)
     except RunTimeout:

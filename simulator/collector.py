@@ -1,0 +1,27 @@
+"""The cyclic garbage collector during batch runs.
+
+A batch run (a what-if replay, a benchmark) allocates millions of small container objects (jobs,
+specs, events, ledger lines) that mostly live as long as the run. With the default young-
+generation threshold (700 allocations) the collector scans them hundreds of times: measured, a
+fifth of the CPU time of a 30,000-job run. Raising the threshold while the run lasts keeps cyclic
+garbage collected, just in larger batches; the old thresholds come back afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+from collections.abc import Iterator
+
+BATCH_GEN0 = 50_000  # allocations between young collections during a batch run
+
+
+@contextlib.contextmanager
+def fewer_collections(gen0: int = BATCH_GEN0) -> Iterator[None]:
+    """Collect young objects every ``gen0`` allocations (not fewer than now) inside the block."""
+    old = gc.get_threshold()
+    gc.set_threshold(max(old[0], gen0), *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
