@@ -4,7 +4,8 @@
 2. a bare Flask app with two trivial routes on the same stack (the ceiling of Flask+waitress);
 3. moto's server (SageMaker CreateTrainingJob + DescribeTrainingJob), the usual AWS mock.
 All three get raw HTTP from the same `requests.Session` loop, so client cost is the same.
-Then p50/p99 latency of GET jobs/{name} with 10,000 jobs in the world.
+Then p50/p99 latency of GET jobs/{name} with 10,000 jobs in the world. Exits 1 when a ratio
+falls under its aim (ours >= 0.8x the bare route, >= 4x moto when moto is installed).
 
     pip install -e '.[bench]' && python benchmarks/api.py [--code DIR ...]
 
@@ -180,7 +181,11 @@ def compare(codes: list[str], pairs: int, rounds: int = 3) -> None:
         )
 
 
-def main() -> None:
+AIM_BARE = 0.8  # ours/bare Flask on the same server
+AIM_MOTO = 4.0  # ours/moto
+
+
+def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--pairs", type=int, default=2000)
     p.add_argument("--code", action="append", default=[], help="another checkout to compare")
@@ -189,23 +194,35 @@ def main() -> None:
     if args.ours_only:
         pairs_per_s = ours(args.pairs, latency=False)[0]
         print(json.dumps({"pairs_per_s": pairs_per_s, "cpu_ms_per_pair": CPU_PER_PAIR[0] * 1e3}))
-        return
+        return 0
     if args.code:
         compare(args.code, args.pairs)
     ours_rate, lat = ours(args.pairs)
+    ours_cpu = CPU_PER_PAIR[0]
     bare_rate = bare(args.pairs)
+    bare_cpu = CPU_PER_PAIR[0]
     moto_rate = moto(args.pairs)
-    print(f"mlspace-sim submit+status   {ours_rate:8.0f} pairs/s")
-    print(f"bare Flask, same stack      {bare_rate:8.0f} pairs/s   ours/bare = "
-          f"{ours_rate / bare_rate:.2f} (aim >= 0.6)")
+    short = []  # the ratios under their aim
+    print(f"mlspace-sim submit+status   {ours_rate:8.0f} pairs/s   "
+          f"CPU {ours_cpu * 1e3:.2f} ms/pair")
+    ratio = ours_rate / bare_rate
+    print(f"bare Flask, same stack      {bare_rate:8.0f} pairs/s   "
+          f"CPU {bare_cpu * 1e3:.2f} ms/pair   ours/bare = {ratio:.2f} (aim >= {AIM_BARE})")
+    if ratio < AIM_BARE:
+        short.append(f"ours/bare {ratio:.2f} < {AIM_BARE}")
     if moto_rate:
+        ratio = ours_rate / moto_rate
         print(f"moto SageMaker create+desc  {moto_rate:8.0f} pairs/s   ours/moto = "
-              f"{ours_rate / moto_rate:.2f} (aim >= 2.5)")
+              f"{ratio:.2f} (aim >= {AIM_MOTO})")
+        if ratio < AIM_MOTO:
+            short.append(f"ours/moto {ratio:.2f} < {AIM_MOTO}")
     else:
         print("moto not installed: pip install -e '.[bench]'")
     q = statistics.quantiles(lat, n=100)
     print(f"GET jobs/{{name}} with 10,000 jobs: p50 {q[49] * 1e3:.2f} ms, p99 {q[98] * 1e3:.2f} ms")
+    print("\n".join(f"UNDER AIM: {s}" for s in short) or "every ratio at its aim")
+    return 1 if short else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -131,7 +131,7 @@ def _seal(*parts: Any) -> str:
 
 def chain(previous: str, seq: int, cmd: Command) -> str:
     """The hash of a command row: its content and the hash of the row before it."""
-    content = {**asdict(cmd), "body": cmd.body.hex()}
+    content = {**vars(cmd), "body": cmd.body.hex()}  # flat: ``asdict`` would copy deep
     return hashlib.sha256(f"{previous}|{seq}|{_canonical(content)}".encode()).hexdigest()
 
 
