@@ -121,8 +121,8 @@ def legacy_version(schema: int) -> str:
     return f"an mlspace-sim release of state schema {schema}"
 
 
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+# one encoder for every hash: json.dumps with options builds a new one per call
+_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
 
 
 def _seal(*parts: Any) -> str:
