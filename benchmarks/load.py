@@ -14,7 +14,8 @@ Then it checks what must hold under any load:
 * no node was over-allocated in any sample (0 <= used <= total for GPUs, CPUs and memory);
 * the bill is the sum of its lines, per workspace too, and only running jobs have open meters.
 
-and prints throughput and p50/p99 latency per operation. Log reads never follow: the server's
+and prints throughput and p50/p99 latency per operation; it exits 1 when anything above failed
+(any error is one: the aim is none). Log reads never follow: the server's
 ``log_follow_max_s`` is 0 here, so a running job's log answers with what is there now. The
 client threads run in ``--processes`` spawned processes (default 2), so they do not compete with
 the server for its interpreter lock; with 0 they run in the server's process.
@@ -490,6 +491,8 @@ def main() -> int:
     )
     report = run(opts)
     print("\n".join(report.lines()))
+    errors = sum(n for log in report.logs for (_, code), n in log.codes.items() if code != 200)
+    print(f"{errors} answers other than 200 (aim: none); exit 1 on any error or broken invariant")
     return 1 if report.problems else 0
 
 

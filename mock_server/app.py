@@ -78,6 +78,7 @@ def record(st: ServerState, response: Any) -> None:
         status=response.status_code,
         body=request.get_data(cache=True),
         response=response.get_data(),
+        found=(op, request.view_args or {}) if op else None,  # routed once already
     )
 
 

@@ -22,6 +22,7 @@ CLOCK_COMMANDS = {
     "/_mock/clock/run-until-idle": ("clock", "run-until-idle"),
 }
 ID_KEYS = ("job_name", "uid", "uuid", "id", "transfer_id", "connector_id")
+Routed = tuple[routing.Op, dict[str, Any]]
 
 
 @dataclass
@@ -44,12 +45,17 @@ class Entry:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def classify(method: str, path: str, response: Any) -> tuple[str, str, str]:
+def classify(
+    method: str, path: str, response: Any, found: Routed | None = None
+) -> tuple[str, str, str]:
     """(kind, action, ref) of a command, from its operation's ``journal`` column; ``ref`` is
-    the job name or server uid it acted on (its last path parameter, or the id it produced)."""
+    the job name or server uid it acted on (its last path parameter, or the id it produced).
+    ``found``: the operation and path parameters the request was routed to (else matched here
+    again, as for a replayed command)."""
     if method == "POST" and path in CLOCK_COMMANDS:
         return (*CLOCK_COMMANDS[path], "")
-    found = routing.match(method, path)
+    if found is None:
+        found = routing.match(method, path)
     if found is not None and found[0].journal is not None:
         (kind, action), args = found[0].journal, found[1]
         ref = str(list(args.values())[-1]) if args else _produced_id(response)
@@ -94,9 +100,10 @@ class Journal:
         status: int,
         body: bytes,
         response: bytes,
+        found: Routed | None = None,
     ) -> Entry:
         params = _json_or_none(body)
-        kind, action, ref = classify(method, path, _json_or_none(response))
+        kind, action, ref = classify(method, path, _json_or_none(response), found)
         with self._lock:
             entry = Entry(
                 len(self._entries) + 1,

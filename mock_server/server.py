@@ -196,6 +196,9 @@ class TLSServer:
         tls: ssl.SSLSocket | None = None
         plain = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
+            # no Nagle delay on the relayed answers (waitress sets the same on its own sockets):
+            # without it each small write of a keep-alive exchange waits for the peer's delayed ACK
+            conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             conn.settimeout(HANDSHAKE_TIMEOUT_S)
             tls = self._context.wrap_socket(conn, server_side=True)
             tls.settimeout(None)

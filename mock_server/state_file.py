@@ -121,8 +121,8 @@ def legacy_version(schema: int) -> str:
     return f"an mlspace-sim release of state schema {schema}"
 
 
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+# one encoder for every hash: json.dumps with options builds a new one per call
+_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
 
 
 def _seal(*parts: Any) -> str:
@@ -131,8 +131,7 @@ def _seal(*parts: Any) -> str:
 
 def chain(previous: str, seq: int, cmd: Command) -> str:
     """The hash of a command row: its content and the hash of the row before it."""
-    content = {f.name: getattr(cmd, f.name) for f in fields(cmd)}  # flat: asdict copies deep
-    content["body"] = cmd.body.hex()
+    content = {**vars(cmd), "body": cmd.body.hex()}  # flat: ``asdict`` would copy deep
     return hashlib.sha256(f"{previous}|{seq}|{_canonical(content)}".encode()).hexdigest()
 
 
