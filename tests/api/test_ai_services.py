@@ -8,8 +8,6 @@ from typing import Any
 
 import pytest
 
-from mock_server.app import create_app
-from mock_server.testing import DEFAULT_START_EPOCH
 from tests.support.public_api import PublicApi
 
 WS_A = "11111111-1111-4111-8111-111111111111"
@@ -41,11 +39,6 @@ class Api(PublicApi):
 
     def listed(self, **filters: Any) -> list[str]:
         return [a["id"] for a in self.call("POST", "ai_services/", json=filters)["items"]]
-
-
-@pytest.fixture
-def app() -> Any:
-    return create_app(seed=0, start_epoch=DEFAULT_START_EPOCH)
 
 
 @pytest.fixture

@@ -71,11 +71,6 @@ class Builds:
 
 
 @pytest.fixture
-def app() -> Any:
-    return create_app(seed=0, start_epoch=DEFAULT_START_EPOCH)
-
-
-@pytest.fixture
 def builds(app: Any) -> Builds:
     return Builds(app, WS_A)
 

@@ -18,11 +18,6 @@ CAPACITY_AREAS = {"allocations", "queues", "shared_cluster_queues", "nodes", "in
 
 
 @pytest.fixture
-def app() -> Any:
-    return create_app(seed=0, start_epoch=DEFAULT_START_EPOCH)
-
-
-@pytest.fixture
 def world(app: Any) -> Any:
     return app.extensions["mlspace_sim"].world
 

@@ -8,8 +8,6 @@ from typing import Any
 
 import pytest
 
-from mock_server.app import create_app
-from mock_server.testing import DEFAULT_START_EPOCH
 from tests.support.openapi import validate_request, validate_response, validate_schema
 from tests.support.public_api import PublicApi
 
@@ -40,11 +38,6 @@ class Api(PublicApi):
 
     def cost(self, name: str) -> Decimal:
         return Decimal(self.get(name)["status"]["cost"]["total"])
-
-
-@pytest.fixture
-def app() -> Any:
-    return create_app(seed=0, start_epoch=DEFAULT_START_EPOCH)
 
 
 @pytest.fixture

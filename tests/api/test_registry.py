@@ -45,11 +45,6 @@ class Api(PublicApi):
 
 
 @pytest.fixture
-def app() -> Any:
-    return create_app(seed=0, start_epoch=DEFAULT_START_EPOCH)
-
-
-@pytest.fixture
 def api(app: Any) -> Api:
     return Api(app, WS_A)
 

@@ -7,8 +7,6 @@ from typing import Any
 
 import pytest
 
-from mock_server.app import create_app
-from mock_server.testing import DEFAULT_START_EPOCH
 from tests.support.openapi import validate_response
 
 WS_A = "11111111-1111-4111-8111-111111111111"
@@ -85,11 +83,6 @@ class Api:
     def availability(self, region: str) -> dict[str, int]:
         types = self.get(f"allocations/{self.allocation(region)['id']}/instance-types")
         return {t["key"]: t["availability"] for t in types}
-
-
-@pytest.fixture
-def app() -> Any:
-    return create_app(seed=0, start_epoch=DEFAULT_START_EPOCH)
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from mock_server.app import create_app
@@ -66,11 +65,6 @@ class Caller:
 
     def listed(self) -> list[str]:
         return [ws["id"] for ws in self.call("GET", "workspaces/v3/")["workspaces"]]
-
-
-@pytest.fixture
-def app() -> Any:
-    return create_app(seed=0, start_epoch=DEFAULT_START_EPOCH)
 
 
 def strict_app() -> Any:
