@@ -123,10 +123,9 @@ def create_app(
 
     def identify() -> None:
         g.request_id = uuid.uuid4().hex  # refused requests are stamped like the others
-        g.operation = routing.routed()
 
     def authenticate() -> None:
-        op = g.operation
+        op = routing.current()
         if op is None or op.handler is None or op.auth == AUTH_NONE:
             return
         g.token = st.auth.check_token(request.headers)  # who calls (notebook access)
@@ -148,7 +147,7 @@ def create_app(
     # state file has the command before the answer leaves), then the hooks below in order.
     persistence.install(app, store)
     before = [
-        identify,  # request id, and the operation of the table it was routed to
+        identify,  # a request id, refused requests included
         inputs.check_headers,  # header sizes bounded
         security.guard(merged),  # body size, the admin switch and token
         ratelimit.hook(app, config.raw.get("rate_limits")),  # the platform's 429s

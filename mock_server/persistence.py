@@ -139,7 +139,7 @@ def is_command() -> bool:
     """Whether the current request may change the world: such requests run one at a time on a
     held clock, are journaled, and are undone when they fail. An operation of the table says so
     itself (``Op.mutating``); an admin route by its method."""
-    op = routing.routed()
+    op = routing.current()
     return op.mutating if op is not None else request.method in COMMAND_METHODS
 
 

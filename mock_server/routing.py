@@ -146,20 +146,6 @@ def query_model(op: Op, config: Any) -> type[BaseModel]:
     return _model(op.query, config)
 
 
-def _fastapi_error(error: Any) -> dict[str, Any]:
-    out = {
-        "type": error["type"],
-        "loc": ["body", *error["loc"]],
-        "msg": error["msg"],
-        "input": error["input"],
-    }
-    if "ctx" in error:
-        out["ctx"] = {
-            k: v if isinstance(v, (str, int, float)) else str(v) for k, v in error["ctx"].items()
-        }
-    return out
-
-
 def validate_body() -> None:
     """Hook: the body against the operation's model, answered as FastAPI answers (422 with
     pydantic's errors under ``body``) before the handler runs; the parsed model is the
@@ -181,16 +167,14 @@ def _parse_body(op: Op) -> Any:
     try:
         return model.model_validate_json(request.get_data(cache=True))
     except ValidationError as exc:
-        raise validation_errors(
-            [_fastapi_error(e) for e in exc.errors(include_url=False)]
-        ) from None
+        raise pydantic_errors(exc.errors(include_url=False), ("body",)) from None
 
 
 def body() -> Any:
     """The current request's body, parsed by its operation's model (here, when no hook ran: a
     command replayed from a state file goes straight to its view)."""
     if "body" not in g:
-        g.body = _parse_body(routed())  # type: ignore[arg-type]
+        g.body = _parse_body(current())  # type: ignore[arg-type]
     return g.body
 
 
@@ -199,11 +183,6 @@ def _endpoints() -> dict[str, Op]:
     from mock_server.operations import OPERATIONS
 
     return by_endpoint(OPERATIONS)
-
-
-def routed() -> Op | None:
-    """The operation of the table the current request's URL matched (None: not one of them)."""
-    return _endpoints().get(request.endpoint or "")
 
 
 def _query_args(model: type[BaseModel]) -> dict[str, Any]:
@@ -237,7 +216,7 @@ def query() -> Any:
     """The current request's query, parsed by its operation's query model (here, when no hook
     ran: a command replayed from a state file goes straight to its view)."""
     if "query" not in g:
-        g.query = _parse_query(routed())  # type: ignore[arg-type]
+        g.query = _parse_query(current())  # type: ignore[arg-type]
     return g.query
 
 
@@ -251,8 +230,9 @@ def in_own_shape(exc: ApiError) -> ApiError:
 
 
 def current() -> Op | None:
-    """The operation the current request was routed to (None outside the Public API)."""
-    return g.get("operation")
+    """The operation of the table the current request's URL matched (None outside the Public
+    API): known from URL matching on, so every hook, persistence's included, asks here."""
+    return _endpoints().get(request.endpoint or "")
 
 
 @lru_cache(maxsize=1)
