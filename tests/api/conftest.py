@@ -1,4 +1,4 @@
-"""The app most API tests start from: seed 0, the default start, a manual clock."""
+"""The app most API tests start from (seed 0, the default start, a manual clock) and its World."""
 
 from __future__ import annotations
 
@@ -13,3 +13,8 @@ from mock_server.testing import DEFAULT_START_EPOCH
 @pytest.fixture
 def app() -> Any:
     return create_app(seed=0, start_epoch=DEFAULT_START_EPOCH)
+
+
+@pytest.fixture
+def world(app: Any) -> Any:
+    return app.extensions["mlspace_sim"].world

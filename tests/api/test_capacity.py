@@ -18,11 +18,6 @@ CAPACITY_AREAS = {"allocations", "queues", "shared_cluster_queues", "nodes", "in
 
 
 @pytest.fixture
-def world(app: Any) -> Any:
-    return app.extensions["mlspace_sim"].world
-
-
-@pytest.fixture
 def api(app: Any) -> Api:
     return Api(app, WS_A)
 

@@ -86,11 +86,6 @@ class Api:
 
 
 @pytest.fixture
-def world(app: Any) -> Any:
-    return app.extensions["mlspace_sim"].world
-
-
-@pytest.fixture
 def api(app: Any) -> Api:
     return Api(app, WS_A)
 
