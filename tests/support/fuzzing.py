@@ -1,7 +1,7 @@
 """Checks and request steering shared by the schemathesis runs (our document, the official spec).
 
 Whatever a fuzzer sends, the server must not crash (5xx only where the spec documents one, never
-the crash handler's 500 nor a 501 of an unbuilt operation unless the caller allows it), every
+the crash handler's 500), every
 JSON answer carries exactly ``application/json`` and parses, and a 204 has no body.
 """
 
@@ -16,7 +16,6 @@ from mock_server.auth import namespace_for
 from mock_server.testing import Credentials
 
 CRASH = "Oops, something went wrong"
-NOT_IMPLEMENTED = "Not implemented in mlspace-sim"
 JSON = "application/json"
 TEXT = "text/plain; charset=utf-8"
 CSV = "text/csv; charset=utf-8"  # the bill as FOCUS rows (/_mock/billing?format=focus)
@@ -39,29 +38,15 @@ def own_method(case: Any) -> bool:
     return case.method == case.operation.method.upper()
 
 
-def is_not_built(response: Any) -> bool:
-    """The 501 of an operation of the table without a handler."""
-    if response.status_code != 501:
-        return False
+def no_undeclared_server_error(ctx: Any, response: Any, case: Any) -> None:
+    """5xx only where the platform answers so on purpose, never the crash handler's 500."""
+    status = response.status_code
+    if status < 500:
+        return
     body = json_body(response)
-    return isinstance(body, dict) and body.get("error_message", "").startswith(NOT_IMPLEMENTED)
-
-
-def server_errors(*, allow_not_built: bool) -> Any:
-    """A check: 5xx only where the platform answers so on purpose, never the crash handler's
-    500. The 501 of an unbuilt operation passes when ``allow_not_built``, or when another
-    method probed on the path reached an operation of its own that is not built yet."""
-
-    def no_undeclared_server_error(ctx: Any, response: Any, case: Any) -> None:
-        status = response.status_code
-        if status < 500 or (is_not_built(response) and (allow_not_built or not own_method(case))):
-            return
-        body = json_body(response)
-        message = body.get("error_message", "") if isinstance(body, dict) else ""
-        declared = str(status) in case.operation.definition.raw.get("responses", {})
-        assert own_method(case) and declared and message != CRASH, f"server error {status}: {body}"
-
-    return no_undeclared_server_error
+    message = body.get("error_message", "") if isinstance(body, dict) else ""
+    declared = str(status) in case.operation.definition.raw.get("responses", {})
+    assert own_method(case) and declared and message != CRASH, f"server error {status}: {body}"
 
 
 def exact_json(ctx: Any, response: Any, case: Any) -> None:
