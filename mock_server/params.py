@@ -14,9 +14,11 @@ from datetime import datetime, timezone
 from typing import Any
 
 from flask import request
+from pydantic import TypeAdapter, ValidationError
 
-from mock_server.errors import validation_error
+from mock_server.errors import pydantic_errors, validation_error
 from mock_server.inputs import absent, parsed_body
+from mock_server.models import Uuid
 
 TRUE = {"true", "1", "yes", "on", "t"}
 FALSE = {"false", "0", "no", "off", "f"}
@@ -94,11 +96,18 @@ def json_body(*, required: bool = True) -> dict[str, Any]:
     return body
 
 
+def path_value(adapter: TypeAdapter[Any], loc: list[Any], raw: str) -> Any:
+    """A parameter read by ``adapter`` (the routes' own parameters are plain strings), or
+    FastAPI's 422 at ``loc``."""
+    try:
+        return adapter.validate_python(raw)
+    except ValidationError as exc:
+        raise pydantic_errors(exc.errors(include_url=False), tuple(loc)) from None
+
+
+UUID = TypeAdapter(Uuid)
+
+
 def uuid_text(loc: list[Any], raw: str) -> str:
     """The canonical text of a UUID parameter at ``loc``, or FastAPI's 422."""
-    try:
-        return str(uuid.UUID(raw))
-    except ValueError:
-        raise validation_error(
-            loc, "Input should be a valid UUID", "uuid_parsing", input=raw
-        ) from None
+    return str(uuid.UUID(path_value(UUID, loc, raw)))

@@ -12,7 +12,6 @@ the create-time ``pause_at`` are stored and returned only.
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -20,8 +19,9 @@ from typing import Any
 from flask import g
 
 from mock_server import routing
-from mock_server.errors import ApiError, refusal, validation_error
+from mock_server.errors import ApiError, refusal
 from mock_server.models.servers import ServerListQuery
+from mock_server.params import uuid_text
 from mock_server.state import state, workspace
 from mock_server.tenancy import placement_names, stable_uuid
 from simulator import notebooks as nb
@@ -72,16 +72,6 @@ def resume_target(body: dict[str, Any]) -> tuple[str, str]:
     return body.get("region", DEFAULT_REGION), body.get("instance_type", DEFAULT_RESUME_TYPE)
 
 
-def parse_uuid(raw: str, param: str) -> str:
-    """A path UUID in canonical form, or FastAPI's 422 for anything else."""
-    try:
-        return str(uuid.UUID(raw))
-    except ValueError:
-        raise validation_error(
-            ["path", param], "Input should be a valid UUID", "uuid_parsing", input=raw
-        ) from None
-
-
 def check_namespace(namespace: str) -> None:
     ws = workspace()
     if namespace != ws.namespace:
@@ -114,7 +104,7 @@ def has_access(book: Notebook) -> bool:
 def find(kind: ServerKind, raw_uuid: str, param: str) -> Notebook:
     """The caller's server of this kind; another workspace's or kind's, or one the caller has no
     access to, is 404 like a missing one."""
-    uid = parse_uuid(raw_uuid, param)
+    uid = uuid_text(["path", param], raw_uuid)
     book = state().world.get_notebook(uid, workspace().id)
     if book is None or book.kind != kind.kind or not has_access(book):
         raise ApiError(404, {"detail": f"{kind.noun} uuid='{raw_uuid}' does not found"})

@@ -15,9 +15,10 @@ from typing import Any
 from mock_server import routing
 from mock_server.api.capacity import body, region_nodes, region_pools, resource_usage, settings
 from mock_server.api.capacity import usage as usage_of
-from mock_server.api.resources import STORAGE_PRESETS, FreeRoom, uuid_path
+from mock_server.api.resources import STORAGE_PRESETS, FreeRoom
 from mock_server.errors import detail_error, json_response
 from mock_server.models.capacity import Default
+from mock_server.params import uuid_text
 from mock_server.state import state, workspace
 from simulator.catalog import Region
 from simulator.errors import NotFound
@@ -31,7 +32,7 @@ def find(allocation_id: str, *, as_uuid: bool = True) -> tuple[Allocation, Regio
     """The caller's allocation with this id and its region; 404 if it has none (422 for a
     malformed id where the spec types it as a UUID)."""
     if as_uuid:
-        allocation_id = uuid_path("allocation_id", allocation_id)
+        allocation_id = uuid_text(["path", "allocation_id"], allocation_id)
     world = state().world
     try:
         alloc = world.engine.tenancy.find_allocation(workspace().id, allocation_id.lower())

@@ -14,11 +14,10 @@ unknown or not-ready deployment answers as ``inference/v2`` does (404 / 409 ``{"
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from flask import request
-from pydantic import TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 
 from mock_server import routing
 from mock_server.api.inference import request_json
@@ -26,31 +25,15 @@ from mock_server.errors import (
     ApiError,
     detail_error,
     json_response,
-    pydantic_errors,
     refusal,
-    validation_error,
 )
 from mock_server.models import choices
+from mock_server.params import path_value, uuid_text
 from mock_server.state import state, workspace
 from simulator.deployments import AsyncRequest
 from simulator.deployments.asynchronous import COMPLETED, HOSTED
 from simulator.errors import Rejected
 from simulator.logs import format_ts
-
-
-def _uuid(request_id: str) -> str:
-    """FastAPI's 422 for a path id that is not a UUID."""
-    try:
-        uuid.UUID(request_id)
-    except ValueError:
-        raise validation_error(
-            ["path", "request_id"],
-            "Input should be a valid UUID, invalid character: expected an optional prefix of "
-            "`urn:uuid:` followed by [0-9a-fA-F-], found `" + request_id[:1] + "` at 1",
-            "uuid_parsing",
-            input=request_id,
-        ) from None
-    return request_id
 
 
 def _not_found() -> ApiError:
@@ -131,10 +114,7 @@ def submit(region: str, inference_name: str, predict_path: str) -> Any:
     changes only the answer: a replay from the state file, which keeps no headers, rebuilds
     the same requests."""
     regions = tuple(state().world.config.catalog.inference_regions)
-    try:
-        TypeAdapter(choices("InferenceRegion", regions)).validate_python(region)
-    except ValidationError as exc:
-        raise pydantic_errors(exc.errors(include_url=False), ("path", "region")) from None
+    path_value(TypeAdapter(choices("InferenceRegion", regions)), ["path", "region"], region)
     world, body = state().world, request_json()
     try:
         req = world.submit_async(workspace().id, region, inference_name, predict_path, body)
@@ -146,14 +126,14 @@ def submit(region: str, inference_name: str, predict_path: str) -> Any:
 
 
 def status(request_id: str) -> Any:
-    req = _find(_uuid(request_id), routing.query().inference_name)
+    req = _find(uuid_text(["path", "request_id"], request_id), routing.query().inference_name)
     if req is None:
         raise _not_found()
     return json_response(status_body(req))
 
 
 def result(request_id: str) -> Any:
-    req = _find(_uuid(request_id), routing.query().inference_name)
+    req = _find(uuid_text(["path", "request_id"], request_id), routing.query().inference_name)
     if req is None:
         raise _no_result("Request Not Found")
     if req.status(state().world.now_epoch()) != COMPLETED:

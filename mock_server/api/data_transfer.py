@@ -20,7 +20,7 @@ from mock_server.api.dts_catalog import (
     parameters_schema,
     public_parameters,
 )
-from mock_server.api.dts_context import UUID, Ctx, dts_view, find_transfer, path_value
+from mock_server.api.dts_context import Ctx, dts_view, find_transfer
 from mock_server.errors import (
     ApiError,
     detail_error,
@@ -36,7 +36,7 @@ from mock_server.models.data_transfer import (
     TransferInputViewModelV2,
     connector_parameters,
 )
-from mock_server.params import parse_datetime
+from mock_server.params import UUID, parse_datetime, path_value
 from simulator.transfers import Connector, Entry, Run, Schedule, Transfer, user_uid
 from simulator.transfers.runs import EVENT_CATEGORIES, EVENT_TYPES, human_size
 from simulator.transfers.schedule import iso

@@ -11,14 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import TypeAdapter, ValidationError
-
-from mock_server.errors import detail_error, pydantic_errors
-from mock_server.models.data_transfer import Uuid
+from mock_server.errors import detail_error
+from mock_server.params import UUID, path_value
 from mock_server.state import state, workspace
 from simulator.transfers import Connector, Transfer, Transfers
-
-UUID = TypeAdapter(Uuid)
 
 
 @dataclass
@@ -50,15 +46,6 @@ def dts_view(view: Callable[..., Any]) -> Callable[..., Any]:
             return view(ctx, **kwargs)
 
     return wrapper
-
-
-def path_value(adapter: TypeAdapter[Any], loc: list[Any], raw: str) -> Any:
-    """A path parameter read by ``adapter`` (the routes' own parameters are plain strings), or
-    FastAPI's 422 at ``loc``."""
-    try:
-        return adapter.validate_python(raw)
-    except ValidationError as exc:
-        raise pydantic_errors(exc.errors(include_url=False), tuple(loc)) from None
 
 
 def find_transfer(ctx: Ctx, transfer_id: str, loc: list[Any]) -> Transfer:

@@ -31,8 +31,9 @@ from mock_server.api.data_transfer import (
     transfer_json,
     wrong_type,
 )
-from mock_server.api.dts_context import UUID, Ctx, dts_view, find_transfer, path_value
+from mock_server.api.dts_context import Ctx, dts_view, find_transfer
 from mock_server.errors import detail_error, json_response
+from mock_server.params import UUID, path_value
 from simulator.transfers import Connector, Entry, Run, Transfer
 
 HistoryRow = tuple[Transfer, Run, Entry]

@@ -15,7 +15,7 @@ from mock_server.api._servers import NOTEBOOK
 from mock_server.api.notebook_users import find_by_name
 from mock_server.errors import ApiError, json_response
 from mock_server.models.servers import LoadRule
-from mock_server.params import json_body
+from mock_server.params import json_body, uuid_text
 from mock_server.state import state, workspace
 
 UUID_PARAM = "notebook_uuid"
@@ -103,7 +103,7 @@ def resume(namespace: str, notebook_uuid: str) -> Any:
 
 def _own_workspace(raw: str) -> str:
     """The caller's workspace id if the path names it; rules of others are forbidden (403)."""
-    wanted = uuid.UUID(servers.parse_uuid(raw, "workspace_id"))
+    wanted = uuid.UUID(uuid_text(["path", "workspace_id"], raw))
     ws = workspace()
     try:
         same = uuid.UUID(ws.id) == wanted

@@ -24,7 +24,6 @@ from mock_server.api.capacity import (
     notebook_item,
     settings,
 )
-from mock_server.api.resources import uuid_path
 from mock_server.errors import detail_error, json_response, refusal
 from mock_server.models.capacity import (
     AddNodes,
@@ -36,6 +35,7 @@ from mock_server.models.capacity import (
     SharedClusterAssignment,
     UpdateQueue,
 )
+from mock_server.params import uuid_text
 from mock_server.state import state, workspace
 from simulator.errors import NotFound, Rejected
 from simulator.jobs import Job
@@ -56,7 +56,7 @@ def _refused(exc: Rejected) -> Exception:
 def find_queue(queue_id: str, *, as_uuid: bool = True) -> Queue:
     """The caller's queue with this id; 404 if it has none (422 for a malformed UUID)."""
     if as_uuid:
-        queue_id = uuid_path("queue_id", queue_id)
+        queue_id = uuid_text(["path", "queue_id"], queue_id)
     try:
         return state().world.engine.tenancy.queue(workspace().id, queue_id.lower())
     except NotFound:

@@ -12,15 +12,15 @@ The ``configs`` and ``s3`` areas are mounted through this blueprint.
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 from mock_server import routing
 from mock_server.api.capacity import settings
-from mock_server.errors import json_response, validation_error
+from mock_server.errors import json_response
 from mock_server.models.queries import AwaitingLaunchQuery
+from mock_server.params import uuid_text
 from mock_server.state import state, workspace
 from mock_server.tenancy import (
     allocation_for,
@@ -80,16 +80,6 @@ def _free_part(node: dict[str, Any]) -> Node:
     )
 
 
-def uuid_path(name: str, value: str) -> str:
-    """The canonical text of a UUID path parameter, or FastAPI's 422."""
-    try:
-        return str(uuid.UUID(value))
-    except ValueError as exc:
-        raise validation_error(
-            ["path", name], f"Input should be a valid UUID, {exc}", "uuid_parsing", input=value
-        ) from None
-
-
 def _regions(listed_only: bool = False) -> list[Region]:
     regions = state().world.config.catalog.regions.values()
     return [r for r in regions if r.in_spec_enum or not listed_only]
@@ -136,14 +126,14 @@ def _instance_types(region: Region, queue: Queue | None = None) -> list[dict[str
 def list_allocations(workspace_id: str) -> Any:
     """The caller's own allocations; another workspace's id lists nothing."""
     ws_id = workspace().id
-    if uuid_path("workspace_id", workspace_id) != ws_id.lower():
+    if uuid_text(["path", "workspace_id"], workspace_id) != ws_id.lower():
         return json_response([])
     return json_response([_allocation(ws_id, r) for r in _regions(listed_only=True)])
 
 
 def allocation_instance_types(allocation_id: str) -> Any:
     region = _region_where(
-        workspace().id, uuid_path("allocation_id", allocation_id), allocation_for
+        workspace().id, uuid_text(["path", "allocation_id"], allocation_id), allocation_for
     )
     return json_response([] if region is None else _instance_types(region))
 
@@ -152,8 +142,10 @@ def list_queues(workspace_id: str, allocation_id: str) -> Any:
     """The allocation's queues, its default first; ``default_for_*`` says which queue work
     naming none goes to."""
     ws_id = workspace().id
-    own = uuid_path("workspace_id", workspace_id) == ws_id.lower()
-    region = _region_where(ws_id, uuid_path("allocation_id", allocation_id), allocation_for)
+    own = uuid_text(["path", "workspace_id"], workspace_id) == ws_id.lower()
+    region = _region_where(
+        ws_id, uuid_text(["path", "allocation_id"], allocation_id), allocation_for
+    )
     if not own or region is None:
         return json_response([])
     alloc = allocation_for(ws_id, region.key)
@@ -178,7 +170,7 @@ def list_queues(workspace_id: str, allocation_id: str) -> Any:
 
 def queue_instance_types(queue_id: str) -> Any:
     """Workers of each type that could start now through the queue (its nodes, its limit)."""
-    queue_id = uuid_path("queue_id", queue_id)
+    queue_id = uuid_text(["path", "queue_id"], queue_id)
     try:
         queue = state().world.queue(workspace().id, queue_id)
     except NotFound:

@@ -8,12 +8,13 @@ configuration by a function of it; :func:`mock_server.routing.body_model` resolv
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from enum import Enum
 from functools import lru_cache
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, PlainValidator, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, ConfigDict, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 T = TypeVar("T")
@@ -42,6 +43,20 @@ IntOrDefault = Annotated[
     PlainValidator(_int_or_default),
     WithJsonSchema({"anyOf": [{"type": "integer"}, {"const": "default"}]}),
 ]
+
+
+def _uuid(value: str) -> str:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        raise PydanticCustomError(
+            "uuid_parsing", "Input should be a valid UUID, unable to parse string as a UUID"
+        ) from None
+    return value
+
+
+Uuid = Annotated[str, AfterValidator(_uuid), WithJsonSchema({"type": "string", "format": "uuid"})]
+"""A UUID kept as the text it came as (a path or body id), refused as pydantic refuses one."""
 
 
 def per_config(build: Callable[[Any], T]) -> Callable[[Any], T]:

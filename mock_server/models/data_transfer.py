@@ -9,7 +9,6 @@ connector's parameters depend on its type: checked against that type's own model
 
 from __future__ import annotations
 
-import uuid
 from functools import cache
 from typing import Annotated, Any
 
@@ -39,7 +38,7 @@ from mock_server.api.dts_catalog import (
     param_spec,
     parameters_schema,
 )
-from mock_server.models import OpenBody, choices
+from mock_server.models import OpenBody, Uuid, choices
 from mock_server.models.queries import Query
 from mock_server.params import parse_datetime
 
@@ -49,16 +48,6 @@ ConnectorType = choices("ConnectorType", CONNECTOR_TYPES)
 CustomType = choices("CustomType", CUSTOM_TYPES)
 TargetType = choices("TargetType", TARGET_TYPES)
 NfsRegion = choices("NfsRegion", tuple(NFS_CLUSTERS))
-
-
-def _uuid(value: str) -> str:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        raise PydanticCustomError(
-            "uuid_parsing", "Input should be a valid UUID, unable to parse string as a UUID"
-        ) from None
-    return value
 
 
 def _when(value: str) -> str:
@@ -92,7 +81,6 @@ def _source(value: Any) -> str | list[str]:
 
 
 STRING = {"type": "string"}
-Uuid = Annotated[str, AfterValidator(_uuid), WithJsonSchema({"type": "string", "format": "uuid"})]
 When = Annotated[
     str,
     AfterValidator(_when),
