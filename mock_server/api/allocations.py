@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 
 from mock_server import routing
-from mock_server.api.capacity import body, region_nodes, region_pools, resource_usage, settings
+from mock_server.api.capacity import region_nodes, region_pools, resource_usage, settings
 from mock_server.api.capacity import usage as usage_of
 from mock_server.api.resources import STORAGE_PRESETS, FreeRoom
 from mock_server.errors import detail_error, json_response
@@ -193,7 +193,7 @@ def own_org(req: Any) -> None:
 
 def _changed_default(allocation_id: str, unset: bool) -> Any:
     alloc, _ = find(allocation_id)
-    req = body(Default)
+    req: Default = routing.body()
     own_org(req)
     key = (alloc.id, req.default_for.value)
     with state().lock:

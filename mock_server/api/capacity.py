@@ -12,10 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
-
-from flask import request
-from pydantic import BaseModel
+from typing import Any
 
 from mock_server.errors import detail_error
 from mock_server.state import state, workspace
@@ -28,7 +25,6 @@ from simulator.tenancy import Allocation, Queue
 
 KINDS = ("job", "notebook")
 NOT_FOUND_NODE = "Node is not found"
-M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass
@@ -43,11 +39,6 @@ class Settings:
 
 def settings() -> Settings:
     return state().area("capacity", Settings)
-
-
-def body(model: type[M]) -> M:
-    """The request body as ``model`` (already checked by the operation's hook)."""
-    return model.model_validate_json(request.get_data(cache=True))
 
 
 def region_pools(region: Region) -> list[Pool]:

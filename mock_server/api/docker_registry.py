@@ -8,10 +8,7 @@ caller's own workspace's.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
-
-from flask import request
-from pydantic import BaseModel
+from typing import Any
 
 from mock_server import routing
 from mock_server.errors import json_response, refusal, validation_error
@@ -22,16 +19,9 @@ from simulator.errors import Refused, Rejected
 from simulator.logs import format_ts
 from simulator.registry import Image, Registry, Repository, Tag, WorkspaceRegistry
 
-M = TypeVar("M", bound=BaseModel)
-
 
 def _registry() -> Registry:
     return state().world.docker_registry()
-
-
-def _body(model: type[M]) -> M:
-    """The body the operation's model already accepted, as that model."""
-    return model.model_validate_json(request.get_data(cache=True))
 
 
 def _found(lookup: Any, *args: Any) -> Any:
@@ -142,7 +132,7 @@ def get_repository(repository_id: str) -> Any:
 def update_repository(repository_id: str) -> Any:
     """Describe the repository, add labels, remove labels."""
     repo_id = uuid_text(["path", "repository_id"], repository_id)
-    body = _body(bodies.UpdateRepository)
+    body: bodies.UpdateRepository = routing.body()
     reg = _registry()
     repo = reg.update_repository(
         _found(reg.repository, repo_id),
@@ -158,11 +148,11 @@ def favorite_repository(repository_id: str) -> Any:
     repo_id = uuid_text(["path", "repository_id"], repository_id)
     reg = _registry()
     repo = _found(reg.repository, repo_id)
-    return json_response(_repository(reg.set_favorite(repo, _body(bodies.FavoriteInput).favorite)))
+    return json_response(_repository(reg.set_favorite(repo, routing.body().favorite)))
 
 
 def delete_repositories() -> Any:
-    ids = [str(i) for i in _body(bodies.DeleteRepositories).repository_ids]
+    ids = [str(i) for i in routing.body().repository_ids]
     return json_response(_registry().delete_repositories(workspace().id, ids))
 
 
@@ -178,7 +168,7 @@ def get_image(image_id: str) -> Any:
 
 
 def delete_images() -> Any:
-    ids = [str(i) for i in _body(bodies.DeleteImages).image_ids]
+    ids = [str(i) for i in routing.body().image_ids]
     return json_response(_registry().delete_images(workspace().id, ids))
 
 
@@ -195,7 +185,7 @@ def _tag_name_error(exc: Refused, name: str) -> Any:
 
 
 def create_tag() -> Any:
-    body = _body(bodies.CreateTag)
+    body: bodies.CreateTag = routing.body()
     try:
         tag = _registry().create_tag(workspace().id, str(body.image_id), body.name, body.color)
     except Refused as exc:
@@ -208,7 +198,7 @@ def create_tag() -> Any:
 def update_tag(tag_id: str) -> Any:
     """Recolour the tag, or rename it (``name``, beyond the spec)."""
     tid = uuid_text(["path", "tag_id"], tag_id)
-    body = _body(bodies.UpdateTag)
+    body: bodies.UpdateTag = routing.body()
     reg = _registry()
     tag = _found(reg.tag, tid)
     try:
@@ -223,5 +213,5 @@ def update_tag(tag_id: str) -> Any:
 
 
 def delete_tags() -> Any:
-    ids = [str(i) for i in _body(bodies.DeleteTags).tag_ids]
+    ids = [str(i) for i in routing.body().tag_ids]
     return json_response(_registry().delete_tags(workspace().id, ids))

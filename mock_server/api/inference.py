@@ -17,12 +17,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, request
+from flask import Response
 
 from mock_server import routing
 from mock_server.errors import ApiError, json_response, refusal, validation_errors
 from mock_server.inputs import absent, parsed_body
-from mock_server.models.inference import create_inference, patch_inference
 from mock_server.state import state, workspace
 from simulator.billing import kopecks
 from simulator.deployments import Deployment, DeploymentSpec
@@ -145,7 +144,7 @@ def list_inferences() -> Any:
 
 def create() -> Any:
     st = state()
-    body = create_inference(st.world.config).model_validate_json(request.get_data())
+    body = routing.body()
     spec = DeploymentSpec(
         region=body.region.value,
         instance_type=body.instance_type,
@@ -169,7 +168,7 @@ def get(inference_name: str) -> Any:
 
 def update(inference_name: str) -> Any:
     st = state()
-    body = patch_inference(st.world.config).model_validate_json(request.get_data())
+    body = routing.body()
     dep = _find(inference_name, body.region.value)
     if body.instance_type not in (None, dep.itype.key):
         raise _refused(Refused("instance_type of a deployment cannot be changed"))

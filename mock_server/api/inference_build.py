@@ -16,8 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask import request
-
+from mock_server import routing
 from mock_server.api.build_image import image_allowed
 from mock_server.errors import ApiError, detail_error, json_response, validation_errors
 from mock_server.models.inference import CreateImage
@@ -68,7 +67,7 @@ def _value_error(field: str, msg: str, value: Any) -> ApiError:
 
 def _start() -> tuple[Image, Build]:
     """Check the body and start the build (the one create of v1 and v2)."""
-    body = CreateImage.model_validate_json(request.get_data())
+    body: CreateImage = routing.body()
     ws, images = workspace(), _images()
     base = body.base_image or DEFAULT_BASE_IMAGE
     if not image_allowed(base, ws.id):

@@ -16,7 +16,6 @@ from typing import Any
 from mock_server import routing
 from mock_server.api.allocations import find, own_org
 from mock_server.api.capacity import (
-    body,
     job_item,
     limits,
     live_work,
@@ -27,8 +26,6 @@ from mock_server.api.capacity import (
 from mock_server.errors import detail_error, json_response, refusal
 from mock_server.models.capacity import (
     AddNodes,
-    Assignment,
-    AssignWorkspaces,
     CreateQueue,
     Default,
     QueuesQuery,
@@ -118,7 +115,7 @@ def get(queue_id: str) -> Any:
 
 
 def create() -> Any:
-    req = body(CreateQueue)
+    req: CreateQueue = routing.body()
     try:
         q = state().world.create_queue(
             workspace().id, str(req.allocation_id), req.name, req.description, req.gpu_limit
@@ -130,7 +127,7 @@ def create() -> Any:
 
 def update(queue_id: str) -> Any:
     q = find_queue(queue_id)
-    req = body(UpdateQueue)
+    req: UpdateQueue = routing.body()
     limit: dict[str, Any] = {}
     if "gpu_limit" in req.model_fields_set:
         limit = {"gpu_limit": req.gpu_limit, "unlimited": req.gpu_limit is None}
@@ -166,23 +163,23 @@ def _assigned(queue_id: str, pairs: list[tuple[str, str]], add: bool) -> Any:
 
 
 def assign(queue_id: str) -> Any:
-    org = body(Assignment).org_structure
+    org = routing.body().org_structure
     return _assigned(queue_id, [(org.type.value, str(org.id))], add=True)
 
 
 def unassign(queue_id: str) -> Any:
-    org = body(Assignment).org_structure
+    org = routing.body().org_structure
     return _assigned(queue_id, [(org.type.value, str(org.id))], add=False)
 
 
 def assign_workspaces(queue_id: str) -> Any:
-    ids = body(AssignWorkspaces).workspace_ids
+    ids = routing.body().workspace_ids
     return _assigned(queue_id, [("workspace", str(i)) for i in ids], add=True)
 
 
 def _changed_default(queue_id: str, unset: bool) -> Any:
     q = find_queue(queue_id)
-    req = body(Default)
+    req: Default = routing.body()
     own_org(req)
     state().world.choose_default_queue(
         workspace().id, q.id, req.default_for.value, chosen=not unset
@@ -222,7 +219,7 @@ def add_nodes(queue_id: str) -> Any:
     """Dedicate nodes to the queue; work already on them runs on (``force_withdrawal`` is
     accepted and changes nothing)."""
     q = find_queue(queue_id)
-    req = body(AddNodes)
+    req: AddNodes = routing.body()
     try:
         state().world.add_queue_nodes(workspace().id, q.id, req.nodes)
     except Rejected as exc:
@@ -289,7 +286,7 @@ def pods(queue_id: str) -> Any:
 
 
 def _shared(add: bool) -> Any:
-    req = body(SharedClusterAssignment)
+    req: SharedClusterAssignment = routing.body()
     own_org(req)
     key = (req.region_key.value, req.org_structure.type.value, str(req.org_structure.id))
     with state().lock:

@@ -140,7 +140,7 @@ def _api_key(ws_id: str) -> str:
 
 
 def _bootstrap() -> tuple[Workspace, WorkspaceRecord]:
-    body = bodies.WorkspaceCreatePayload.model_validate_json(request.get_data(cache=True))
+    body: bodies.WorkspaceCreatePayload = routing.body()
     st = state()
     try:
         rec = st.world.bootstrap_workspace(
@@ -201,7 +201,7 @@ def bootstrap_v3() -> Any:
 
 def debootstrap() -> Any:
     """End a workspace: ``disabled`` now, ``deleted`` after ``delay_hours``."""
-    body = bodies.WorkspaceDebootstrapPayload.model_validate_json(request.get_data(cache=True))
+    body: bodies.WorkspaceDebootstrapPayload = routing.body()
     ws_id = str(body.workspace_id)
     replayed = g.get("workspace")  # a token-only request has none unless a state file binds it
     ws = replayed if replayed is not None else _find(ws_id)
