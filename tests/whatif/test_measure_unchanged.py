@@ -1,0 +1,94 @@
+"""``measure()``'s whole output (metrics, series, bills, refusals, horizon split) stays the same
+for the same workload and seed: digests recorded on the code before the batch what-if path
+measured during the run, over workloads that exercise notebooks, moved sessions, quotas,
+kills, failures, deployments, a per-minute tariff and a horizon shorter than the run."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import replace
+
+import pytest
+
+from simulator.whatif import Configuration
+from simulator.whatif.configs import base_config, from_entry
+from simulator.whatif.runner import Task, run_task
+from simulator.workload import GeneratorSpec, generate
+from tests.whatif.helpers import config, job, notebook
+from tests.whatif.test_deployments_whatif import CONF as SERVING
+from tests.whatif.test_deployments_whatif import deployment
+
+DAY = 86400.0
+MIXED = GeneratorSpec(days=6, jobs_per_day=150, notebooks_per_day=8)
+SMALL = GeneratorSpec(days=4, jobs_per_day=120, notebooks_per_day=4)
+BURSTY = ";".join(["0"] * 8 + ["40"] * 12 + ["0"] * 4)
+
+
+def _hand_made() -> list:
+    """Kills (before and after placement), failures, an unknown type refused, notebooks."""
+    return [
+        job(0.0, 500.0, workers=2, gpus_per_worker=4),
+        job(5.0, 900.0, gpus_per_worker=8, outcome="killed", kill_s=300.0),
+        job(6.0, 900.0, gpus_per_worker=8, outcome="killed", kill_s=7.0),
+        job(8.0, 100.0, outcome="failure"),
+        job(9.0, 50.0),
+        notebook(1.0, 400.0, 800.0, gpus=2),
+        notebook(2.0, 100.0, 0.0, gpus=16),
+        job(10.0, 100.0, gpus_per_worker=3),
+    ]
+
+
+def _cases() -> dict[str, Task]:
+    base = base_config()
+    quota = from_entry({"name": "quota 16", "quotas": {"workspace_gpus": 16}}, base, 0)
+    minute = from_entry({"name": "minute", "tariff": "per_minute_ceil", "region_gpus": 64}, base, 0)
+    faulty = config("faults", [8, 8, 8, 8], backfill=True)
+    faulty = replace(
+        faulty,
+        engine={
+            **faulty.engine,
+            "faults": {
+                "node_failures": {"rate_per_node_hour": 0.05},
+                "preemption": {"enabled": True},
+            },
+        },
+    )
+    return {
+        "generated default seed 0": Task(MIXED, Configuration("default"), 0),
+        "generated default seed 3": Task(MIXED, Configuration("default"), 3),
+        "moved to region": Task(MIXED, Configuration("move", jupyter_to_region=True), 1),
+        "quota": Task(MIXED, quota, 2),
+        "per minute, horizon a day": Task(MIXED, minute, 4, horizon_s=DAY, bins=50),
+        "small pool backlog": Task(SMALL, config("tiny", [8, 8], direct_gpus=4), 5, horizon_s=DAY),
+        "hand made": Task(_hand_made(), config("hand", [8, 8], backfill=True), 0),
+        "faults": Task(SMALL, faulty, 6, horizon_s=DAY),
+        "serving": Task(
+            [deployment(1), deployment(0, BURSTY), *generate(replace(SMALL, days=1))],
+            SERVING,
+            0,
+        ),
+    }
+
+
+def digest(result: dict) -> str:
+    text = json.dumps(result, sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+RECORDED = {  # on 02b6873, before measuring during the run
+    "generated default seed 0": "28d30a4fb13c2fa5",
+    "generated default seed 3": "e85fc17da56b8593",
+    "moved to region": "a21acceeada0fdd0",
+    "quota": "4b4cb0795ffc4efc",
+    "per minute, horizon a day": "d1a3a7aa1e6e8beb",
+    "small pool backlog": "a6cc47e10e4db499",
+    "hand made": "6e121e5d44116e92",
+    "faults": "7a5b199fcc5569bd",
+    "serving": "278c4f68d4342704",
+}
+
+
+@pytest.mark.parametrize("name", list(RECORDED))
+def test_measure_output_is_unchanged(name: str) -> None:
+    assert digest(run_task(_cases()[name])) == RECORDED[name]
