@@ -10,6 +10,7 @@ as of now), and every total is exactly the sum of its rounded lines.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -75,6 +76,7 @@ class Ledger:
         self.currency = currency
         self.illustrative = illustrative
         self.lines: list[LedgerLine] = []
+        self.closed: Callable[[LedgerLine], None] | None = None  # a batch run's meter
 
     def open(
         self,
@@ -102,10 +104,11 @@ class Ledger:
         self.lines.append(line)
         return line
 
-    @staticmethod
-    def close(line: LedgerLine, end: float) -> None:
+    def close(self, line: LedgerLine, end: float) -> None:
         if line.end is None:
             line.end = max(end, line.start)
+            if self.closed is not None:
+                self.closed(line)
 
     def total(self, now: float, workspace: str | None = None) -> Decimal:
         return sum(

@@ -90,6 +90,7 @@ class Engine(ServerLifecycle):
         self.max_job_gpus = int(config.limits["max_job_gpus"])
         self.max_notebook_gpus = int(config.limits["max_notebook_gpus"])
         self.jobs: dict[str, Job] = {}
+        self.ended: Callable[[Job], None] | None = None  # a batch run's meter, told of each end
         self.notebooks: dict[str, Notebook] = {}
         self._identical_at = -1.0
         self._identical: dict[str, int] = {}  # requests alike at this instant, by content
@@ -411,6 +412,8 @@ class Engine(ServerLifecycle):
         job.queue.members -= 1
         if job.line is not None:
             self.ledger.close(job.line, now)
+        if self.ended is not None:
+            self.ended(job)
 
     def _finish(self, job: Job, status: str) -> None:
         self._end(job, status, self.start_epoch + self.env.now)
