@@ -12,7 +12,7 @@ run; the script exits 1 when a case misses an aim (ratio, seconds, peak RSS).
     python benchmarks/whatif.py --quick            # the year case cut to 60 days
     python benchmarks/whatif.py --case year
     python benchmarks/whatif.py --quick --repeat 3      # alternate, compare the best of each
-    python benchmarks/whatif.py --case year --profile   # cProfile of the replay, top entries
+    python benchmarks/whatif.py --case year --profile   # cProfile of the run, top entries
 """
 
 from __future__ import annotations
@@ -60,12 +60,13 @@ def run_whatif_case(case: str) -> dict[str, float]:
         t0 = time.process_time()
         items = stream_workload(_spec(case))  # as run_task replays a generated workload
         t1 = time.process_time()
-        engine, replay = replay_task(Task(items, Configuration("default"), seed=1))
+        task = Task(items, Configuration("default"), seed=1)
+        engine, replay, tally = replay_task(task, tally=True)  # measured as it runs
         t2 = time.process_time()
-        result = measure(engine, replay)
+        result = measure(engine, replay, tally=tally)
         t3 = time.process_time()
     return {
-        "jobs": float(len(engine.jobs)),
+        "jobs": float(result["metrics"]["jobs"]),
         "generate_s": t1 - t0,
         "replay_s": t2 - t1,
         "measure_s": t3 - t2,
@@ -162,23 +163,30 @@ def report(case: str, repeat: int = 1) -> bool:
 
 
 def profile(case: str, top: int) -> None:
+    """cProfile of what :func:`run_whatif_case` times: generate, replay and measure."""
+    from simulator.collector import fewer_collections
     from simulator.whatif import Configuration, Task
+    from simulator.whatif.metrics import measure
     from simulator.whatif.runner import replay_task
-    from simulator.workload import generate
+    from simulator.workload.generate import stream_workload
 
-    items = generate(_spec(case))
     prof = cProfile.Profile()
-    prof.enable()
-    replay_task(Task(items, Configuration("default"), seed=1))
-    prof.disable()
-    pstats.Stats(prof).sort_stats("tottime").print_stats(top)
+    with fewer_collections():
+        prof.enable()
+        task = Task(stream_workload(_spec(case)), Configuration("default"), seed=1)
+        engine, replay, tally = replay_task(task, tally=True)
+        jobs = measure(engine, replay, tally=tally)["metrics"]["jobs"]
+        prof.disable()
+    stats = pstats.Stats(prof)
+    print(f"{jobs:,} jobs, {stats.total_calls / jobs:.1f} calls a job")  # type: ignore[attr-defined]
+    stats.sort_stats("tottime").print_stats(top)
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--case", choices=[*CASES, "all"], default="all")
     p.add_argument("--quick", action="store_true", help="only the year case cut to 60 days")
-    p.add_argument("--profile", action="store_true", help="cProfile the replay instead")
+    p.add_argument("--profile", action="store_true", help="cProfile the run instead")
     p.add_argument("--top", type=int, default=20, help="profile entries to print")
     p.add_argument("--repeat", type=int, default=1, help="alternate runs, keep each one's best")
     args = p.parse_args()

@@ -25,7 +25,7 @@ from simulator.engine import Engine
 from simulator.focus import focus_rows, write_focus
 from simulator.whatif.configs import Configuration, base_config, engine_config
 from simulator.whatif.executors import Executor, SerialExecutor, make_executor
-from simulator.whatif.metrics import measure
+from simulator.whatif.metrics import Tally, measure
 from simulator.whatif.replay import Replay
 from simulator.whatif.sweep import (
     RunCache,
@@ -65,22 +65,27 @@ def workload_for(workload: Workload, seed: int) -> Iterable[WorkloadItem]:
     return workload
 
 
-def replay_task(task: Task) -> tuple[Engine, Replay]:
-    """Replay the task's workload on a fresh engine, run to the end."""
+def replay_task(task: Task, tally: bool = False) -> tuple[Engine, Replay, Tally | None]:
+    """Replay the task's workload on a fresh engine, run to the end. With ``tally`` the run is
+    measured as it goes (and forgets finished jobs: see :class:`Tally`); else every job and
+    ledger line is kept, to be read afterwards."""
     conf = task.configuration
     config = engine_config(base_config(task.base_path), conf.engine)
     world = World(config, seed=task.seed, start_epoch=START_EPOCH)
     replay = Replay(
         workload_for(task.workload, task.seed), conf.jupyter_to_region, conf.quota_retry_s
     )
-    return world.run_batch(replay.arrivals()), replay
+    meter = Tally(world.engine, replay) if tally else None
+    if meter is not None:
+        meter.attach()
+    return world.run_batch(replay.arrivals()), replay, meter
 
 
 def focus_export(task: Task, path: str | Path) -> tuple[Path, int, Decimal]:
     """The ledger of ``task``'s run as FinOps FOCUS rows in ``path`` (CSV or .parquet): the run
     is replayed here (a pure function of the task, so it is the run the report shows). Returns
     the path, the row count and the rows' total BilledCost."""
-    engine, _replay = replay_task(task)
+    engine, _replay, _tally = replay_task(task)
     rows = focus_rows(engine)
     total = sum((r["BilledCost"] for r in rows), ZERO)
     return write_focus(rows, path), len(rows), total
@@ -92,8 +97,8 @@ def run_task(task: Task) -> dict[str, Any]:
     head = {"configuration": task.configuration.name, "seed": task.seed}
     try:
         with time_limit(task.timeout_s), fewer_collections():
-            engine, replay = replay_task(task)
-            result = measure(engine, replay, task.bins, task.horizon_s)
+            engine, replay, tally = replay_task(task, tally=True)
+            result = measure(engine, replay, task.bins, task.horizon_s, tally)
     except RunTimeout:
         return {**head, "timed_out": True, "timeout_s": task.timeout_s}
     return {**head, **result}
