@@ -76,6 +76,7 @@ class Ledger:
         self.currency = currency
         self.illustrative = illustrative
         self.lines: list[LedgerLine] = []
+        self.opened = 0  # lines ever opened (a batch meter may have let closed ones go)
         self.closed: Callable[[LedgerLine], None] | None = None  # a batch run's meter
 
     def open(
@@ -90,8 +91,9 @@ class Ledger:
         price_per_hour: Decimal,
         start: float,
     ) -> LedgerLine:
+        self.opened += 1
         line = LedgerLine(
-            len(self.lines) + 1,
+            self.opened,
             workspace,
             kind,
             item,
@@ -109,6 +111,10 @@ class Ledger:
             line.end = max(end, line.start)
             if self.closed is not None:
                 self.closed(line)
+
+    def forget_closed(self) -> None:
+        """Let closed lines go: a batch run's meter took each as it closed (``closed``)."""
+        self.lines = [ln for ln in self.lines if ln.end is None]
 
     def total(self, now: float, workspace: str | None = None) -> Decimal:
         return sum(
