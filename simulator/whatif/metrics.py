@@ -106,6 +106,7 @@ def _running_sum(values: np.ndarray) -> float:
 KINDS = ("job", "notebook", "deployment", "tensorboard")
 COMPLETED_, FAILED_, KILLED_, OTHER_ = range(4)  # a job's end, as the counts read it
 ENDS = {COMPLETED: COMPLETED_, SUCCEEDED: COMPLETED_, FAILED: FAILED_, DELETED: KILLED_}
+FORGET_AFTER = 4096  # closed lines a ledger keeps at least, before letting them go
 LINE_COLUMNS = ("order", "q"), ("start", "d"), ("stop", "d"), ("gpus", "q"), ("price", "q")
 LINE_COLUMNS += ("kind", "b"), ("ws", "q")  # price, workspace: indexes into the tally's lists
 JOB_COLUMNS = ("seq", "q"), ("submitted", "d"), ("placed", "d"), ("stop", "d"), ("gpus", "q")
@@ -115,13 +116,14 @@ JOB_COLUMNS += ("busy", "q"), ("end", "b")  # busy: the index of its training po
 class Tally:
     """What the measure reads of each ledger line and each job, as typed columns (8 bytes a
     field, not objects). Attached to a batch run it is fed as lines close and jobs end, and the
-    engine forgets each job once it ended, so a million-job replay never holds a million jobs;
-    else it reads every line and job after the run. Either way :meth:`finish` adds what is
-    still open when the run ends."""
+    engine forgets each job and ledger line once taken, so a million-job replay never holds a
+    million of them; else it reads every line and job after the run. Either way :meth:`finish`
+    adds what is still open when the run ends."""
 
     def __init__(self, engine: Engine, replay: Replay) -> None:
         self.engine, self.replay = engine, replay
         self.attached = False
+        self._taken = 0  # lines taken since the ledger last let closed ones go
         self.lines = {k: array(t) for k, t in LINE_COLUMNS}
         self.jobs = {k: array(t) for k, t in JOB_COLUMNS}
         self.notebook_lines: list[tuple[LedgerLine, int]] = []  # (line, GPUs): few, kept whole
@@ -134,14 +136,23 @@ class Tally:
         self._gpus: dict[tuple[str, str], int] = {}
 
     def attach(self) -> None:
-        """Be fed by the engine while it runs, and let it forget finished jobs."""
+        """Be fed by the engine while it runs, and let it forget finished jobs and lines."""
         self.attached = True
-        self.engine.ledger.closed = self.line
+        self.engine.ledger.closed = self._closed
         self.engine.ended = self._ended
 
     def _ended(self, job: Job) -> None:
         self.job(job)
         del self.engine.jobs[job.name]
+
+    def _closed(self, line: LedgerLine) -> None:
+        """Take the line; once most of the ledger is taken, let it go (amortised O(1))."""
+        self.line(line)
+        self._taken += 1
+        ledger = self.engine.ledger
+        if self._taken > max(FORGET_AFTER, len(ledger.lines) // 2):
+            ledger.forget_closed()
+            self._taken = 0
 
     def finish(self) -> None:
         """Add the lines and jobs not fed yet (all of them when not attached)."""

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import pytest
 
-from simulator.whatif import Configuration
+from simulator.whatif import Configuration, metrics
 from simulator.whatif.configs import base_config, from_entry
 from simulator.whatif.runner import Task, run_task
 from simulator.workload import GeneratorSpec, generate
@@ -91,4 +91,10 @@ RECORDED = {  # on 02b6873, before measuring during the run
 
 @pytest.mark.parametrize("name", list(RECORDED))
 def test_measure_output_is_unchanged(name: str) -> None:
+    assert digest(run_task(_cases()[name])) == RECORDED[name]
+
+
+@pytest.mark.parametrize("name", ["quota", "faults", "serving"])
+def test_a_ledger_letting_taken_lines_go_early_changes_nothing(name: str, monkeypatch) -> None:
+    monkeypatch.setattr(metrics, "FORGET_AFTER", 8)
     assert digest(run_task(_cases()[name])) == RECORDED[name]
