@@ -18,7 +18,7 @@ import math
 from array import array
 from collections import Counter
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -107,32 +107,45 @@ KINDS = ("job", "notebook", "deployment", "tensorboard")
 COMPLETED_, FAILED_, KILLED_, OTHER_ = range(4)  # a job's end, as the counts read it
 ENDS = {COMPLETED: COMPLETED_, SUCCEEDED: COMPLETED_, FAILED: FAILED_, DELETED: KILLED_}
 FORGET_AFTER = 4096  # closed lines a ledger keeps at least, before letting them go
-LINE_COLUMNS = ("order", "q"), ("start", "d"), ("stop", "d"), ("gpus", "q"), ("price", "q")
-LINE_COLUMNS += ("kind", "b"), ("ws", "q")  # price, workspace: indexes into the tally's lists
-JOB_COLUMNS = ("seq", "q"), ("submitted", "d"), ("placed", "d"), ("stop", "d"), ("gpus", "q")
-JOB_COLUMNS += ("busy", "q"), ("end", "b")  # busy: the index of its training pool, else -1
+
+
+class LineShape(NamedTuple):
+    """What lines have in common: most of a million lines share a few dozen shapes."""
+
+    workspace: str
+    kind: int  # index in KINDS
+    gpus: int
+    price: Decimal  # per hour, all workers
+
+
+class JobShape(NamedTuple):
+    gpus: int
+    busy: int  # the index of its training pool in Tally.busy, else -1
+    end: int  # COMPLETED_ .. OTHER_
 
 
 class Tally:
-    """What the measure reads of each ledger line and each job, as typed columns (8 bytes a
-    field, not objects). Attached to a batch run it is fed as lines close and jobs end, and the
-    engine forgets each job and ledger line once taken, so a million-job replay never holds a
-    million of them; else it reads every line and job after the run. Either way :meth:`finish`
-    adds what is still open when the run ends."""
+    """What the measure reads of each ledger line and each job, as typed columns: an order, a
+    shape (an index into a small table) and two or three times, 32-40 bytes, not the objects.
+    Attached to a batch run it is fed as lines close and jobs end, and the engine forgets each
+    job and ledger line once taken, so a million-job replay never holds a million of them; else
+    it reads every line and job after the run. Either way :meth:`finish` adds what is still
+    open when the run ends."""
 
     def __init__(self, engine: Engine, replay: Replay) -> None:
         self.engine, self.replay = engine, replay
         self.attached = False
         self._taken = 0  # lines taken since the ledger last let closed ones go
-        self.lines = {k: array(t) for k, t in LINE_COLUMNS}
-        self.jobs = {k: array(t) for k, t in JOB_COLUMNS}
+        self.line_ints, self.line_times = array("q"), array("d")  # (line id, shape), (start, stop)
+        self.job_ints, self.job_times = array("q"), array("d")  # (seq, shape), (sub, placed, stop)
+        self.line_shapes: dict[tuple[Any, ...], int] = {}
+        self.job_shapes: dict[tuple[Any, ...], int] = {}
+        self.line_table: list[LineShape] = []
+        self.job_table: list[JobShape] = []
         self.notebook_lines: list[tuple[LedgerLine, int]] = []  # (line, GPUs): few, kept whole
-        self.prices: dict[Decimal, int] = {}
-        self.workspaces: dict[str, int] = {}
         self.busy = [  # training capacity; inference pools are reported as replica-hours
             p for p in engine.pools if p.resource == "gpu" and "inference" not in p.serves
         ]
-        self._busy = {p.name: i for i, p in enumerate(self.busy)}
         self._gpus: dict[tuple[str, str], int] = {}
 
     def attach(self) -> None:
@@ -165,44 +178,58 @@ class Tally:
             self.job(job)
 
     def line(self, line: LedgerLine) -> None:
-        cols = self.lines
-        cols["order"].append(line.line_id)
-        cols["start"].append(line.start)
-        cols["stop"].append(line.end if line.end is not None else self.engine.now_epoch())
-        gpus = self._line_gpus(line)
-        cols["gpus"].append(gpus)
-        prices = self.prices
-        cols["price"].append(prices.setdefault(line.price_per_hour, len(prices)))
-        cols["kind"].append(KINDS.index(line.kind))
-        cols["ws"].append(self.workspaces.setdefault(line.workspace, len(self.workspaces)))
+        key = (
+            line.workspace,
+            line.kind,
+            line.region,
+            line.instance_type,
+            line.workers,
+            line.price_per_hour,
+        )
+        shape = self.line_shapes.get(key)
+        if shape is None:
+            shape = self.line_shapes[key] = self._line_shape(line)
+        end = line.end
+        self.line_ints.extend((line.line_id, shape))
+        self.line_times.extend((line.start, end if end is not None else self.engine.now_epoch()))
         if line.kind == "notebook":
-            self.notebook_lines.append((line, gpus))
+            self.notebook_lines.append((line, self.line_table[shape].gpus))
 
-    def _line_gpus(self, line: LedgerLine) -> int:
+    def _line_shape(self, line: LedgerLine) -> int:
         key = (line.region, line.instance_type)
-        if key not in self._gpus:
+        if key not in self._gpus:  # the first kind seen of a (region, type) names the lookup
             catalog = self.engine.catalog
             lookup = catalog.inference_type if line.kind == "deployment" else catalog.instance_type
             self._gpus[key] = lookup(*key).gpus
-        return self._gpus[key] * line.workers
+        gpus = self._gpus[key] * line.workers
+        self.line_table.append(
+            LineShape(line.workspace, KINDS.index(line.kind), gpus, line.price_per_hour)
+        )
+        return len(self.line_table) - 1
 
     def job(self, job: Job) -> None:
-        cols = self.jobs
-        cols["seq"].append(job.seq)
-        cols["submitted"].append(  # before any quota refusal
-            job.created_at - self.replay.quota_delays.get(job.name, 0.0)
-        )
-        cols["placed"].append(job.first_placed_at)
-        cols["stop"].append(job.completed_at or self.engine.now_epoch())
-        cols["gpus"].append(job.gpu_count)
-        cols["busy"].append(self._busy.get(job.pool.pool.name, -1))
-        cols["end"].append(ENDS.get(job.status, OTHER_))
+        key = (job.gpu_count, job.pool, job.status)
+        shape = self.job_shapes.get(key)
+        if shape is None:
+            self.job_table.append(
+                JobShape(
+                    job.gpu_count,
+                    self.busy.index(job.pool.pool) if job.pool.pool in self.busy else -1,
+                    ENDS.get(job.status, OTHER_),
+                )
+            )
+            shape = self.job_shapes[key] = len(self.job_table) - 1
+        self.job_ints.extend((job.seq, shape))
+        submitted = job.created_at - self.replay.quota_delays.get(job.name, 0.0)
+        stop = job.completed_at or self.engine.now_epoch()
+        self.job_times.extend((submitted, job.first_placed_at, stop))
 
-    def columns(self, of: dict[str, array], key: str) -> dict[str, np.ndarray]:
-        """``of``'s columns as arrays, in the order of ``key`` (the engine's order)."""
-        arrays = {k: np.frombuffer(v, dtype=np.dtype(v.typecode)) for k, v in of.items()}
-        order = np.argsort(arrays[key], kind="stable")
-        return {k: v[order] for k, v in arrays.items()}
+
+def _sorted(ints: array, times: array, fields: int) -> tuple[np.ndarray, np.ndarray]:
+    """(shapes, times as rows) in the engine's order (of line ids, of job seqs)."""
+    pairs = np.frombuffer(ints, dtype=np.int64).reshape(-1, 2)
+    order = np.argsort(pairs[:, 0], kind="stable")
+    return pairs[order, 1], np.frombuffer(times, dtype=float).reshape(-1, fields)[order].T
 
 
 class _Run:
@@ -221,20 +248,27 @@ class _Run:
         self.idle_cost = ZERO
         self.by_tariff: dict[str, Decimal] = {}
         self.served_at: dict[str, float] = {}  # notebook uid -> when its server got capacity
-        lines = tally.columns(tally.lines, "order")
-        jobs = tally.columns(tally.jobs, "seq")
-        self.end = max(self.t0, *(float(c["stop"].max(initial=self.t0)) for c in (lines, jobs)))
-        self._lines(lines, engine.ledger.tariff, list(tally.prices), list(tally.workspaces))
+        shapes, (start, stop) = _sorted(tally.line_ints, tally.line_times, 2)
+        job_shapes, job_times = _sorted(tally.job_ints, tally.job_times, 3)
+        self.end = max(self.t0, stop.max(initial=self.t0), job_times[2].max(initial=self.t0))
+        self._lines(shapes, start, stop, tally.line_table, engine.ledger.tariff)
         self._sessions(sorted(tally.notebook_lines, key=lambda lg: lg[0].line_id), engine)
-        self._jobs(jobs, tally.busy)
+        self._jobs(job_shapes, *job_times, tally.job_table, tally.busy)
         self._notebook_waits()
 
     def _lines(
-        self, c: dict[str, np.ndarray], tariff: str, prices: list[Decimal], workspaces: list[str]
+        self,
+        shapes: np.ndarray,
+        start: np.ndarray,
+        stop: np.ndarray,
+        table: list[LineShape],
+        tariff: str,
     ) -> None:
         """Every line metered under each tariff (inference always per second), in kopecks."""
-        start, stop, gpus, which = c["start"], c["stop"], c["gpus"], c["price"]
-        per_second = c["kind"] == KINDS.index("deployment")
+        gpus = np.array([s.gpus for s in table], dtype=np.int64)[shapes]
+        prices = [s.price for s in table]
+        deployment = KINDS.index("deployment")
+        per_second = np.array([s.kind == deployment for s in table], dtype=bool)[shapes]
 
         def cost(until: np.ndarray, under: str) -> tuple[np.ndarray, np.ndarray]:
             elapsed = until - start
@@ -243,7 +277,7 @@ class _Run:
                 metered_seconds_of(elapsed, "per_second"),
                 metered_seconds_of(elapsed, under),
             )
-            return seconds, kopecks_of(seconds, prices, which)
+            return seconds, kopecks_of(seconds, prices, shapes)
 
         for other in TARIFFS:
             seconds, kopecks = cost(stop, other)
@@ -254,16 +288,20 @@ class _Run:
         cut = ~inside & (start < self.horizon)  # metered as if it had stopped at the horizon
         at_horizon = cost(np.full(len(start), self.horizon), tariff)[1]
         self.in_horizon = _money(costs[inside].sum() + at_horizon[cut].sum())
-        for i, kind in enumerate(KINDS):
-            if (c["kind"] == i).any():
-                self.money[kind] = _money(costs[c["kind"] == i].sum())
-        by_ws = np.zeros(len(workspaces), dtype=costs.dtype)
-        np.add.at(by_ws, c["ws"], costs)  # every workspace of the tally has lines
-        self.per_ws = {ws: _money(total) for ws, total in zip(workspaces, by_ws, strict=True)}
+        by_shape = np.zeros(len(table), dtype=costs.dtype)
+        np.add.at(by_shape, shapes, costs)  # every shape of the table has lines
+        money: dict[str, int] = {}
+        per_ws: dict[str, int] = {}
+        for shape, total in zip(table, by_shape.tolist(), strict=True):
+            kind = KINDS[shape.kind]
+            money[kind] = money.get(kind, 0) + total
+            per_ws[shape.workspace] = per_ws.get(shape.workspace, 0) + total
+        self.money = {kind: _money(total) for kind, total in money.items()}
+        self.per_ws = {ws: _money(total) for ws, total in per_ws.items()}
         self.hours["used"] = _running_sum(gpus * (stop - start) / 3600)
         self.hours["billed"] = _running_sum(gpus * billed / 3600)
         self.hours["replicas"] = _running_sum((stop - start)[per_second] / 3600)
-        rates = np.array([float(p) / 3600 for p in prices])[which]
+        rates = np.array([float(p) / 3600 for p in prices])[shapes]
         self.accrual.add(start - self.t0, stop - self.t0, rates)
 
     def _sessions(self, lines: list[tuple[LedgerLine, int]], engine: Engine) -> None:
@@ -288,14 +326,22 @@ class _Run:
         for name, spans in busy.items():
             self.busy[name].add(*np.array(spans, dtype=float).reshape(-1, 3).T)
 
-    def _jobs(self, c: dict[str, np.ndarray], pools: list[Pool]) -> None:
+    def _jobs(
+        self,
+        shapes: np.ndarray,
+        submitted: np.ndarray,
+        placed: np.ndarray,
+        stop: np.ndarray,
+        table: list[JobShape],
+        pools: list[Pool],
+    ) -> None:
         t0, horizon = self.t0, self.horizon
-        submitted, placed, stop, gpus = c["submitted"], c["placed"], c["stop"], c["gpus"]
+        gpus, busy, end = np.array(table, dtype=np.int64).reshape(-1, 3)[shapes].T
         ran = placed != 0
         self.waiting.add(submitted - t0, np.where(ran, placed, stop) - t0, np.ones(1))
         self.waits = (placed - submitted)[ran]
         for i, pool in enumerate(pools):
-            mine = ran & (c["busy"] == i)
+            mine = ran & (busy == i)
             self.busy[pool.name].add(placed[mine] - t0, stop[mine] - t0, gpus[mine].astype(float))
         late = (submitted < horizon) & (horizon < stop)  # unfinished at the horizon: draining
         self.backlog = {
@@ -305,14 +351,14 @@ class _Run:
                 (gpus * (stop - np.maximum(placed, horizon)) / 3600)[late & ran]
             ),
         }
-        ends = np.bincount(c["end"], minlength=4)
+        ends = np.bincount(end, minlength=4)
         self.counts = {
             "completed": int(ends[COMPLETED_]),
             "failed": int(ends[FAILED_]),
             "killed": int(ends[KILLED_]),
         }
         self.jobs = len(submitted)
-        self.turnaround = (stop - submitted)[c["end"] != KILLED_]
+        self.turnaround = (stop - submitted)[end != KILLED_]
 
     def _notebook_waits(self) -> None:
         sessions = self.replay.sessions.items()

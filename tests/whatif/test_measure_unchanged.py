@@ -8,11 +8,16 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import replace
+from decimal import Decimal
 
+import numpy as np
 import pytest
 
+from simulator.billing import metered_seconds, seconds_cost
+from simulator.config import TARIFFS
 from simulator.whatif import Configuration, metrics
 from simulator.whatif.configs import base_config, from_entry
+from simulator.whatif.metrics import kopecks_of, metered_seconds_of
 from simulator.whatif.runner import Task, run_task
 from simulator.workload import GeneratorSpec, generate
 from tests.whatif.helpers import config, job, notebook
@@ -55,6 +60,8 @@ def _cases() -> dict[str, Task]:
         },
     )
     return {
+        "nothing": Task([], Configuration("default"), 0),
+        "one notebook": Task([notebook(0.0, 100.0, 100.0)], Configuration("default"), 0),
         "generated default seed 0": Task(MIXED, Configuration("default"), 0),
         "generated default seed 3": Task(MIXED, Configuration("default"), 3),
         "moved to region": Task(MIXED, Configuration("move", jupyter_to_region=True), 1),
@@ -77,6 +84,8 @@ def digest(result: dict) -> str:
 
 
 RECORDED = {  # on 02b6873, before measuring during the run
+    "nothing": "3b9fad976ef5e94c",
+    "one notebook": "eabd5b1078278a0d",
     "generated default seed 0": "28d30a4fb13c2fa5",
     "generated default seed 3": "e85fc17da56b8593",
     "moved to region": "a21acceeada0fdd0",
@@ -98,3 +107,19 @@ def test_measure_output_is_unchanged(name: str) -> None:
 def test_a_ledger_letting_taken_lines_go_early_changes_nothing(name: str, monkeypatch) -> None:
     monkeypatch.setattr(metrics, "FORGET_AFTER", 8)
     assert digest(run_task(_cases()[name])) == RECORDED[name]
+
+
+def test_columns_are_metered_and_priced_as_the_ledger_does_to_the_kopeck() -> None:
+    rng = np.random.default_rng(0)
+    edges = [0.0, -1.0, 1e-7, 1e-6, 1.0000005, 59.9999995, 60.0, 60.000002, 3599.5, 18.0]
+    elapsed = np.concatenate([edges, rng.exponential(3600.0, 3000), rng.exponential(9e6, 300)])
+    # the last price is too fine for 64-bit integers: Python's take over
+    prices = [Decimal(p) for p in ("300.00", "0.01", "1234.5678", "150", "1.00000000000000001")]
+    which = rng.integers(len(prices), size=len(elapsed))
+    for tariff in TARIFFS:
+        seconds = metered_seconds_of(elapsed, tariff)
+        assert seconds.tolist() == [metered_seconds(e, tariff) for e in elapsed.tolist()]
+        for only in (which, np.zeros_like(which)):  # mixed, and all in 64-bit integers
+            got = [Decimal(int(k)).scaleb(-2) for k in kopecks_of(seconds, prices, only)]
+            pairs = zip(seconds.tolist(), only.tolist(), strict=True)
+            assert got == [seconds_cost(s, prices[w]) for s, w in pairs]
