@@ -136,6 +136,7 @@ class Tally:
         self.engine, self.replay = engine, replay
         self.attached = False
         self._taken = 0  # lines taken since the ledger last let closed ones go
+        self._forget_after = FORGET_AFTER  # ... and how many more it may hold (>= those open)
         self.line_ints, self.line_times = array("q"), array("d")  # (line id, shape), (start, stop)
         self.job_ints, self.job_times = array("q"), array("d")  # (seq, shape), (sub, placed, stop)
         self.line_shapes: dict[tuple[Any, ...], int] = {}
@@ -159,13 +160,14 @@ class Tally:
         del self.engine.jobs[job.name]
 
     def _closed(self, line: LedgerLine) -> None:
-        """Take the line; once most of the ledger is taken, let it go (amortised O(1))."""
+        """Take the line; once the ledger holds more taken lines than open ones, let them go
+        (amortised O(1) a line)."""
         self.line(line)
         self._taken += 1
-        ledger = self.engine.ledger
-        if self._taken > max(FORGET_AFTER, len(ledger.lines) // 2):
+        if self._taken > self._forget_after:
+            ledger = self.engine.ledger
             ledger.forget_closed()
-            self._taken = 0
+            self._taken, self._forget_after = 0, max(FORGET_AFTER, len(ledger.lines))
 
     def finish(self) -> None:
         """Add the lines and jobs not fed yet (all of them when not attached)."""
