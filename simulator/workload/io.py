@@ -40,11 +40,10 @@ def sort_items(items: Iterable[WorkloadItem]) -> list[WorkloadItem]:
 def read_workload(path: str | Path, fmt: str | None = None) -> list[WorkloadItem]:
     """Read a workload file (format from ``fmt`` or the file's extension)."""
     if _fmt(path, fmt) == "csv":
-        with open(path, newline="", encoding="utf-8") as fh:
-            rows = list(csv.DictReader(fh))
-        return sort_items(
-            item_from_mapping(row, f"{path}:{n}") for n, row in enumerate(rows, start=2)
-        )
+        texts: dict[str, str] = {}
+        with open(path, newline="", encoding="utf-8") as fh:  # a row at a time, not all rows
+            rows = enumerate(csv.DictReader(fh), start=2)
+            return sort_items(item_from_mapping(row, f"{path}:{n}", texts) for n, row in rows)
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     return items_from_json(data, str(path))
 
@@ -57,11 +56,11 @@ def items_from_json(data: Any, where: str = "workload") -> list[WorkloadItem]:
         data = data.get("items")
     if not isinstance(data, list):
         raise WorkloadError(f"{where}: expected a list of records under 'items'")
-    items = []
+    items, texts = [], {}
     for n, obj in enumerate(data):
         if not isinstance(obj, dict):
             raise WorkloadError(f"{where}[{n}]: each record must be a JSON object")
-        items.append(item_from_mapping(obj, f"{where}[{n}]"))
+        items.append(item_from_mapping(obj, f"{where}[{n}]", texts))
     return sort_items(items)
 
 

@@ -123,8 +123,12 @@ _FLOATS = {"submit_s", "active_s", "idle_s"}
 _OPTIONAL_FLOATS = {"run_s", "kill_s"}
 
 
-def item_from_mapping(row: dict[str, Any], where: str = "") -> WorkloadItem:
-    """Build a record from a CSV row or JSON object (strings or typed values; blanks = default)."""
+def item_from_mapping(
+    row: dict[str, Any], where: str = "", texts: dict[str, str] | None = None
+) -> WorkloadItem:
+    """Build a record from a CSV row or JSON object (strings or typed values; blanks = default).
+    ``texts``: one object per distinct text across the records read (a million records repeat
+    a few dozen workspaces, types and authors; a copy of each in each record is ~0.5 KB)."""
     missing = [c for c in REQUIRED if row.get(c) in (None, "")]
     if missing:
         raise WorkloadError(f"{where}: missing {', '.join(missing)}")
@@ -139,7 +143,8 @@ def item_from_mapping(row: dict[str, Any], where: str = "") -> WorkloadItem:
             elif col in _FLOATS or col in _OPTIONAL_FLOATS:
                 kwargs[col] = float(value)
             else:
-                kwargs[col] = str(value)
+                text = str(value)
+                kwargs[col] = text if texts is None else texts.setdefault(text, text)
         except (TypeError, ValueError):
             raise WorkloadError(f"{where}: {col}={value!r} is not a number") from None
     return WorkloadItem(**kwargs).check(where)

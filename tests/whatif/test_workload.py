@@ -73,6 +73,17 @@ def test_file_formats_round_trip(tmp_path, four_weeks):
     assert doc["format"] == "mlspace-sim/workload" and "active_s" not in doc["items"][0]
 
 
+def test_records_read_from_a_file_share_their_repeated_texts(tmp_path, four_weeks):
+    """A million records name a few dozen workspaces, types and authors: one object each."""
+    for name in ("w.csv", "w.json"):
+        write_workload(four_weeks, tmp_path / name)
+        read = read_workload(tmp_path / name)
+        for field in ("workspace", "author", "kind", "region", "instance_type"):
+            assert len({id(getattr(it, field)) for it in read}) == len(
+                {getattr(it, field) for it in read}
+            )
+
+
 def test_hand_written_csv_with_blanks(tmp_path):
     path = tmp_path / "mine.csv"
     path.write_text(
