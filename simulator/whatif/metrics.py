@@ -1,4 +1,8 @@
-"""What one replay cost and how it queued, read from the engine after the run.
+"""What one replay cost and how it queued: a :class:`Tally` takes each ledger line and job as
+typed columns (while the run goes, or from the engine after it), and the report is computed
+from the columns with numpy. Money stays exact: kopecks are integers, each line rounded half up
+as the ledger's Decimal does, and float totals are summed in the engine's order of lines and
+jobs, so the figures are the same to the last bit whichever way the tally was fed.
 
 Capacity is held by a job from placement to its end and by a Jupyter Server while a ledger line
 of it is open; money is the ledger's, in kopecks (Decimal). A session's idle part is the billed
@@ -252,7 +256,7 @@ class _Run:
         self.served_at: dict[str, float] = {}  # notebook uid -> when its server got capacity
         shapes, (start, stop) = _sorted(tally.line_ints, tally.line_times, 2)
         job_shapes, job_times = _sorted(tally.job_ints, tally.job_times, 3)
-        self.end = max(self.t0, stop.max(initial=self.t0), job_times[2].max(initial=self.t0))
+        self.end = float(max(self.t0, stop.max(initial=self.t0), job_times[2].max(initial=self.t0)))
         self._lines(shapes, start, stop, tally.line_table, engine.ledger.tariff)
         self._sessions(sorted(tally.notebook_lines, key=lambda lg: lg[0].line_id), engine)
         self._jobs(job_shapes, *job_times, tally.job_table, tally.busy)
