@@ -25,7 +25,7 @@ from simulator.engine import Engine
 from simulator.focus import focus_rows, write_focus
 from simulator.whatif.configs import Configuration, base_config, engine_config
 from simulator.whatif.executors import Executor, SerialExecutor, make_executor
-from simulator.whatif.metrics import Tally, measure
+from simulator.whatif.metrics import measure
 from simulator.whatif.replay import Replay
 from simulator.whatif.sweep import (
     RunCache,
@@ -35,6 +35,7 @@ from simulator.whatif.sweep import (
     time_limit,
     workload_fingerprint,
 )
+from simulator.whatif.tally import Tally
 from simulator.workload.generate import GeneratorSpec, stream_workload
 from simulator.workload.model import WorkloadItem
 from simulator.world import World

@@ -15,7 +15,7 @@ import pytest
 
 from simulator.billing import metered_seconds, seconds_cost
 from simulator.config import TARIFFS
-from simulator.whatif import Configuration, metrics
+from simulator.whatif import Configuration, tally
 from simulator.whatif.configs import base_config, from_entry
 from simulator.whatif.metrics import kopecks_of, metered_seconds_of
 from simulator.whatif.runner import Task, run_task
@@ -115,7 +115,7 @@ def _leaves(data: object) -> list[object]:
 
 @pytest.mark.parametrize("name", ["quota", "faults", "serving"])
 def test_a_ledger_letting_taken_lines_go_early_changes_nothing(name: str, monkeypatch) -> None:
-    monkeypatch.setattr(metrics, "FORGET_AFTER", 8)
+    monkeypatch.setattr(tally, "FORGET_AFTER", 8)
     assert digest(run_task(_cases()[name])) == RECORDED[name]
 
 
