@@ -68,8 +68,8 @@ def workload_for(workload: Workload, seed: int) -> Iterable[WorkloadItem]:
 
 def replay_task(task: Task, tally: bool = False) -> tuple[Engine, Replay, Tally | None]:
     """Replay the task's workload on a fresh engine, run to the end. With ``tally`` the run is
-    measured as it goes (and forgets finished jobs: see :class:`Tally`); else every job and
-    ledger line is kept, to be read afterwards."""
+    measured as it goes and lets finished jobs and closed lines go (see :class:`Tally`); else
+    every job and ledger line is kept, to be read afterwards."""
     conf = task.configuration
     config = engine_config(base_config(task.base_path), conf.engine)
     world = World(config, seed=task.seed, start_epoch=START_EPOCH)
