@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+from results import emit
 
 HERE = Path(__file__).resolve().parents[1]
 MAX_FOLLOWERS = 256
@@ -166,6 +167,13 @@ def main() -> int:
             f"{ratio:>8.2f} {ph.timeouts:>8}"
         )
     print(f"baseline p50 {statistics.median(base.probes) * 1e3:.1f} ms (no follower)")
+    for ph in phases:
+        emit(
+            f"`GET jobs/{{name}}` while {ph.followers} clients follow a log (frozen clock)",
+            f"p99 {ph.pct(0.99) * 1e3:.1f} ms, {ph.streaming} streaming, {ph.timeouts} timeouts",
+            f"p99 {base.pct(0.99) * 1e3:.1f} ms with no follower",
+            f"{ph.pct(0.99) / base.pct(0.99):.2f}x",
+        )
     return 0
 
 
