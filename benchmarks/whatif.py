@@ -26,6 +26,8 @@ import sys
 import time
 from typing import Any
 
+from results import emit
+
 # Aims from issue 15: the year at >= 0.8x the bare loop's throughput; a million jobs in under
 # 30 s and under 1 GB.
 CASES: dict[str, dict[str, Any]] = {
@@ -159,6 +161,15 @@ def report(case: str, repeat: int = 1) -> bool:
         checks.append((f"under {aim['aim_mb']:,} MB", w["maxrss_mb"] < aim["aim_mb"]))
     verdicts = "; ".join(f"{text} -> {'met' if ok else 'NOT met'}" for text, ok in checks)
     print(f"  aim: {verdicts}", flush=True)
+    emit(
+        f"what-if, {case}: {w['jobs']:,.0f} jobs on 1000 GPUs, generate + replay + measure",
+        f"{total:.2f} s CPU, peak RSS {w['maxrss_mb']:,.0f} MB "
+        f"({w['maxrss_mb'] * 1024 / w['jobs']:.2f} KB/job)",
+        f"bare SimPy loop {b['run_s']:.2f} s CPU, {b['maxrss_mb']:,.0f} MB",
+        f"{ratio:.2f}x",
+        "; ".join(text for text, _ in checks),
+        all(ok for _, ok in checks),
+    )
     return all(ok for _, ok in checks)
 
 
