@@ -20,8 +20,9 @@ order they took effect and each happened at one instant, even on the realtime cl
 that fails after it may have changed the world (a crash, or more entities than before) is undone
 by rebuilding the world from the file, which never held it.
 
-Without a file the same journal lives in an in-memory database, so ``GET /_mock/state`` (export a
-snapshot) and ``POST /_mock/state`` (replace the world with one) work either way.
+Without a file the same journal lives in memory (:mod:`mock_server.state_memory`), so ``GET
+/_mock/state`` (export a snapshot) and ``POST /_mock/state`` (replace the world with one) work
+either way.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ from mock_server.state_file import (
     StateFileError,
     legacy_version,
 )
+from mock_server.state_memory import MemoryStore
 from simulator.config import SimConfig, load_config
 from simulator.world import World
 
@@ -228,7 +230,7 @@ class Persistence:
     """The journal's sink and the request hooks: serialized commands, durable answers, failed
     commands rolled back."""
 
-    def __init__(self, app: Flask, st: ServerState, store: StateFile) -> None:
+    def __init__(self, app: Flask, st: ServerState, store: StateFile | MemoryStore) -> None:
         self.app, self.st, self.store = app, st, store
         self.commands = threading.Lock()  # one command at a time, in the file's order
         self.resumed = False
@@ -580,7 +582,7 @@ def _resolved(raw: dict[str, Any]) -> str:
 def install(app: Flask, store: StateFile | None) -> Persistence:
     """Mirror the journal to ``store`` (in memory when None) and serialize commands. The
     start-up replay runs on :func:`resume`, or before the first request."""
-    keeper = Persistence(app, app.extensions["mlspace_sim"], store or StateFile(None))
+    keeper = Persistence(app, app.extensions["mlspace_sim"], store or MemoryStore())
     app.extensions[EXTENSION] = keeper
     app.before_request_funcs.setdefault(None, []).insert(0, keeper.before)  # before everything
     app.after_request(keeper.after)  # registered first, so it runs last
