@@ -16,8 +16,9 @@ replayed command must do what it did the first time (same entities, statuses, bi
 fails naming the command, the version that wrote it and the difference. The bytes of its answer
 are not compared: a new response shape does not make old files unusable. Commands
 (POST/PUT/PATCH/DELETE) run one at a time with the clock held still, so the file's order is the
-order they took effect and each happened at one instant, even on the realtime clock. A command
-that fails after it may have changed the world (a crash, or more entities than before) is undone
+order they took effect and each happened at one instant, even on the realtime clock; the Public
+API's other requests take their turns in the same queue, first come first served
+(:mod:`mock_server.turns`). A command that fails after it may have changed the world (a crash, or more entities than before) is undone
 by rebuilding the world from the file, which never held it.
 
 Without a file the same journal lives in memory (:mod:`mock_server.state_memory`), so ``GET
@@ -32,7 +33,6 @@ import hashlib
 import json
 import logging
 import sqlite3
-import threading
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import asdict, replace
 from importlib import metadata
@@ -58,6 +58,7 @@ from mock_server.state_file import (
     legacy_version,
 )
 from mock_server.state_memory import MemoryStore
+from mock_server.turns import TurnLock
 from simulator.config import SimConfig, load_config
 from simulator.world import World
 
@@ -232,7 +233,8 @@ class Persistence:
 
     def __init__(self, app: Flask, st: ServerState, store: StateFile | MemoryStore) -> None:
         self.app, self.st, self.store = app, st, store
-        self.commands = threading.Lock()  # one command at a time, in the file's order
+        # one command at a time, in the file's order; the API's reads take their turns too
+        self.turns = TurnLock()
         self.resumed = False
         self.broken: str | None = None
         world = st.world
@@ -260,7 +262,7 @@ class Persistence:
     def resume(self) -> int:
         """Rebuild the recorded world (once); returns how many commands were replayed. A file
         of the previous schema is upgraded once its replay has succeeded."""
-        with self.commands:
+        with self.turns:
             if self.resumed:
                 return 0
             try:
@@ -412,13 +414,16 @@ class Persistence:
             except StateFileError as exc:
                 self._fail(exc)
         if not is_command():
+            if request.path.startswith(API_PREFIX):
+                self.turns.acquire()
+                g.mlspace_turn = True
             return None
         if self.broken:
             return json_response(
                 {"error_code": 503, "error_message": f"state file unusable: {self.broken}"}, 503
             )
         request.get_data(cache=True)  # the raw body, kept: parsing a form would consume it
-        self.commands.acquire()
+        self.turns.acquire()
         g.mlspace_command = True
         world = self.st.world
         g.command_at = world.clock.hold()
@@ -487,7 +492,9 @@ class Persistence:
     def teardown(self, _exc: BaseException | None) -> None:
         if g.pop("mlspace_command", False):
             self.st.world.clock.release()
-            self.commands.release()
+            self.turns.release()
+        elif g.pop("mlspace_turn", False):
+            self.turns.release()
 
     def _new_workspaces(self) -> list[Workspace]:
         known = self.st.auth.workspaces
@@ -510,7 +517,7 @@ class Persistence:
     # ---- snapshots ----
     def export(self) -> dict[str, Any]:
         """The world as JSON: identity, workspaces, commands, the virtual time now."""
-        with self.commands:
+        with self.turns:
             snap = self.store.load()
             snap = replace(
                 snap,
@@ -568,7 +575,7 @@ class Persistence:
 
     def close(self) -> None:
         """Checkpoint the clock and let the file go (tests, embedders)."""
-        with self.commands:
+        with self.turns:
             if self.store.durable and not self.broken:
                 self.store.checkpoint(max(self._shown, self.st.world.clock.target()))
             self.store.close()
