@@ -18,8 +18,9 @@ are not compared: a new response shape does not make old files unusable. Command
 (POST/PUT/PATCH/DELETE) run one at a time with the clock held still, so the file's order is the
 order they took effect and each happened at one instant, even on the realtime clock; the Public
 API's other requests take their turns in the same queue, first come first served
-(:mod:`mock_server.turns`). A command that fails after it may have changed the world (a crash, or more entities than before) is undone
-by rebuilding the world from the file, which never held it.
+(:mod:`mock_server.turns`). A command that fails after it may have changed the world (a crash,
+or more entities than before) is undone by rebuilding the world from the file, which never held
+it.
 
 Without a file the same journal lives in memory (:mod:`mock_server.state_memory`), so ``GET
 /_mock/state`` (export a snapshot) and ``POST /_mock/state`` (replace the world with one) work
