@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from simulator.errors import Conflict, NotFound, Refused, Rejected
 
 JSON = "application/json"
+_encode = json.JSONEncoder(ensure_ascii=False).encode  # json.dumps with an option builds one a call
 
 
 def json_response(body: Any, status: int = 200) -> Response:
@@ -20,7 +21,7 @@ def json_response(body: Any, status: int = 200) -> Response:
     A lone surrogate (legal in JSON as ``"\\udfff"``, so a client can send one) cannot be
     UTF-8 encoded; it goes back as that same escape instead of failing the response.
     """
-    text = json.dumps(body, ensure_ascii=False)
+    text = _encode(body)
     return Response(text.encode("utf-8", "backslashreplace"), status=status, mimetype=JSON)
 
 

@@ -16,12 +16,15 @@ replayed command must do what it did the first time (same entities, statuses, bi
 fails naming the command, the version that wrote it and the difference. The bytes of its answer
 are not compared: a new response shape does not make old files unusable. Commands
 (POST/PUT/PATCH/DELETE) run one at a time with the clock held still, so the file's order is the
-order they took effect and each happened at one instant, even on the realtime clock. A command
-that fails after it may have changed the world (a crash, or more entities than before) is undone
-by rebuilding the world from the file, which never held it.
+order they took effect and each happened at one instant, even on the realtime clock; the Public
+API's other requests take their turns in the same queue, first come first served
+(:mod:`mock_server.turns`). A command that fails after it may have changed the world (a crash,
+or more entities than before) is undone by rebuilding the world from the file, which never held
+it.
 
-Without a file the same journal lives in an in-memory database, so ``GET /_mock/state`` (export a
-snapshot) and ``POST /_mock/state`` (replace the world with one) work either way.
+Without a file the same journal lives in memory (:mod:`mock_server.state_memory`), so ``GET
+/_mock/state`` (export a snapshot) and ``POST /_mock/state`` (replace the world with one) work
+either way.
 """
 
 from __future__ import annotations
@@ -31,7 +34,6 @@ import hashlib
 import json
 import logging
 import sqlite3
-import threading
 from collections.abc import Collection, Iterable, Iterator
 from dataclasses import asdict, replace
 from importlib import metadata
@@ -56,6 +58,8 @@ from mock_server.state_file import (
     StateFileError,
     legacy_version,
 )
+from mock_server.state_memory import MemoryStore
+from mock_server.turns import TurnLock
 from simulator.config import SimConfig, load_config
 from simulator.world import World
 
@@ -228,9 +232,10 @@ class Persistence:
     """The journal's sink and the request hooks: serialized commands, durable answers, failed
     commands rolled back."""
 
-    def __init__(self, app: Flask, st: ServerState, store: StateFile) -> None:
+    def __init__(self, app: Flask, st: ServerState, store: StateFile | MemoryStore) -> None:
         self.app, self.st, self.store = app, st, store
-        self.commands = threading.Lock()  # one command at a time, in the file's order
+        # one command at a time, in the file's order; the API's reads take their turns too
+        self.turns = TurnLock()
         self.resumed = False
         self.broken: str | None = None
         world = st.world
@@ -258,7 +263,7 @@ class Persistence:
     def resume(self) -> int:
         """Rebuild the recorded world (once); returns how many commands were replayed. A file
         of the previous schema is upgraded once its replay has succeeded."""
-        with self.commands:
+        with self.turns:
             if self.resumed:
                 return 0
             try:
@@ -410,13 +415,16 @@ class Persistence:
             except StateFileError as exc:
                 self._fail(exc)
         if not is_command():
+            if request.path.startswith(API_PREFIX):
+                self.turns.acquire()
+                g.mlspace_turn = True
             return None
         if self.broken:
             return json_response(
                 {"error_code": 503, "error_message": f"state file unusable: {self.broken}"}, 503
             )
         request.get_data(cache=True)  # the raw body, kept: parsing a form would consume it
-        self.commands.acquire()
+        self.turns.acquire()
         g.mlspace_command = True
         world = self.st.world
         g.command_at = world.clock.hold()
@@ -485,7 +493,9 @@ class Persistence:
     def teardown(self, _exc: BaseException | None) -> None:
         if g.pop("mlspace_command", False):
             self.st.world.clock.release()
-            self.commands.release()
+            self.turns.release()
+        elif g.pop("mlspace_turn", False):
+            self.turns.release()
 
     def _new_workspaces(self) -> list[Workspace]:
         known = self.st.auth.workspaces
@@ -508,7 +518,7 @@ class Persistence:
     # ---- snapshots ----
     def export(self) -> dict[str, Any]:
         """The world as JSON: identity, workspaces, commands, the virtual time now."""
-        with self.commands:
+        with self.turns:
             snap = self.store.load()
             snap = replace(
                 snap,
@@ -566,7 +576,7 @@ class Persistence:
 
     def close(self) -> None:
         """Checkpoint the clock and let the file go (tests, embedders)."""
-        with self.commands:
+        with self.turns:
             if self.store.durable and not self.broken:
                 self.store.checkpoint(max(self._shown, self.st.world.clock.target()))
             self.store.close()
@@ -580,7 +590,7 @@ def _resolved(raw: dict[str, Any]) -> str:
 def install(app: Flask, store: StateFile | None) -> Persistence:
     """Mirror the journal to ``store`` (in memory when None) and serialize commands. The
     start-up replay runs on :func:`resume`, or before the first request."""
-    keeper = Persistence(app, app.extensions["mlspace_sim"], store or StateFile(None))
+    keeper = Persistence(app, app.extensions["mlspace_sim"], store or MemoryStore())
     app.extensions[EXTENSION] = keeper
     app.before_request_funcs.setdefault(None, []).insert(0, keeper.before)  # before everything
     app.after_request(keeper.after)  # registered first, so it runs last

@@ -257,7 +257,7 @@ class StateFile:
                 f"SELECT seq, {COLUMNS[self.schema]} FROM commands ORDER BY seq"
             )
             for row in cursor:
-                cmd = _command(row[1:-1], self.schema)
+                cmd = command_from_row(row[1:-1], self.schema)
                 if row[0] != good + 1 or cmd is None:
                     break
                 if self.schema == SCHEMA:
@@ -352,7 +352,7 @@ class StateFile:
             raise StateFileError(f"{self.path}: no world recorded yet")
         rows = self._read(f"SELECT {COLUMNS[self.schema]} FROM commands ORDER BY seq")
         try:
-            commands = [_command(row[:-1], self.schema) for row in rows]
+            commands = [command_from_row(row[:-1], self.schema) for row in rows]
             workspaces = [
                 Workspace(**json.loads(d)) for (d,) in self._read("SELECT data FROM workspaces")
             ]
@@ -378,7 +378,7 @@ class StateFile:
             self._put_workspaces(workspaces)
             db.execute(
                 "INSERT INTO commands VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (seq, *_row(cmd), head),
+                (seq, *command_row(cmd), head),
             )
             self._put_meta(clock_s=clock_s, count=seq, head=head)
         self._head = head
@@ -427,7 +427,7 @@ class StateFile:
         head, rows = GENESIS, []
         for seq, cmd in enumerate(commands, 1):
             head = chain(head, seq, cmd)
-            rows.append((seq, *_row(cmd), head))
+            rows.append((seq, *command_row(cmd), head))
         self._db.executemany(
             "INSERT INTO commands VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
         )
@@ -470,14 +470,14 @@ class StateFile:
             self._db.close()
 
 
-def _row(cmd: Command) -> tuple[Any, ...]:
+def command_row(cmd: Command) -> tuple[Any, ...]:
     """A command as its table row (flat: ``astuple`` would copy deep)."""
     values = [getattr(cmd, f.name) for f in fields(cmd)]
     values[-2] = json.dumps(cmd.effect)
     return tuple(values)
 
 
-def _command(row: tuple[Any, ...], schema: int) -> Command | None:
+def command_from_row(row: tuple[Any, ...], schema: int) -> Command | None:
     """A command from its row; None when a value is not of its kind (damage)."""
     try:
         effect = json.loads(row[12])
@@ -498,4 +498,6 @@ __all__ = [
     "StateFile",
     "StateFileError",
     "chain",
+    "command_from_row",
+    "command_row",
 ]
