@@ -106,6 +106,7 @@ class Engine(ServerLifecycle):
         self.builds = Builds(self.env, seed, self.now_epoch, self.registry.push_build)
         self.transfers = Transfers(self.env, seed, self.start_epoch, self.now_epoch)
         self._wake: simpy.Event | None = None  # set while a batch run goes at full speed
+        self._on_running, self._on_ended = self._job_running, self._job_ended  # bound once
         self.deployments = Deployments(self)
         self.async_requests = AsyncRequests(self.deployments)
         self.quotas = config.quotas
@@ -345,7 +346,7 @@ class Engine(ServerLifecycle):
             pull *= self.faults.pull_factor(job)
         job.start_at = now + pull
         job.ready_at = job.start_at + self._startup_s(job)
-        self._after(job.ready_at - now, self._job_running, (job, job.token))
+        self._job_step(job.ready_at - now, self._on_running, (job, job.token))
 
     def _startup_s(self, job: Job) -> float:
         """Containers started -> Running: the MPI launcher's banner and ~15 s worker wait, or the
@@ -364,7 +365,13 @@ class Engine(ServerLifecycle):
             return job.ready_at + self._bad_script_run_s(job, job.ready_at)
         return job.ready_at + job.plan.runtime_s
 
-    def _job_running(self, step: tuple[Job, int]) -> None:
+    def _job_step(self, delay: float, step: Callable[[simpy.Event], None], target: Any) -> None:
+        """:meth:`_after` for the job steps, which run once per job: the event carries
+        ``target`` as its value and calls ``step`` itself (no closure per step)."""
+        self.env.timeout(delay if delay > 0.0 else 0.0, target).callbacks.append(step)
+
+    def _job_running(self, event: simpy.Event) -> None:
+        step = event.value
         job, token = step
         if job.token != token:  # ended or restarted since this step was scheduled
             return
@@ -384,7 +391,7 @@ class Engine(ServerLifecycle):
         plan = job.plan
         if plan.reason == BAD_SCRIPT:
             plan = job.plan = plan._replace(runtime_s=self._bad_script_run_s(job, now))
-        self._after(plan.runtime_s, self._job_ended, step)
+        self._job_step(plan.runtime_s, self._on_ended, step)
 
     def _job_price(self, itype: InstanceType, workers: int) -> Decimal:
         """Price per hour of ``workers`` x ``itype``, shared between lines (one Decimal each)."""
@@ -393,8 +400,8 @@ class Engine(ServerLifecycle):
             price = self._prices[itype, workers] = self.prices.worker_hour(itype) * workers
         return price
 
-    def _job_ended(self, step: tuple[Job, int]) -> None:
-        job, token = step
+    def _job_ended(self, event: simpy.Event) -> None:
+        job, token = event.value
         if job.token != token:
             return
         if job.plan.success:
@@ -576,14 +583,14 @@ class Engine(ServerLifecycle):
     def _next_arrival(self, arrivals: Iterator[tuple[float, Callable[[Engine], Any]]]) -> None:
         env = self.env
         for t, action in arrivals:
-            if t > env.now:
-                env.timeout(t - env.now).callbacks.append(
-                    lambda _ev, act=action: self._arrive(act, arrivals)
-                )
+            now = env.now
+            if t > now:
+                env.timeout(t - now, (action, arrivals)).callbacks.append(self._arrive)
                 return
             self._act(action)
 
-    def _arrive(self, action: Callable[[Engine], Any], arrivals: Any) -> None:
+    def _arrive(self, event: simpy.Event) -> None:
+        action, arrivals = event.value
         self._act(action)
         self._next_arrival(arrivals)
 
