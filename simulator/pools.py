@@ -165,6 +165,15 @@ class Pool:
         else:
             yield from sorted(range(len(self.nodes)), key=lambda i: (self.nodes[i].free_mcpu, i))
 
+    def _first_gpu_candidate(self, gpus: int) -> int:
+        """The first node :meth:`_candidates` gives for ``gpus`` per worker (-1: none)."""
+        by_free = self._by_free
+        for free in range(gpus, self._max_node_gpus + 1):
+            bucket = by_free[free]
+            if bucket:
+                return min(bucket)
+        return -1
+
     def place(
         self, n_workers: int, d: Demand, allowed: frozenset[int] | None = None
     ) -> Placement | None:
@@ -172,6 +181,13 @@ class Pool:
         any); returns where they went."""
         if d.gpus * n_workers > self.free_gpus:
             return None
+        if d.gpus and allowed is None:  # most often the first candidate takes every worker
+            i = self._first_gpu_candidate(d.gpus)
+            if i < 0:
+                return None
+            if self.nodes[i].fits(d) >= n_workers:
+                self._adjust(i, d, -n_workers)
+                return [(i, n_workers)]
         plan: Placement = []
         left = n_workers
         for i in self._candidates(d):
