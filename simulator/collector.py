@@ -4,7 +4,10 @@ A batch run (a what-if replay, a benchmark) allocates millions of small containe
 specs, events, ledger lines) that mostly live as long as the run. With the default young-
 generation threshold (700 allocations) the collector scans them hundreds of times: measured, a
 fifth of the CPU time of a 30,000-job run. Raising the threshold while the run lasts keeps cyclic
-garbage collected, just in larger batches; the old thresholds come back afterwards.
+garbage collected, just in larger batches; the old thresholds come back afterwards. The threshold
+counts net new objects (allocations minus frees), a few per job: at 50,000 a 100,000-job engine
+run still spent 0.4 s of its 2.5 s in five young, one middle and one full collection that found
+nothing to collect; at a million it makes one or none.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import contextlib
 import gc
 from collections.abc import Iterator
 
-BATCH_GEN0 = 50_000  # allocations between young collections during a batch run
+BATCH_GEN0 = 1_000_000  # net new objects between young collections during a batch run
 
 
 @contextlib.contextmanager
