@@ -14,6 +14,7 @@ import contextlib
 import math
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
+from functools import partial
 from hashlib import blake2b
 from typing import Any
 
@@ -303,7 +304,8 @@ class Engine(ServerLifecycle):
         queue = self.tenancy.resolve(
             workspace, spec.region, params.get("allocation_name"), params.get("queue_name")
         )
-        self.check_queue_fit(queue, sched, spec.n_workers, itype)
+        if queue.gpu_limit is not None or sched.pool.dedicated:  # else the shape's check holds
+            self.check_queue_fit(queue, sched, spec.n_workers, itype)
         self.holdings.check(self.quotas, workspace, spec.n_workers * itype.gpus)
         bits = self._entity_bits(
             f"job\x1f{workspace}\x1f{spec.script}\x1f{spec.base_image}\x1f{spec.instance_type}"
@@ -324,7 +326,7 @@ class Engine(ServerLifecycle):
             self.start_epoch + self.env.now,
         )
         job.start_at = self._pull_s(job)  # the pull time, until placed
-        job.plan = self.runtime.plan(job, lambda: stream(self.seed, "job", name))
+        job.plan = self.runtime.plan(job, partial(stream, self.seed, "job", name))
         self.jobs[name] = job
         self.holdings.job_started(job)
         job.queue = queue
