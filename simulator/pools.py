@@ -230,13 +230,15 @@ class Pool:
 
     def _adjust(self, i: int, d: Demand, k: int) -> None:
         node = self.nodes[i]
-        if d.gpus:
-            self._by_free[node.free_gpus].discard(i)
-            node.free_gpus += d.gpus * k
-            self._by_free[node.free_gpus].add(i)
-            self.free_gpus += d.gpus * k
-        node.free_mcpu += d.mcpu * k
-        node.free_mem += d.mem_mi * k
+        gpus, mcpu, mem_mi = d
+        if gpus:
+            by_free = self._by_free
+            by_free[node.free_gpus].discard(i)
+            node.free_gpus += gpus * k
+            by_free[node.free_gpus].add(i)
+            self.free_gpus += gpus * k
+        node.free_mcpu += mcpu * k
+        node.free_mem += mem_mi * k
 
     def report(self) -> dict[str, Any]:
         nodes = [n.report() for n in self.nodes]
