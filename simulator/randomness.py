@@ -45,10 +45,14 @@ _VERSION_BITS = (0x4000 << 64) | (0x8000 << 48)
 
 def uuid4_str(bits: int) -> str:
     """The text of ``uuid.UUID(int=bits, version=4)``, without building the object (hot path)."""
-    h = f"{(bits & _VERSION_MASK) | _VERSION_BITS:032x}"
+    h = ((bits & _VERSION_MASK) | _VERSION_BITS).to_bytes(16).hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_MASK_53 = (1 << 53) - 1
+_SCALE_53 = float(1 << 53)
 
 
 def unit_interval(bits: int) -> float:
     """A float in [0, 1) from 53 of ``bits``' bits: a cheap per-entity draw without a stream."""
-    return (bits & ((1 << 53) - 1)) / float(1 << 53)
+    return (bits & _MASK_53) / _SCALE_53
