@@ -179,13 +179,19 @@ class Pool:
     ) -> Placement | None:
         """Place all ``n_workers`` at once (gang) or nothing, on the ``allowed`` nodes (None:
         any); returns where they went."""
-        if d.gpus * n_workers > self.free_gpus:
+        gpus, mcpu, mem_mi = d
+        if gpus * n_workers > self.free_gpus:
             return None
-        if d.gpus and allowed is None:  # most often the first candidate takes every worker
-            i = self._first_gpu_candidate(d.gpus)
+        if gpus and allowed is None:  # most often the first candidate takes every worker
+            i = self._first_gpu_candidate(gpus)
             if i < 0:
                 return None
-            if self.nodes[i].fits(d) >= n_workers:
+            node = self.nodes[i]  # node.fits(d) >= n_workers, without the divisions:
+            if (
+                node.free_gpus >= gpus * n_workers
+                and (not mcpu or node.free_mcpu >= mcpu * n_workers)
+                and (not mem_mi or node.free_mem >= mem_mi * n_workers)
+            ):
                 self._adjust(i, d, -n_workers)
                 return [(i, n_workers)]
         plan: Placement = []
