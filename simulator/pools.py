@@ -1,12 +1,14 @@
 """Pools of nodes and gang placement of whole workers onto nodes.
 
 Resources are integers (GPUs, milli-CPUs, MiB of RAM) so that no float drift can ever let a
-node look freer than it is. GPU pools keep their nodes in buckets by free GPUs, so a best-fit
-placement looks at a handful of buckets instead of every node.
+node look freer than it is. GPU pools keep their nodes in buckets by free GPUs, each a sorted list,
+so a best-fit placement looks at a handful of buckets instead of every node and takes the first
+nodes of one.
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left, insort
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
@@ -110,9 +112,10 @@ class Pool:
         self.free_gpus = self.total_gpus
         self._max_node_gpus = max((n.gpus for n in nodes), default=0)
         self._max_workers: dict[Demand, int] = {}
-        self._by_free: list[set[int]] = [set() for _ in range(self._max_node_gpus + 1)]
+        # node indices by free GPUs, each bucket kept sorted (its first is the best fit)
+        self._by_free: list[list[int]] = [[] for _ in range(self._max_node_gpus + 1)]
         for i, n in enumerate(nodes):
-            self._by_free[n.free_gpus].add(i)
+            self._by_free[n.free_gpus].append(i)
         self.index = {n.name: i for i, n in enumerate(nodes)}
         self.dedicated: dict[int, Any] = {}  # node index -> the queue it was added to
         self._shared: frozenset[int] | None = None  # nodes of no queue, while some are dedicated
@@ -157,11 +160,7 @@ class Pool:
         free CPUs first), lowest index first among equals."""
         if d.gpus:
             for free in range(d.gpus, self._max_node_gpus + 1):
-                bucket = self._by_free[free]
-                if len(bucket) == 1:
-                    yield next(iter(bucket))
-                elif bucket:
-                    yield from sorted(bucket)
+                yield from self._by_free[free]
         else:
             yield from sorted(range(len(self.nodes)), key=lambda i: (self.nodes[i].free_mcpu, i))
 
@@ -171,7 +170,7 @@ class Pool:
         for free in range(gpus, self._max_node_gpus + 1):
             bucket = by_free[free]
             if bucket:
-                return min(bucket)
+                return bucket[0]
         return -1
 
     def place(
@@ -239,9 +238,10 @@ class Pool:
         gpus, mcpu, mem_mi = d
         if gpus:
             by_free = self._by_free
-            by_free[node.free_gpus].discard(i)
+            bucket = by_free[node.free_gpus]
+            del bucket[bisect_left(bucket, i)]
             node.free_gpus += gpus * k
-            by_free[node.free_gpus].add(i)
+            insort(by_free[node.free_gpus], i)
             self.free_gpus += gpus * k
         node.free_mcpu += mcpu * k
         node.free_mem += mem_mi * k
