@@ -47,7 +47,7 @@ from simulator.jobs import (
 from simulator.notebooks import Notebook, Ticket
 from simulator.pools import Demand, Placement, Pool, build_pools
 from simulator.quotas import Holdings, Quotas, parse_quotas
-from simulator.randomness import stream, unit_interval, uuid4_str
+from simulator.randomness import instant_text, stream, unit_interval, uuid4_str
 from simulator.registry import Registry
 from simulator.runtime import BAD_SCRIPT, RuntimeModel, RuntimeModels, check_overrides
 from simulator.scheduler import PRIORITY_RANK, PoolScheduler
@@ -92,7 +92,7 @@ class Engine(ServerLifecycle):
         self.max_notebook_gpus = int(config.limits["max_notebook_gpus"])
         self.jobs: dict[str, Job] = {}
         self.notebooks: dict[str, Notebook] = {}
-        self._identical_at = -1.0
+        self._identical_at = ""
         self._identical: dict[str, int] = {}  # requests alike at this instant, by content
         self._routes: dict[tuple[str, str], tuple[InstanceType, PoolScheduler]] = {}
         self._shapes: dict[tuple[Any, ...], tuple[InstanceType, str, PoolScheduler]] = {}
@@ -185,11 +185,14 @@ class Engine(ServerLifecycle):
         workspace and content as text), the virtual instant, and how many identical requests
         came at that instant. So no other request can change an entity's name, timings, run
         time or logs."""
-        now = round(self.env.now, 6)  # the same instant however the clock got there
-        if now != self._identical_at:
-            self._identical_at, self._identical = now, {}
+        now = self.env.now
+        stamp = instant_text(now)  # the text of round(now, 6)
+        # the same instant however the clock got there (an int clock's 5 is 5.0)
+        instant = stamp if type(now) is float else instant_text(float(now))
+        if instant != self._identical_at:
+            self._identical_at, self._identical = instant, {}
         self._identical[request] = nth = self._identical.get(request, 0) + 1
-        text = f"{self.seed}\x1f{now}\x1f{nth}\x1f{request}".encode()
+        text = f"{self.seed}\x1f{stamp}\x1f{nth}\x1f{request}".encode()
         return int.from_bytes(blake2b(text, digest_size=16).digest(), "big")
 
     def _next_seq(self) -> int:
