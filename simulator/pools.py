@@ -1,14 +1,13 @@
 """Pools of nodes and gang placement of whole workers onto nodes.
 
 Resources are integers (GPUs, milli-CPUs, MiB of RAM) so that no float drift can ever let a
-node look freer than it is. GPU pools keep their nodes in buckets by free GPUs, each a sorted list,
-so a best-fit placement looks at a handful of buckets instead of every node and takes the first
-nodes of one.
+node look freer than it is. GPU pools keep their nodes in buckets by free GPUs, each a bit mask
+of node indices, so a best-fit placement looks at a handful of buckets instead of every node and
+takes the lowest set bits of one.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
 from collections.abc import Iterator
 from typing import Any, NamedTuple
 
@@ -112,10 +111,10 @@ class Pool:
         self.free_gpus = self.total_gpus
         self._max_node_gpus = max((n.gpus for n in nodes), default=0)
         self._max_workers: dict[Demand, int] = {}
-        # node indices by free GPUs, each bucket kept sorted (its first is the best fit)
-        self._by_free: list[list[int]] = [[] for _ in range(self._max_node_gpus + 1)]
+        # nodes by free GPUs: one bit mask of node indices per count (bit i: node i)
+        self._by_free = [0] * (self._max_node_gpus + 1)
         for i, n in enumerate(nodes):
-            self._by_free[n.free_gpus].append(i)
+            self._by_free[n.free_gpus] |= 1 << i
         self.index = {n.name: i for i, n in enumerate(nodes)}
         self.dedicated: dict[int, Any] = {}  # node index -> the queue it was added to
         self._shared: frozenset[int] | None = None  # nodes of no queue, while some are dedicated
@@ -160,7 +159,11 @@ class Pool:
         free CPUs first), lowest index first among equals."""
         if d.gpus:
             for free in range(d.gpus, self._max_node_gpus + 1):
-                yield from self._by_free[free]
+                mask = self._by_free[free]
+                while mask:
+                    low = mask & -mask
+                    yield low.bit_length() - 1
+                    mask ^= low
         else:
             yield from sorted(range(len(self.nodes)), key=lambda i: (self.nodes[i].free_mcpu, i))
 
@@ -168,9 +171,9 @@ class Pool:
         """The first node :meth:`_candidates` gives for ``gpus`` per worker (-1: none)."""
         by_free = self._by_free
         for free in range(gpus, self._max_node_gpus + 1):
-            bucket = by_free[free]
-            if bucket:
-                return bucket[0]
+            mask = by_free[free]
+            if mask:
+                return (mask & -mask).bit_length() - 1
         return -1
 
     def place(
@@ -237,11 +240,10 @@ class Pool:
         node = self.nodes[i]
         gpus, mcpu, mem_mi = d
         if gpus:
-            by_free = self._by_free
-            bucket = by_free[node.free_gpus]
-            del bucket[bisect_left(bucket, i)]
+            by_free, bit = self._by_free, 1 << i
+            by_free[node.free_gpus] ^= bit
             node.free_gpus += gpus * k
-            insort(by_free[node.free_gpus], i)
+            by_free[node.free_gpus] |= bit
             self.free_gpus += gpus * k
         node.free_mcpu += mcpu * k
         node.free_mem += mem_mi * k
