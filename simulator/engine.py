@@ -350,15 +350,11 @@ class Engine(ServerLifecycle):
         if self._slow_pulls:
             pull *= self.faults.pull_factor(job)
         job.start_at = now + pull
-        job.ready_at = job.start_at + self._startup_s(job)
+        # containers started -> Running: the MPI launcher's banner and ~15 s worker wait, or
+        # the torch elastic rendezvous (no banner, no worker wait) for pytorch_elastic
+        elastic = job.spec.type == "pytorch_elastic"
+        job.ready_at = job.start_at + (self._rendezvous if elastic else self._mpi_startup)
         self._job_step(job.ready_at - now, self._on_running, (job, job.token))
-
-    def _startup_s(self, job: Job) -> float:
-        """Containers started -> Running: the MPI launcher's banner and ~15 s worker wait, or the
-        torch elastic rendezvous (no banner, no worker wait) for ``pytorch_elastic``."""
-        if job.spec.type == "pytorch_elastic":
-            return self._rendezvous
-        return self._mpi_startup
 
     def _bad_script_run_s(self, job: Job, running_at: float) -> float:
         """A bad script fails a set time after placement, but only once Running."""
