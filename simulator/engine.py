@@ -14,6 +14,7 @@ import contextlib
 import math
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
+from functools import partial
 from hashlib import blake2b
 from typing import Any
 
@@ -46,7 +47,7 @@ from simulator.jobs import (
 from simulator.notebooks import Notebook, Ticket
 from simulator.pools import Demand, Placement, Pool, build_pools
 from simulator.quotas import Holdings, Quotas, parse_quotas
-from simulator.randomness import stream, unit_interval, uuid4_str
+from simulator.randomness import instant_text, stream, unit_interval, uuid4_str
 from simulator.registry import Registry
 from simulator.runtime import BAD_SCRIPT, RuntimeModel, RuntimeModels, check_overrides
 from simulator.scheduler import PRIORITY_RANK, PoolScheduler
@@ -92,7 +93,7 @@ class Engine(ServerLifecycle):
         self.jobs: dict[str, Job] = {}
         self.ended: Callable[[Job], None] | None = None  # a batch run's meter, told of each end
         self.notebooks: dict[str, Notebook] = {}
-        self._identical_at = -1.0
+        self._identical_at = ""
         self._identical: dict[str, int] = {}  # requests alike at this instant, by content
         self._routes: dict[tuple[str, str], tuple[InstanceType, PoolScheduler]] = {}
         self._shapes: dict[tuple[Any, ...], tuple[InstanceType, str, PoolScheduler]] = {}
@@ -107,6 +108,7 @@ class Engine(ServerLifecycle):
         self.builds = Builds(self.env, seed, self.now_epoch, self.registry.push_build)
         self.transfers = Transfers(self.env, seed, self.start_epoch, self.now_epoch)
         self._wake: simpy.Event | None = None  # set while a batch run goes at full speed
+        self._on_running, self._on_ended = self._job_running, self._job_ended  # bound once
         self.deployments = Deployments(self)
         self.async_requests = AsyncRequests(self.deployments)
         self.quotas = config.quotas
@@ -184,11 +186,14 @@ class Engine(ServerLifecycle):
         workspace and content as text), the virtual instant, and how many identical requests
         came at that instant. So no other request can change an entity's name, timings, run
         time or logs."""
-        now = round(self.env.now, 6)  # the same instant however the clock got there
-        if now != self._identical_at:
-            self._identical_at, self._identical = now, {}
+        now = self.env.now
+        stamp = instant_text(now)  # the text of round(now, 6)
+        # the same instant however the clock got there (an int clock's 5 is 5.0)
+        instant = stamp if type(now) is float else instant_text(float(now))
+        if instant != self._identical_at:
+            self._identical_at, self._identical = instant, {}
         self._identical[request] = nth = self._identical.get(request, 0) + 1
-        text = f"{self.seed}\x1f{now}\x1f{nth}\x1f{request}".encode()
+        text = f"{self.seed}\x1f{stamp}\x1f{nth}\x1f{request}".encode()
         return int.from_bytes(blake2b(text, digest_size=16).digest(), "big")
 
     def _next_seq(self) -> int:
@@ -303,7 +308,8 @@ class Engine(ServerLifecycle):
         queue = self.tenancy.resolve(
             workspace, spec.region, params.get("allocation_name"), params.get("queue_name")
         )
-        self.check_queue_fit(queue, sched, spec.n_workers, itype)
+        if queue.gpu_limit is not None or sched.pool.dedicated:  # else the shape's check holds
+            self.check_queue_fit(queue, sched, spec.n_workers, itype)
         self.holdings.check(self.quotas, workspace, spec.n_workers * itype.gpus)
         bits = self._entity_bits(
             f"job\x1f{workspace}\x1f{spec.script}\x1f{spec.base_image}\x1f{spec.instance_type}"
@@ -324,7 +330,7 @@ class Engine(ServerLifecycle):
             self.start_epoch + self.env.now,
         )
         job.start_at = self._pull_s(job)  # the pull time, until placed
-        job.plan = self.runtime.plan(job, lambda: stream(self.seed, "job", name))
+        job.plan = self.runtime.plan(job, partial(stream, self.seed, "job", name))
         self.jobs[name] = job
         self.holdings.job_started(job)
         job.queue = queue
@@ -345,15 +351,11 @@ class Engine(ServerLifecycle):
         if self._slow_pulls:
             pull *= self.faults.pull_factor(job)
         job.start_at = now + pull
-        job.ready_at = job.start_at + self._startup_s(job)
-        self._after(job.ready_at - now, self._job_running, (job, job.token))
-
-    def _startup_s(self, job: Job) -> float:
-        """Containers started -> Running: the MPI launcher's banner and ~15 s worker wait, or the
-        torch elastic rendezvous (no banner, no worker wait) for ``pytorch_elastic``."""
-        if job.spec.type == "pytorch_elastic":
-            return self._rendezvous
-        return self._mpi_startup
+        # containers started -> Running: the MPI launcher's banner and ~15 s worker wait, or
+        # the torch elastic rendezvous (no banner, no worker wait) for pytorch_elastic
+        elastic = job.spec.type == "pytorch_elastic"
+        job.ready_at = job.start_at + (self._rendezvous if elastic else self._mpi_startup)
+        self._job_step(job.ready_at - now, self._on_running, (job, job.token))
 
     def _bad_script_run_s(self, job: Job, running_at: float) -> float:
         """A bad script fails a set time after placement, but only once Running."""
@@ -365,7 +367,13 @@ class Engine(ServerLifecycle):
             return job.ready_at + self._bad_script_run_s(job, job.ready_at)
         return job.ready_at + job.plan.runtime_s
 
-    def _job_running(self, step: tuple[Job, int]) -> None:
+    def _job_step(self, delay: float, step: Callable[[simpy.Event], None], target: Any) -> None:
+        """:meth:`_after` for the job steps, which run once per job: the event carries
+        ``target`` as its value and calls ``step`` itself (no closure per step)."""
+        self.env.timeout(delay if delay > 0.0 else 0.0, target).callbacks.append(step)
+
+    def _job_running(self, event: simpy.Event) -> None:
+        step = event.value
         job, token = step
         if job.token != token:  # ended or restarted since this step was scheduled
             return
@@ -385,7 +393,7 @@ class Engine(ServerLifecycle):
         plan = job.plan
         if plan.reason == BAD_SCRIPT:
             plan = job.plan = plan._replace(runtime_s=self._bad_script_run_s(job, now))
-        self._after(plan.runtime_s, self._job_ended, step)
+        self._job_step(plan.runtime_s, self._on_ended, step)
 
     def _job_price(self, itype: InstanceType, workers: int) -> Decimal:
         """Price per hour of ``workers`` x ``itype``, shared between lines (one Decimal each)."""
@@ -394,8 +402,8 @@ class Engine(ServerLifecycle):
             price = self._prices[itype, workers] = self.prices.worker_hour(itype) * workers
         return price
 
-    def _job_ended(self, step: tuple[Job, int]) -> None:
-        job, token = step
+    def _job_ended(self, event: simpy.Event) -> None:
+        job, token = event.value
         if job.token != token:
             return
         if job.plan.success:
@@ -579,14 +587,14 @@ class Engine(ServerLifecycle):
     def _next_arrival(self, arrivals: Iterator[tuple[float, Callable[[Engine], Any]]]) -> None:
         env = self.env
         for t, action in arrivals:
-            if t > env.now:
-                env.timeout(t - env.now).callbacks.append(
-                    lambda _ev, act=action: self._arrive(act, arrivals)
-                )
+            now = env.now
+            if t > now:
+                env.timeout(t - now, (action, arrivals)).callbacks.append(self._arrive)
                 return
             self._act(action)
 
-    def _arrive(self, action: Callable[[Engine], Any], arrivals: Any) -> None:
+    def _arrive(self, event: simpy.Event) -> None:
+        action, arrivals = event.value
         self._act(action)
         self._next_arrival(arrivals)
 

@@ -1,8 +1,9 @@
 """Pools of nodes and gang placement of whole workers onto nodes.
 
 Resources are integers (GPUs, milli-CPUs, MiB of RAM) so that no float drift can ever let a
-node look freer than it is. GPU pools keep their nodes in buckets by free GPUs, so a best-fit
-placement looks at a handful of buckets instead of every node.
+node look freer than it is. GPU pools keep their nodes in buckets by free GPUs, each a bit mask
+of node indices, so a best-fit placement looks at a handful of buckets instead of every node and
+takes the lowest set bits of one.
 """
 
 from __future__ import annotations
@@ -110,9 +111,10 @@ class Pool:
         self.free_gpus = self.total_gpus
         self._max_node_gpus = max((n.gpus for n in nodes), default=0)
         self._max_workers: dict[Demand, int] = {}
-        self._by_free: list[set[int]] = [set() for _ in range(self._max_node_gpus + 1)]
+        # nodes by free GPUs: one bit mask of node indices per count (bit i: node i)
+        self._by_free = [0] * (self._max_node_gpus + 1)
         for i, n in enumerate(nodes):
-            self._by_free[n.free_gpus].add(i)
+            self._by_free[n.free_gpus] |= 1 << i
         self.index = {n.name: i for i, n in enumerate(nodes)}
         self.dedicated: dict[int, Any] = {}  # node index -> the queue it was added to
         self._shared: frozenset[int] | None = None  # nodes of no queue, while some are dedicated
@@ -157,21 +159,43 @@ class Pool:
         free CPUs first), lowest index first among equals."""
         if d.gpus:
             for free in range(d.gpus, self._max_node_gpus + 1):
-                bucket = self._by_free[free]
-                if len(bucket) == 1:
-                    yield next(iter(bucket))
-                elif bucket:
-                    yield from sorted(bucket)
+                mask = self._by_free[free]
+                while mask:
+                    low = mask & -mask
+                    yield low.bit_length() - 1
+                    mask ^= low
         else:
             yield from sorted(range(len(self.nodes)), key=lambda i: (self.nodes[i].free_mcpu, i))
+
+    def _first_gpu_candidate(self, gpus: int) -> int:
+        """The first node :meth:`_candidates` gives for ``gpus`` per worker (-1: none)."""
+        by_free = self._by_free
+        for free in range(gpus, self._max_node_gpus + 1):
+            mask = by_free[free]
+            if mask:
+                return (mask & -mask).bit_length() - 1
+        return -1
 
     def place(
         self, n_workers: int, d: Demand, allowed: frozenset[int] | None = None
     ) -> Placement | None:
         """Place all ``n_workers`` at once (gang) or nothing, on the ``allowed`` nodes (None:
         any); returns where they went."""
-        if d.gpus * n_workers > self.free_gpus:
+        gpus, mcpu, mem_mi = d
+        if gpus * n_workers > self.free_gpus:
             return None
+        if gpus and allowed is None:  # most often the first candidate takes every worker
+            i = self._first_gpu_candidate(gpus)
+            if i < 0:
+                return None
+            node = self.nodes[i]  # node.fits(d) >= n_workers, without the divisions:
+            if (
+                node.free_gpus >= gpus * n_workers
+                and (not mcpu or node.free_mcpu >= mcpu * n_workers)
+                and (not mem_mi or node.free_mem >= mem_mi * n_workers)
+            ):
+                self._adjust(i, d, -n_workers)
+                return [(i, n_workers)]
         plan: Placement = []
         left = n_workers
         for i in self._candidates(d):
@@ -214,13 +238,15 @@ class Pool:
 
     def _adjust(self, i: int, d: Demand, k: int) -> None:
         node = self.nodes[i]
-        if d.gpus:
-            self._by_free[node.free_gpus].discard(i)
-            node.free_gpus += d.gpus * k
-            self._by_free[node.free_gpus].add(i)
-            self.free_gpus += d.gpus * k
-        node.free_mcpu += d.mcpu * k
-        node.free_mem += d.mem_mi * k
+        gpus, mcpu, mem_mi = d
+        if gpus:
+            by_free, bit = self._by_free, 1 << i
+            by_free[node.free_gpus] ^= bit
+            node.free_gpus += gpus * k
+            by_free[node.free_gpus] |= bit
+            self.free_gpus += gpus * k
+        node.free_mcpu += mcpu * k
+        node.free_mem += mem_mi * k
 
     def report(self) -> dict[str, Any]:
         nodes = [n.report() for n in self.nodes]

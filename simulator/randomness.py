@@ -45,10 +45,29 @@ _VERSION_BITS = (0x4000 << 64) | (0x8000 << 48)
 
 def uuid4_str(bits: int) -> str:
     """The text of ``uuid.UUID(int=bits, version=4)``, without building the object (hot path)."""
-    h = f"{(bits & _VERSION_MASK) | _VERSION_BITS:032x}"
+    h = ((bits & _VERSION_MASK) | _VERSION_BITS).to_bytes(16).hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_MASK_53 = (1 << 53) - 1
+_SCALE_53 = float(1 << 53)
 
 
 def unit_interval(bits: int) -> float:
     """A float in [0, 1) from 53 of ``bits``' bits: a cheap per-entity draw without a stream."""
-    return (bits & ((1 << 53) - 1)) / float(1 << 53)
+    return (bits & _MASK_53) / _SCALE_53
+
+
+_SUB_MICRO_ULP = 2.0**33  # below it a float's spacing is under 1e-6
+
+
+def instant_text(seconds: float) -> str:
+    """``repr(round(seconds, 6))`` with one correctly rounded formatting instead of two (hot
+    path: every new entity's bits hash it). The same text: below 2**33 s a float's spacing is
+    under 1e-6, so each 6-decimal value rounds to a float of its own that no shorter decimal
+    rounds to, and from 1e-4 up repr writes floats without an exponent. Other values, and ints
+    (SimPy's clock is one until a float delay moves it), take round and repr."""
+    if type(seconds) is float and 1e-4 <= seconds < _SUB_MICRO_ULP:
+        text = f"{seconds:.6f}".rstrip("0")
+        return text + "0" if text[-1] == "." else text
+    return repr(round(seconds, 6))

@@ -106,7 +106,7 @@ class RuntimeModels:
         else:
             model = self._models.get(job.spec.script.rsplit("/", 1)[-1])
             runtime = (model(job, rng()) if model else self._default(job, rng())).runtime_s
-        ok = str(env.get(OUTCOME_ENV, "success")).lower() == "success"
+        ok = OUTCOME_ENV not in env or str(env[OUTCOME_ENV]).lower() == "success"
         return RunPlan(runtime, ok, "" if ok else "script_error", "env")
 
     def _default(self, job: Job, rng: random.Random) -> RunPlan:

@@ -54,7 +54,13 @@ class PoolScheduler:
         self.preempt: Callable[[PoolScheduler, Request], Placement | None] | None = None
 
     def submit(self, req: Request) -> None:
-        """Queue ``req`` and start whatever may start now."""
+        """Queue ``req`` and start whatever may start now. With nothing else waiting (the common
+        case), ``req`` is placed at once if it fits, as :meth:`dispatch` would place it."""
+        if not self.waiting and not self.gated:
+            plan = self.pool.place(req.n_workers, req.demand)
+            if plan is not None:
+                self._on_placed(req, plan)
+                return
         self._queues[req.priority_rank].append(req)
         self.waiting += 1
         self.dispatch()

@@ -161,8 +161,8 @@ class Tenancy:
         default = self.default_queue(workspace, region)
         if allocation and allocation != default.allocation.name:
             raise Refused(f"Allocation {allocation!r} not found in region {region}", error_code=1)
-        if not queue:
-            return self.default_for(default.allocation, kind)
+        if not queue:  # default_for(default.allocation, kind), without looking default up again
+            return self._chosen.get((default.allocation.id, kind)) or default
         if queue == default.name:
             return default
         for q in self.queues(workspace, default.allocation):
