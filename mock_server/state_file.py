@@ -137,11 +137,13 @@ def chain(previous: str, seq: int, cmd: Command) -> str:
 
 # ---- the file -----------------------------------------------------------------------------------
 class StateFile:
-    """One connection, one lock; every write is one transaction. ``None`` keeps it in memory."""
+    """One connection, one lock; every write is one transaction. (Without a file the journal
+    lives in :class:`~mock_server.state_memory.MemoryStore`.)"""
 
-    def __init__(self, path: str | Path | None) -> None:
-        self.durable = path is not None
-        self.path = str(path) if path is not None else ":memory:"
+    durable = True
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
         self.schema = SCHEMA  # LEGACY_SCHEMA until a schema 1 file is upgraded
         self.written_by: list[str] = []  # the versions that wrote its commands
         self._head = GENESIS
@@ -153,10 +155,10 @@ class StateFile:
         except sqlite3.Error as exc:
             raise StateFileError(f"{self.path}: cannot open ({exc})") from None
         try:
-            if self.durable:  # the file lock, once taken, is kept until close
-                self._db.execute("PRAGMA locking_mode=EXCLUSIVE")
+            # the file lock, once taken, is kept until close
+            self._db.execute("PRAGMA locking_mode=EXCLUSIVE")
             new = self._inspect()  # reads only: a file that is not ours is left untouched
-            if self.durable and self.schema == SCHEMA:
+            if self.schema == SCHEMA:
                 self._db.execute(f"PRAGMA journal_mode={JOURNAL_MODE}")
                 self._db.execute("PRAGMA synchronous=FULL")
             with self._write():  # a write, so the lock is taken now, not at the first command
@@ -190,7 +192,7 @@ class StateFile:
         """A write transaction; ``synced=False`` skips the fsyncs (it survives a crash of this
         process, not of the machine): for the clock checkpoint, written on every response."""
         with self._lock:
-            if not synced and self.durable:
+            if not synced:
                 self._db.execute("PRAGMA synchronous=OFF")
             try:
                 self._db.execute("BEGIN IMMEDIATE")
@@ -201,7 +203,7 @@ class StateFile:
                     raise
                 self._db.execute("COMMIT")
             finally:
-                if not synced and self.durable:
+                if not synced:
                     self._db.execute("PRAGMA synchronous=FULL")
 
     def _read(self, sql: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
