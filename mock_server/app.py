@@ -57,6 +57,8 @@ class MockFlask(Flask):
     """Flask that decides once per function whether it must be wrapped as a coroutine: Flask
     asks ``inspect`` on every call of every hook and view, 14 times a request here."""
 
+    request_class = routing.OpRequest
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._sync_of: dict[Any, Callable[..., Any]] = {}
@@ -95,6 +97,20 @@ def record(st: ServerState, response: Any) -> None:
         response=response.get_data(),
         found=(op, request.view_args or {}) if op else None,  # routed once already
     )
+
+
+def in_turn(hooks: list[Callable[[], Any]]) -> Callable[[], Any]:
+    """One before-request hook running ``hooks`` in order until one answers (Flask dispatches
+    each registered hook through its own calls; these run on every request)."""
+
+    def before() -> Any:
+        for hook in hooks:
+            answer = hook()
+            if answer is not None:
+                return answer
+        return None
+
+    return before
 
 
 def create_app(
@@ -145,7 +161,7 @@ def create_app(
             return
         g.token = st.auth.check_token(request.headers)  # who calls (notebook access)
         if op.auth != AUTH_TOKEN:
-            g.workspace = st.auth.authenticate(request.headers)
+            g.workspace = st.auth.workspace_of(request.headers)  # token checked just above
 
     def stamp(response: Any) -> Any:
         response.headers["x-request-id"] = g.get("request_id", "")
@@ -171,9 +187,7 @@ def create_app(
         routing.validate_query,  # the operation's query model (FastAPI's 422)
         routing.validate_body,  # the operation's request model (FastAPI's 422)
     ]
-    for hook in before:
-        if hook is not None:
-            app.before_request(hook)
+    app.before_request(in_turn([hook for hook in before if hook is not None]))
     install_instant(app, routing.API_PREFIX)  # then the handler: one lock and one virtual instant
     app.after_request(stamp)  # request id on every answer; accepted commands journaled
 

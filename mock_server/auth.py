@@ -177,6 +177,11 @@ class AuthRegistry:
     def authenticate(self, headers: Any) -> Workspace:
         """The caller's workspace, or the platform's 401 for the first thing that is wrong."""
         self.check_token(headers)
+        return self.workspace_of(headers)
+
+    def workspace_of(self, headers: Any) -> Workspace:
+        """The workspace of a caller whose token :meth:`check_token` accepted, or the
+        platform's 401 for the first thing that is wrong with its key pair."""
         api_key = headers.get("x-api-key")
         if not api_key:
             raise platform_error(401, 9, "No x-api-key header provided")
