@@ -77,8 +77,9 @@ CLOCK_PREFIX = "/_mock/clock"
 def record(st: ServerState, response: Any) -> None:
     """Journal an accepted command (operations that change state, clock moves) with its
     virtual time."""
-    op = routing.current()
-    changed = op.mutating if op else request.path.startswith(CLOCK_PREFIX)
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    op = req.operation
+    changed = op.mutating if op else req.path.startswith(CLOCK_PREFIX)
     if not changed or response.is_streamed:
         return
     ws = g.get("workspace")
@@ -87,15 +88,15 @@ def record(st: ServerState, response: Any) -> None:
     st.journal.record(
         t=epoch - world.start_epoch,
         epoch=epoch,
-        method=request.method,
-        path=request.path,
-        query=request.query_string.decode("latin-1"),
+        method=req.method,
+        path=req.path,
+        query=req.query_string.decode("latin-1"),
         workspace=ws.id if ws else "",
         author=ws.owner_email if ws else "",
         status=response.status_code,
-        body=request.get_data(cache=True),
+        body=req.get_data(cache=True),
         response=response.get_data(),
-        found=(op, request.view_args or {}) if op else None,  # routed once already
+        found=(op, req.view_args or {}) if op else None,  # routed once already
     )
 
 
@@ -156,12 +157,14 @@ def create_app(
         g.request_id = uuid.uuid4().hex  # refused requests are stamped like the others
 
     def authenticate() -> None:
-        op = routing.current()
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        op = req.operation
         if op is None or op.handler is None or op.auth == AUTH_NONE:
             return
-        g.token = st.auth.check_token(request.headers)  # who calls (notebook access)
+        headers = req.headers
+        g.token = st.auth.check_token(headers)  # who calls (notebook access)
         if op.auth != AUTH_TOKEN:
-            g.workspace = st.auth.workspace_of(request.headers)  # token checked just above
+            g.workspace = st.auth.workspace_of(headers)  # token checked just above
 
     def stamp(response: Any) -> Any:
         response.headers["x-request-id"] = g.get("request_id", "")

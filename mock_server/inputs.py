@@ -153,9 +153,10 @@ def check_headers() -> Any:
 
 def check_inputs() -> None:
     """Hook: refuse a body or query that no operation may see (422 naming each field)."""
-    max_length = MAX_STRING if request.path.startswith(API_PREFIX) else None
-    problems = _query_problems(max_length) if request.query_string else []
-    if request.content_length or request.headers.get("Transfer-Encoding"):
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    max_length = MAX_STRING if req.path.startswith(API_PREFIX) else None
+    problems = _query_problems(max_length) if req.query_string else []
+    if req.content_length or req.headers.get("Transfer-Encoding"):
         try:
             value = parsed_body()
         except ApiError as exc:
@@ -163,7 +164,7 @@ def check_inputs() -> None:
                 value = _ABSENT  # not JSON: the operation's own parsing answers for it
             else:
                 raise
-        if not absent(value) and not _plainly_fine(request.get_data(cache=True), max_length):
+        if not absent(value) and not _plainly_fine(req.get_data(cache=True), max_length):
             problems += body_problems(value, max_length)
     if problems:
         raise validation_errors(problems)
