@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import uuid
+import os
 from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Any
@@ -70,8 +70,16 @@ class MockFlask(Flask):
         return found
 
 
+UUID_VERSION_MASK = 0xC000 << 48 | 0xF000 << 64  # RFC 4122 variant and version fields
+UUID4_BITS = 0x8000 << 48 | 4 << 76
 JOURNALED_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CLOCK_PREFIX = "/_mock/clock"
+
+
+def request_id() -> str:
+    """``uuid.uuid4().hex`` without building a UUID object (a few microseconds a request)."""
+    bits = int.from_bytes(os.urandom(16)) & ~UUID_VERSION_MASK | UUID4_BITS
+    return f"{bits:032x}"
 
 
 def record(st: ServerState, response: Any) -> None:
@@ -154,7 +162,7 @@ def create_app(
     app.register_blueprint(ui.bp, url_prefix=f"{ADMIN_PREFIX}/ui")
 
     def identify() -> None:
-        g.request_id = uuid.uuid4().hex  # refused requests are stamped like the others
+        g.request_id = request_id()  # refused requests are stamped like the others
 
     def authenticate() -> None:
         req = request._get_current_object()  # type: ignore[attr-defined]
