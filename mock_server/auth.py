@@ -11,6 +11,7 @@ them expire in virtual time instead, to rehearse expiry by advancing the clock.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import secrets
 import threading
@@ -47,6 +48,7 @@ class Token:
     expires_at: float
 
 
+@functools.lru_cache(maxsize=1024)  # the same few ids come with every request
 def _is_uuid(text: str) -> bool:
     """A workspace id is a UUID (an unbounded id would grow every workspace list)."""
     try:
