@@ -22,7 +22,7 @@ def json_response(body: Any, status: int = 200) -> Response:
     UTF-8 encoded; it goes back as that same escape instead of failing the response.
     """
     text = _encode(body)
-    return Response(text.encode("utf-8", "backslashreplace"), status=status, mimetype=JSON)
+    return Response(text.encode("utf-8", "backslashreplace"), status=status, content_type=JSON)
 
 
 class ApiError(Exception):

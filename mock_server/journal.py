@@ -38,7 +38,7 @@ class Entry:
     workspace: str
     author: str
     status: int
-    params: Any = None
+    body: bytes = b""  # the command's raw body: shown parsed as ``params``, read rarely
     kind: str = "other"
     action: str = ""
     ref: str = ""
@@ -102,7 +102,6 @@ class Journal:
         response: bytes,
         found: Routed | None = None,
     ) -> Entry:
-        params = _json_or_none(body)
         kind, action, ref = classify(method, path, _json_or_none(response), found)
         with self._lock:
             entry = Entry(
@@ -115,7 +114,7 @@ class Journal:
                 workspace,
                 author,
                 status,
-                params,
+                body,
                 kind,
                 action,
                 ref,
@@ -135,13 +134,21 @@ class Journal:
                 if (workspace is None or e.workspace == workspace)
                 and (kinds is None or e.kind in kinds)
             ]
-        return [asdict(e) for e in chosen]
+        return [_shown(e) for e in chosen]
 
     def clear(self) -> None:
         with self._lock:
             if self.sink is not None:
                 self.sink.clear()
             self._entries.clear()
+
+
+def _shown(entry: Entry) -> dict[str, Any]:
+    """An entry as the journal serves it: the body parsed, as ``params``, in its place."""
+    return dict(
+        ("params", _json_or_none(value)) if key == "body" else (key, value)
+        for key, value in asdict(entry).items()
+    )
 
 
 def _json_or_none(raw: bytes) -> Any:

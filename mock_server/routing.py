@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import import_module
 from typing import Any, get_origin
 
-from flask import Blueprint, current_app, g, request
+from flask import Blueprint, Request, current_app, g, request
 from pydantic import BaseModel, RootModel, ValidationError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import Map, MapAdapter, Rule
@@ -232,7 +232,15 @@ def in_own_shape(exc: ApiError) -> ApiError:
 def current() -> Op | None:
     """The operation of the table the current request's URL matched (None outside the Public
     API): known from URL matching on, so every hook, persistence's included, asks here."""
-    return _endpoints().get(request.endpoint or "")
+    return request.operation  # type: ignore[attr-defined]
+
+
+class OpRequest(Request):
+    """A request that knows its operation, looked up once (half a dozen hooks ask for it)."""
+
+    @cached_property
+    def operation(self) -> Op | None:
+        return _endpoints().get(self.endpoint or "")
 
 
 @lru_cache(maxsize=1)

@@ -126,10 +126,11 @@ def guard(settings: dict[str, Any]) -> Callable[[], Any]:
     """The hook that refuses an oversized body and guards ``/_mock/`` (before authentication)."""
 
     def guard() -> Any:
-        length = request.content_length
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        length = req.content_length
         if length is not None and length > current_app.config["MAX_CONTENT_LENGTH"]:
             raise RequestEntityTooLarge()
-        path = request.path
+        path = req.path
         if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
             return _admin_refusal(settings)
         return None

@@ -58,18 +58,20 @@ def install_instant(app: Flask, prefix: str) -> None:
     before the handler, given back at teardown (before a streamed body is sent, so a log that
     follows a job takes the lock per look instead of holding it)."""
 
+    st: ServerState = app.extensions["mlspace_sim"]
+
     @app.before_request
     def hold_instant() -> None:
         if request.path.startswith(prefix):
-            held = contextlib.ExitStack()
-            held.enter_context(app.extensions["mlspace_sim"].instant())
+            held = st.instant()
+            held.__enter__()
             g.instant_held = held
 
     @app.teardown_request
     def release_instant(_exc: BaseException | None) -> None:
         held = g.pop("instant_held", None)
         if held is not None:
-            held.close()
+            held.__exit__(None, None, None)
 
 
 def state() -> ServerState:

@@ -3,16 +3,16 @@
 The journal still needs them: ``GET /_mock/state`` exports them, ``POST /_mock/state`` replaces
 them, and a failed command is undone by replaying them. Nothing here survives the process and
 nobody can change it from outside, so there are no hashes or seals to keep and nothing to verify:
-a command is kept as the row the file would hold (its effect as JSON text), so :meth:`load`
-gives back exactly what :class:`~mock_server.state_file.StateFile` would, for a fraction of an
-SQLite transaction, three sealed meta rows and a chain hash per command.
+a command is kept as given and passes through the row the file would hold (its effect as JSON
+text) only when read, so :meth:`load` gives back exactly what
+:class:`~mock_server.state_file.StateFile` would, for a fraction of an SQLite transaction, three
+sealed meta rows and a chain hash per command.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import asdict, replace
-from typing import Any
 
 from mock_server.auth import Workspace
 from mock_server.state_file import (
@@ -37,7 +37,7 @@ class MemoryStore:
         self.written_by: list[str] = []
         self._identity: Identity | None = None
         self._clock_s = 0.0
-        self._commands: list[tuple[Any, ...]] = []
+        self._commands: list[Command] = []
         self._workspaces: dict[str, str] = {}  # id -> its JSON, in the order last written
         self._tokens: dict[str, tuple[str, float]] = {}
 
@@ -48,7 +48,7 @@ class MemoryStore:
     def load(self) -> Snapshot:
         if self._identity is None:
             raise StateFileError(f"{self.path}: no world recorded yet")
-        commands = [command_from_row(row, SCHEMA) for row in self._commands]
+        commands = [command_from_row(command_row(cmd), SCHEMA) for cmd in self._commands]
         workspaces = [Workspace(**json.loads(data)) for data in self._workspaces.values()]
         return Snapshot(self._identity, self._clock_s, workspaces, commands)  # type: ignore[arg-type]
 
@@ -62,7 +62,7 @@ class MemoryStore:
     def append(self, seq: int, cmd: Command, workspaces: list[Workspace], clock_s: float) -> None:
         del seq  # the position in the list
         self._put_workspaces(workspaces)
-        self._commands.append(command_row(cmd))
+        self._commands.append(cmd)
         self._clock_s = clock_s
 
     def clear(self, seed: int) -> None:
@@ -72,7 +72,7 @@ class MemoryStore:
         self._clock_s = 0.0
 
     def replace(self, snap: Snapshot) -> None:
-        self._commands = [command_row(cmd) for cmd in snap.commands]
+        self._commands = list(snap.commands)
         self._put_workspaces(snap.workspaces)
         self._identity = _as_stored(snap.identity)
         self._clock_s = float(snap.clock_s)
