@@ -71,6 +71,8 @@ class Server:
             raise SystemExit(f"the server did not start: {line!r}")
         self.base = found.group(1)
         self.api = f"{self.base}/public/v2"
+        # its access log goes on coming: read it, or the full pipe stalls every request
+        threading.Thread(target=self.proc.stdout.read, daemon=True).start()
 
     def stop(self) -> None:
         self.proc.terminate()
