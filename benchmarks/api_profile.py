@@ -15,16 +15,11 @@ import cProfile
 import pstats
 import re
 
+from api import JOB  # the pairs api.py sends, profiled here in-process
+
 from mock_server.app import create_app
 from mock_server.testing import DEFAULT_START_EPOCH, Credentials
 
-JOB = {
-    "script": "/home/jovyan/train.py",
-    "base_image": "cr.ai.cloud.ru/aicloud-base-images/img",
-    "instance_type": "a100plus.1gpu.80vG.12C.96G",
-    "region": "SR006",
-    "env_variables": {"MLSPACE_SIM_RUNTIME_S": "600"},
-}
 # (stage, functions whose cumulative time it is), in the order a request passes them
 STAGES = (
     ("Flask request context", (r"flask/ctx\.py:\d+\((push|pop)\)", r"\(request_context\)")),
