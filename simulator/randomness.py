@@ -45,7 +45,7 @@ _VERSION_BITS = (0x4000 << 64) | (0x8000 << 48)
 
 def uuid4_str(bits: int) -> str:
     """The text of ``uuid.UUID(int=bits, version=4)``, without building the object (hot path)."""
-    h = ((bits & _VERSION_MASK) | _VERSION_BITS).to_bytes(16).hex()
+    h = ((bits & _VERSION_MASK) | _VERSION_BITS).to_bytes(16, "big").hex()
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
