@@ -38,7 +38,7 @@ SCRIPTS: dict[str, tuple[str, list[str], list[str]]] = {
     "load": ("load.py", [], ["--seconds", "15"]),
     "log_follow": ("log_follow.py", [], ["--followers", "40", "--probes", "100"]),
 }
-TIMEOUT_S = 1800  # one script's bound; the whole full run takes 10-15 minutes on 2 cores
+TIMEOUT_S = 1800  # one script's bound; a full run of all of them takes about 4 minutes on 2 cores
 
 
 def machine() -> str:
