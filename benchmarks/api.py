@@ -296,63 +296,61 @@ def main() -> int:
     (ours_rate, *ours_cpu), (bare_rate, *bare_cpu) = best["ours"], best["bare"]
     moto_rate = best["moto"][0] if "moto" in best else None
     lat, bare_lat = latencies()
-    short = []  # the ratios under their aim
     print(f"mlspace-sim submit+status   {ours_rate:8.0f} pairs/s   {cpu_text(*ours_cpu)}")
-    ratio = ours_rate / bare_rate
+    vs_bare = ours_rate / bare_rate
     print(
         f"bare Flask, same stack      {bare_rate:8.0f} pairs/s   {cpu_text(*bare_cpu)}   "
-        f"ours/bare = {ratio:.2f} (aim >= {AIM_BARE})"
+        f"ours/bare = {vs_bare:.2f} (aim >= {AIM_BARE})"
     )
-    if ratio < AIM_BARE:
-        short.append(f"ours/bare {ratio:.2f} < {AIM_BARE}")
-    if moto_rate:
-        ratio = ours_rate / moto_rate
-        print(
-            f"moto SageMaker create+desc  {moto_rate:8.0f} pairs/s   ours/moto = "
-            f"{ratio:.2f} (aim >= {AIM_MOTO}; bare/moto = {bare_rate / moto_rate:.2f}, the "
-            "most any app reaches on this server and client)"
-        )
-        if ratio < AIM_MOTO:
-            short.append(f"ours/moto {ratio:.2f} < {AIM_MOTO}")
-    else:
-        print("moto not installed: pip install -e '.[bench]'")
-    q = statistics.quantiles(lat, n=100)
-    p99_ms = q[98] * 1e3
-    b = statistics.quantiles(bare_lat, n=100)
-    print(
-        f"GET jobs/{{name}} with 10,000 jobs: p50 {q[49] * 1e3:.2f} ms, p99 {p99_ms:.2f} ms "
-        f"(aim < {AIM_P99_MS:g}; bare route, interleaved: p50 {b[49] * 1e3:.2f} ms, "
-        f"p99 {b[98] * 1e3:.2f} ms)"
-    )
-    if p99_ms >= AIM_P99_MS:
-        short.append(f"GET jobs/{{name}} p99 {p99_ms:.2f} ms >= {AIM_P99_MS:g}")
-    print("\n".join(f"UNDER AIM: {s}" for s in short) or "every ratio at its aim")
+    short = [] if vs_bare >= AIM_BARE else [f"ours/bare {vs_bare:.2f} < {AIM_BARE}"]
     emit(
         "API submit+status pairs over one keep-alive connection (waitress, `requests` client)",
         f"{ours_rate:,.0f} pairs/s, server CPU {(ours_cpu[0] - ours_cpu[1]) * 1e3:.2f} ms/pair",
         f"bare Flask route, same requests: {bare_rate:,.0f} pairs/s, server CPU "
         f"{(bare_cpu[0] - bare_cpu[1]) * 1e3:.2f} ms/pair",
-        f"{ours_rate / bare_rate:.2f}x",
+        f"{vs_bare:.2f}x",
         f">= {AIM_BARE}x",
-        ours_rate / bare_rate >= AIM_BARE,
+        not short,
     )
     if moto_rate:
+        vs_moto = ours_rate / moto_rate
+        print(
+            f"moto SageMaker create+desc  {moto_rate:8.0f} pairs/s   ours/moto = "
+            f"{vs_moto:.2f} (aim >= {AIM_MOTO}; bare/moto = {bare_rate / moto_rate:.2f}, the "
+            "most any app reaches on this server and client)"
+        )
+        if vs_moto < AIM_MOTO:
+            short.append(f"ours/moto {vs_moto:.2f} < {AIM_MOTO}")
         emit(
             "the same pairs against moto (SageMaker CreateTrainingJob + DescribeTrainingJob)",
             f"{ours_rate:,.0f} pairs/s",
             f"moto {moto_rate:,.0f} pairs/s (bare Flask/moto {bare_rate / moto_rate:.2f}x)",
-            f"{ours_rate / moto_rate:.2f}x",
+            f"{vs_moto:.2f}x",
             f">= {AIM_MOTO}x",
-            ours_rate / moto_rate >= AIM_MOTO,
+            vs_moto >= AIM_MOTO,
         )
+    else:
+        print("moto not installed: pip install -e '.[bench]'")
+    q = statistics.quantiles(lat, n=100)
+    p50_ms, p99_ms = q[49] * 1e3, q[98] * 1e3
+    b = statistics.quantiles(bare_lat, n=100)
+    bare_p50_ms, bare_p99_ms = b[49] * 1e3, b[98] * 1e3
+    print(
+        f"GET jobs/{{name}} with 10,000 jobs: p50 {p50_ms:.2f} ms, p99 {p99_ms:.2f} ms "
+        f"(aim < {AIM_P99_MS:g}; bare route, interleaved: p50 {bare_p50_ms:.2f} ms, "
+        f"p99 {bare_p99_ms:.2f} ms)"
+    )
+    if p99_ms >= AIM_P99_MS:
+        short.append(f"GET jobs/{{name}} p99 {p99_ms:.2f} ms >= {AIM_P99_MS:g}")
     emit(
         "`GET jobs/{name}` with 10,000 jobs in the world",
-        f"p50 {q[49] * 1e3:.2f} ms, p99 {p99_ms:.2f} ms",
-        f"bare route interleaved: p50 {b[49] * 1e3:.2f} ms, p99 {b[98] * 1e3:.2f} ms",
-        f"{p99_ms / (b[98] * 1e3):.2f}x",
+        f"p50 {p50_ms:.2f} ms, p99 {p99_ms:.2f} ms",
+        f"bare route interleaved: p50 {bare_p50_ms:.2f} ms, p99 {bare_p99_ms:.2f} ms",
+        f"{p99_ms / bare_p99_ms:.2f}x",
         f"p99 < {AIM_P99_MS:g} ms",
         p99_ms < AIM_P99_MS,
     )
+    print("\n".join(f"UNDER AIM: {s}" for s in short) or "every ratio at its aim")
     return 1 if short else 0
 
 
