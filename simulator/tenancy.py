@@ -133,8 +133,12 @@ class Tenancy:
 
     def default_for(self, allocation: Allocation, kind: str) -> Queue:
         """The queue ``kind`` work (job, notebook) naming no queue goes to in ``allocation``."""
-        chosen = self._chosen.get((allocation.id, kind))
+        chosen = self._chosen_default(allocation, kind)
         return chosen or self.default_queue(allocation.workspace, allocation.region)
+
+    def _chosen_default(self, allocation: Allocation, kind: str) -> Queue | None:
+        """The custom queue chosen as ``allocation``'s default for ``kind`` work, if any."""
+        return self._chosen.get((allocation.id, kind))
 
     def choose_default(self, queue: Queue, kind: str, chosen: bool = True) -> None:
         """Make ``queue`` its allocation's default for ``kind`` work (``chosen=False``: stop
@@ -161,8 +165,8 @@ class Tenancy:
         default = self.default_queue(workspace, region)
         if allocation and allocation != default.allocation.name:
             raise Refused(f"Allocation {allocation!r} not found in region {region}", error_code=1)
-        if not queue:  # default_for(default.allocation, kind), without looking default up again
-            return self._chosen.get((default.allocation.id, kind)) or default
+        if not queue:  # default_for, with the default queue already at hand
+            return self._chosen_default(default.allocation, kind) or default
         if queue == default.name:
             return default
         for q in self.queues(workspace, default.allocation):
