@@ -55,6 +55,16 @@ class Node:
             n = min(n, self.free_mem // d.mem_mi)
         return n
 
+    def holds(self, d: Demand, n_workers: int) -> bool:
+        """Whether ``n_workers`` of ``d`` fit on this node now (``fits(d) >= n_workers``,
+        without its divisions: best fit asks it of most placements)."""
+        gpus, mcpu, mem_mi = d
+        return (
+            self.free_gpus >= gpus * n_workers
+            and (not mcpu or self.free_mcpu >= mcpu * n_workers)
+            and (not mem_mi or self.free_mem >= mem_mi * n_workers)
+        )
+
     def capacity_for(self, d: Demand) -> int:
         """How many workers of ``d`` fit on this node when it is empty."""
         counts = [self.mcpu // d.mcpu if d.mcpu else 1 << 30]
@@ -181,19 +191,14 @@ class Pool:
     ) -> Placement | None:
         """Place all ``n_workers`` at once (gang) or nothing, on the ``allowed`` nodes (None:
         any); returns where they went."""
-        gpus, mcpu, mem_mi = d
+        gpus = d.gpus
         if gpus * n_workers > self.free_gpus:
             return None
         if gpus and allowed is None:  # most often the first candidate takes every worker
             i = self._first_gpu_candidate(gpus)
             if i < 0:
                 return None
-            node = self.nodes[i]  # node.fits(d) >= n_workers, without the divisions:
-            if (
-                node.free_gpus >= gpus * n_workers
-                and (not mcpu or node.free_mcpu >= mcpu * n_workers)
-                and (not mem_mi or node.free_mem >= mem_mi * n_workers)
-            ):
+            if self.nodes[i].holds(d, n_workers):
                 self._adjust(i, d, -n_workers)
                 return [(i, n_workers)]
         plan: Placement = []
