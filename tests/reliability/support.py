@@ -1,4 +1,5 @@
-"""Shared helpers for the reliability tests: apps built from a config mapping, auth headers."""
+"""Shared helpers for the reliability tests: apps built from a config mapping, auth headers,
+the schemathesis runs' app, settings and call."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ from typing import Any
 import yaml
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, settings
 
 from mock_server import create_app
 from mock_server.testing import DEFAULT_START_EPOCH, Credentials
+from tests.support.fuzzing import steer
 
 CREDS = Credentials()
 JOB = {
@@ -48,6 +51,35 @@ def auth_headers(client: FlaskClient, workspace_id: str = CREDS.workspace_id) ->
         "x-workspace-id": workspace_id,
         "x-api-key": CREDS.api_key,
     }
+
+
+def fuzz_app() -> Flask:
+    """The app a fuzzer drives: the clock is manual, so a running job's log stream (held open
+    while the job runs) is cut short."""
+    return create_app(
+        start_epoch=DEFAULT_START_EPOCH, settings={"log_follow_max_s": 0.05, "log_poll_s": 0.01}
+    )
+
+
+def fuzz_settings(max_examples: int) -> Any:
+    """Hypothesis settings of the schemathesis runs: the same cases on every run (raise
+    ``max_examples`` to explore further)."""
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        database=None,
+        derandomize=True,
+    )
+
+
+def send_fuzzed(case: Any, client: FlaskClient, checks: list[Any]) -> None:
+    """Send a fuzzed ``case`` with a fresh token (a fuzzed clock advance may expire one),
+    steered to entities that exist, and run ``checks`` on the answer."""
+    headers = auth_headers(client)
+    steer(case, CREDS)
+    response = case.call(headers=headers)
+    case.validate_response(response, checks=checks, headers=headers)
 
 
 # A job and a Jupyter image the persistence and crash tests submit.

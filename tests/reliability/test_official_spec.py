@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
@@ -22,22 +21,19 @@ from schemathesis.specs.openapi.checks import (
 
 from mock_server import create_app
 from mock_server.testing import DEFAULT_START_EPOCH
-from tests.reliability.support import CREDS, auth_headers
+from tests.reliability.support import auth_headers, fuzz_app, fuzz_settings, send_fuzzed
 from tests.support.fuzzing import (
     JSON,
     content_type,
     exact_json,
     no_undeclared_server_error,
     own_method,
-    steer,
 )
 from tests.support.openapi import json_schema_spec
 
 pytestmark = pytest.mark.timeout(60)
 
-APP = create_app(
-    start_epoch=DEFAULT_START_EPOCH, settings={"log_follow_max_s": 0.05, "log_poll_s": 0.01}
-)
+APP = fuzz_app()
 CLIENT = APP.test_client()
 TEMPLATE_PARAM = re.compile(r"\{[^}]+\}")
 
@@ -96,18 +92,9 @@ CHECKS = [
 
 
 @SCHEMA.parametrize()
-@settings(
-    max_examples=10,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-    database=None,
-    derandomize=True,  # the same cases on every run; raise max_examples to explore further
-)
+@fuzz_settings(10)
 def test_official_spec_fuzzed_against_every_operation(case: Any) -> None:
-    headers = auth_headers(CLIENT)
-    steer(case, CREDS)
-    response = case.call(headers=headers)
-    case.validate_response(response, checks=CHECKS, headers=headers)
+    send_fuzzed(case, CLIENT, CHECKS)
 
 
 def _minimal_call(client: Any, headers: dict[str, str], method: str, template: str) -> Any:

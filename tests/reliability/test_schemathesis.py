@@ -15,31 +15,24 @@ from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_schema_conformance,
 )
 
-from mock_server import create_app
-from mock_server.testing import DEFAULT_START_EPOCH
-from tests.reliability.support import CREDS, auth_headers
+from tests.reliability.support import fuzz_app, fuzz_settings, send_fuzzed
 from tests.support.fuzzing import (
     content_type,
     exact_json,
     json_body,
     no_undeclared_server_error,
     own_method,
-    steer,
 )
 from tests.support.openapi import operation, validate_response
 
 pytestmark = pytest.mark.timeout(120)
 
-# A running job's log stream is held open while it runs; the clock is manual here, so keep it short.
-APP = create_app(
-    start_epoch=DEFAULT_START_EPOCH, settings={"log_follow_max_s": 0.05, "log_poll_s": 0.01}
-)
+APP = fuzz_app()
 CLIENT = APP.test_client()
 SCHEMA = schemathesis.openapi.from_wsgi("/public/v2/openapi.json", APP)
 API = "/public/v2"
@@ -69,18 +62,9 @@ CHECKS = [
 
 
 @SCHEMA.parametrize()
-@settings(
-    max_examples=20,
-    deadline=None,
-    suppress_health_check=list(HealthCheck),
-    database=None,
-    derandomize=True,  # the same cases on every run; raise max_examples to explore further
-)
+@fuzz_settings(20)
 def test_fuzzed_requests_never_break_the_server(case: Any) -> None:
-    headers = auth_headers(CLIENT)  # fresh: a fuzzed clock advance may expire a token
-    steer(case, CREDS)
-    response = case.call(headers=headers)
-    case.validate_response(response, checks=CHECKS, headers=headers)
+    send_fuzzed(case, CLIENT, CHECKS)
 
 
 def _resolved(schema: dict) -> dict:
