@@ -17,15 +17,6 @@ from mock_server.testing import DEFAULT_START_EPOCH, Credentials
 from tests.support.fuzzing import steer
 
 CREDS = Credentials()
-JOB = {
-    "script": "/home/jovyan/train.py",
-    "base_image": "cr.ai.cloud.ru/aicloud-base-images/py3.10-torch2.1.2:0.0.40",
-    "instance_type": "a100plus.1gpu.80vG.12C.96G",
-    "region": "SR006",
-    "type": "pytorch2",
-    "n_workers": 1,
-    "job_desc": "reliability",
-}
 
 
 def make_app(config: dict[str, Any] | None = None, **kwargs: Any) -> Flask:
