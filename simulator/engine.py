@@ -16,9 +16,11 @@ from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from functools import partial
 from hashlib import blake2b
+from heapq import heappush
 from typing import Any
 
 import simpy
+from simpy.events import NORMAL
 
 from simulator import logs
 from simulator.ai_services import Marketplace
@@ -59,6 +61,26 @@ from simulator.workspaces import Workspaces
 DEFAULT_PRIORITY = "medium"
 RETRY_TYPES = frozenset({"horovod", "torchrun", "pytorch2", "pytorch", "binary"})  # max_retry
 MAX_RETRY = 100  # the spec's upper bound for max_retry
+
+
+class Step:
+    """What ``env.timeout(delay, value)`` with one callback puts in SimPy's queue, without
+    the Event machinery: ``Environment.step`` reads only ``callbacks`` and ``_ok`` of what it
+    pops, and the callback reads ``value``. Relies on simpy 4.1's private ``_queue``, ``_eid``
+    and ``_now`` (pinned in pyproject.toml; tests/unit/test_determinism.py guards them)."""
+
+    __slots__ = ("callbacks", "value")
+    _ok = True
+
+    def __init__(self, value: Any, callback: Callable[[Any], None]) -> None:
+        self.value = value
+        self.callbacks: tuple[Callable[[Any], None], ...] | None = (callback,)
+
+
+def schedule_step(env: simpy.Environment, delay: float, value: Any, callback: Callable) -> None:
+    """Queue a :class:`Step` exactly where ``env.timeout(delay, value)`` would go: the same
+    time, priority and next event id, so the order of events is the same."""
+    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), Step(value, callback)))
 
 
 class Engine(ServerLifecycle):
@@ -367,12 +389,12 @@ class Engine(ServerLifecycle):
             return job.ready_at + self._bad_script_run_s(job, job.ready_at)
         return job.ready_at + job.plan.runtime_s
 
-    def _job_step(self, delay: float, step: Callable[[simpy.Event], None], target: Any) -> None:
-        """:meth:`_after` for the job steps, which run once per job: the event carries
-        ``target`` as its value and calls ``step`` itself (no closure per step)."""
-        self.env.timeout(delay if delay > 0.0 else 0.0, target).callbacks.append(step)
+    def _job_step(self, delay: float, step: Callable[[Step], None], target: Any) -> None:
+        """:meth:`_after` for the job steps, which run once per job: a :class:`Step` carries
+        ``target`` as its value and calls ``step`` itself (no closure, no Timeout per step)."""
+        schedule_step(self.env, delay if delay > 0.0 else 0.0, target, step)
 
-    def _job_running(self, event: simpy.Event) -> None:
+    def _job_running(self, event: Step) -> None:
         step = event.value
         job, token = step
         if job.token != token:  # ended or restarted since this step was scheduled
@@ -402,7 +424,7 @@ class Engine(ServerLifecycle):
             price = self._prices[itype, workers] = self.prices.worker_hour(itype) * workers
         return price
 
-    def _job_ended(self, event: simpy.Event) -> None:
+    def _job_ended(self, event: Step) -> None:
         job, token = event.value
         if job.token != token:
             return
@@ -589,11 +611,11 @@ class Engine(ServerLifecycle):
         for t, action in arrivals:
             now = env.now
             if t > now:
-                env.timeout(t - now, (action, arrivals)).callbacks.append(self._arrive)
+                schedule_step(env, t - now, (action, arrivals), self._arrive)
                 return
             self._act(action)
 
-    def _arrive(self, event: simpy.Event) -> None:
+    def _arrive(self, event: Step) -> None:
         action, arrivals = event.value
         self._act(action)
         self._next_arrival(arrivals)
