@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import math
+import random
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
-from functools import partial
 from hashlib import blake2b
 from heapq import heappush
 from typing import Any
@@ -44,6 +44,7 @@ from simulator.jobs import (
     TERMINATED,
     Attempt,
     Job,
+    JobShape,
     JobSpec,
 )
 from simulator.notebooks import Notebook, Ticket
@@ -118,7 +119,7 @@ class Engine(ServerLifecycle):
         self._identical_at = ""
         self._identical: dict[str, int] = {}  # requests alike at this instant, by content
         self._routes: dict[tuple[str, str], tuple[InstanceType, PoolScheduler]] = {}
-        self._shapes: dict[tuple[Any, ...], tuple[InstanceType, str, PoolScheduler]] = {}
+        self._shapes: dict[tuple[Any, ...], JobShape] = {}
         self._seq = 0
         self.rejected: list[tuple[float, str, str]] = []  # batch mode: (t, reason, value)
         self._prices: dict[tuple[InstanceType, int], Decimal] = {}
@@ -131,6 +132,7 @@ class Engine(ServerLifecycle):
         self.transfers = Transfers(self.env, seed, self.start_epoch, self.now_epoch)
         self._wake: simpy.Event | None = None  # set while a batch run goes at full speed
         self._on_running, self._on_ended = self._job_running, self._job_ended  # bound once
+        self._job_rng = self._job_stream
         self.deployments = Deployments(self)
         self.async_requests = AsyncRequests(self.deployments)
         self.quotas = config.quotas
@@ -274,18 +276,29 @@ class Engine(ServerLifecycle):
             route = self._routes[region, key] = (itype, self._scheduler_for("job", region, itype))
         return route
 
-    def _validate_job(self, spec: JobSpec) -> tuple[InstanceType, str, PoolScheduler]:
+    def _validate_job(self, spec: JobSpec) -> JobShape:
         """A shape (region, type, job type, workers, priority) that passed once passes again
-        (those checks read only static limits): then only the env overrides are checked."""
-        shape = (spec.region, spec.instance_type, spec.type, spec.n_workers, spec.priority_class)
-        valid = self._shapes.get(shape)
-        if valid is None:
-            valid = self._shapes[shape] = self._check_shape(spec)
+        (those checks read only static limits): then only the env overrides are checked. The
+        key holds the types of workers and priority too: 1 and True are equal keys but make
+        different names."""
+        workers, priority = spec.n_workers, spec.priority_class
+        key = (
+            spec.region,
+            spec.instance_type,
+            spec.type,
+            workers,
+            type(workers),
+            priority,
+            type(priority),
+        )
+        shape = self._shapes.get(key)
+        if shape is None:
+            shape = self._shapes[key] = self._check_shape(spec)
         elif spec.env_variables:
             check_overrides(spec)
-        return valid
+        return shape
 
-    def _check_shape(self, spec: JobSpec) -> tuple[InstanceType, str, PoolScheduler]:
+    def _check_shape(self, spec: JobSpec) -> JobShape:
         itype, sched = self._route(spec.region, spec.instance_type)
         if spec.type not in JOB_TYPES:
             raise Refused(
@@ -321,21 +334,25 @@ class Engine(ServerLifecycle):
                 reason=f"never fits pool {sched.pool.name} ({sched.pool.total_gpus} GPUs)",
                 value=f"{spec.n_workers} x {itype.key}",
             )
-        return itype, priority, sched
+        text = (
+            f"\x1f{spec.instance_type}\x1f{spec.region}\x1f{spec.type}\x1f{spec.n_workers}"
+            f"\x1f{spec.priority_class}"
+        )
+        return JobShape(itype, priority, PRIORITY_RANK[priority], sched, spec.n_workers, text)
 
     def submit_job(self, spec: JobSpec, *, workspace: str, author: str = "") -> Job:
         """Accept a job (or raise :class:`Refused`) and queue it; it may be placed at once."""
-        itype, priority, sched = self._validate_job(spec)
+        shape = self._validate_job(spec)
+        itype, sched = shape.itype, shape.sched
         params = spec.params
         queue = self.tenancy.resolve(
             workspace, spec.region, params.get("allocation_name"), params.get("queue_name")
         )
         if queue.gpu_limit is not None or sched.pool.dedicated:  # else the shape's check holds
             self.check_queue_fit(queue, sched, spec.n_workers, itype)
-        self.holdings.check(self.quotas, workspace, spec.n_workers * itype.gpus)
+        self.holdings.check(self.quotas, workspace, shape.gpu_count)
         bits = self._entity_bits(
-            f"job\x1f{workspace}\x1f{spec.script}\x1f{spec.base_image}\x1f{spec.instance_type}"
-            f"\x1f{spec.region}\x1f{spec.type}\x1f{spec.n_workers}\x1f{spec.priority_class}"
+            f"job\x1f{workspace}\x1f{spec.script}\x1f{spec.base_image}{shape.text}"
             f"\x1f{spec.env_variables}"
         )
         name = f"lm-mpi-job-{uuid4_str(bits)}"
@@ -346,13 +363,11 @@ class Engine(ServerLifecycle):
             workspace,
             author,
             spec,
-            itype,
-            priority,
-            PRIORITY_RANK[priority],
+            shape,
             self.start_epoch + self.env.now,
         )
         job.start_at = self._pull_s(job)  # the pull time, until placed
-        job.plan = self.runtime.plan(job, partial(stream, self.seed, "job", name))
+        job.plan = self.runtime.plan(job, self._job_rng)
         self.jobs[name] = job
         self.holdings.job_started(job)
         job.queue = queue
@@ -360,6 +375,10 @@ class Engine(ServerLifecycle):
         job.pool = sched
         sched.submit(job)
         return job
+
+    def _job_stream(self, job: Job) -> random.Random:
+        """The random stream of ``job``'s run (made only when its plan needs a draw)."""
+        return stream(self.seed, "job", job.name)
 
     def _pull_s(self, job: Job) -> float:
         """Placement -> containers started (one draw per job, the same for each attempt)."""

@@ -76,6 +76,29 @@ class Attempt:
     line: Any  # its ledger line, None if it never ran
 
 
+class JobShape:
+    """What every job of one shape (region, instance type, job type, workers, priority) has
+    alike, worked out once when the shape is first validated: ``text`` is the shape's part of
+    the text a job's name is drawn from."""
+
+    __slots__ = ("demand", "gpu_count", "itype", "priority_class", "priority_rank", "sched", "text")
+
+    def __init__(
+        self,
+        itype: InstanceType,
+        priority_class: str,
+        priority_rank: int,
+        sched: Any,
+        n_workers: int,
+        text: str,
+    ) -> None:
+        self.itype, self.sched = itype, sched
+        self.priority_class, self.priority_rank = priority_class, priority_rank
+        self.demand = Demand.of(itype)
+        self.gpu_count = n_workers * itype.gpus
+        self.text = text
+
+
 class Job:
     """One training job and its timeline. Timestamps are epoch seconds, 0 until reached; the
     placement and run timestamps are those of the current attempt (see ``history``)."""
@@ -124,17 +147,14 @@ class Job:
         workspace: str,
         author: str,
         spec: JobSpec,
-        itype: InstanceType,
-        priority_class: str,
-        priority_rank: int,
+        shape: JobShape,
         now: float,
     ) -> None:
         self.name, self.bits, self.seq = name, bits, seq
-        self.workspace, self.author, self.spec, self.itype = workspace, author, spec, itype
+        self.workspace, self.author, self.spec, self.itype = workspace, author, spec, shape.itype
         self.n_workers = spec.n_workers
-        self.gpu_count = spec.n_workers * itype.gpus
-        self.demand = Demand.of(itype)
-        self.priority_class, self.priority_rank = priority_class, priority_rank
+        self.gpu_count, self.demand = shape.gpu_count, shape.demand
+        self.priority_class, self.priority_rank = shape.priority_class, shape.priority_rank
         self.cancelled = False
         self.status = PENDING
         self.created_at = self.pending_at = self.updated_at = now

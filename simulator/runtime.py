@@ -87,8 +87,8 @@ class RuntimeModels:
         """Use ``model`` for every job whose script's file name is ``script_name``."""
         self._models[script_name.rsplit("/", 1)[-1]] = model
 
-    def plan(self, job: Job, rng: Callable[[], random.Random]) -> RunPlan:
-        """The job's fate; ``rng()`` makes its random stream, only when a draw is needed."""
+    def plan(self, job: Job, rng: Callable[[Job], random.Random]) -> RunPlan:
+        """The job's fate; ``rng(job)`` makes its random stream, only when a draw is needed."""
         spec = job.spec
         if bad_script(spec.script, spec.type):
             return RunPlan(self.bad_script_fail_s, False, BAD_SCRIPT, "platform")
@@ -96,16 +96,18 @@ class RuntimeModels:
         if env and (RUNTIME_ENV in env or OUTCOME_ENV in env):
             return self._from_env(job, env, rng)
         model = self._models.get(spec.script.rsplit("/", 1)[-1])
-        return model(job, rng()) if model else self._default(job, rng())
+        return model(job, rng(job)) if model else self._default(job, rng(job))
 
-    def _from_env(self, job: Job, env: dict[str, Any], rng: Callable[[], random.Random]) -> RunPlan:
+    def _from_env(
+        self, job: Job, env: dict[str, Any], rng: Callable[[Job], random.Random]
+    ) -> RunPlan:
         """An explicit run time means "this script runs N seconds": it succeeds unless
         ``MLSPACE_SIM_OUTCOME=failure`` says otherwise; a missing run time comes from the model."""
         if RUNTIME_ENV in env:
             runtime = float(env[RUNTIME_ENV])
         else:
             model = self._models.get(job.spec.script.rsplit("/", 1)[-1])
-            runtime = (model(job, rng()) if model else self._default(job, rng())).runtime_s
+            runtime = (model(job, rng(job)) if model else self._default(job, rng(job))).runtime_s
         ok = OUTCOME_ENV not in env or str(env[OUTCOME_ENV]).lower() == "success"
         return RunPlan(runtime, ok, "" if ok else "script_error", "env")
 

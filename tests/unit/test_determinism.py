@@ -162,3 +162,17 @@ def test_a_step_is_queued_where_simpys_timeout_would_be():
     env.run()
     assert seen == ["early", "timeout 1", "step", "timeout 2"]
     assert env.now == 8.0
+
+
+def test_a_jobs_name_reads_its_own_n_workers_not_an_equal_shapes():
+    """Jobs of one shape share their checks and name text: 1 and True are equal dict keys but
+    different text, so a job with ``n_workers=1`` is named alike after a ``True`` one."""
+    from simulator.jobs import JobSpec
+
+    def spec(n_workers):
+        return JobSpec("/home/jovyan/a.py", "img", "v100.1gpu", n_workers=n_workers)
+
+    alone = world(SMALL).engine.submit_job(spec(1), workspace="a").name
+    engine = world(SMALL).engine
+    engine.submit_job(spec(True), workspace="a")
+    assert engine.submit_job(spec(1), workspace="a").name == alone
