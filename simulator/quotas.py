@@ -97,7 +97,9 @@ class Holdings:
         self._jobs.setdefault(job.workspace, {})[job.name] = job
 
     def job_ended(self, job: Any) -> None:
-        self._jobs.get(job.workspace, {}).pop(job.name, None)
+        jobs = self._jobs.get(job.workspace)  # no empty dict made per call
+        if jobs is not None:
+            jobs.pop(job.name, None)
         if self.released is not None:
             self.released(job.workspace)
 
