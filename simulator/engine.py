@@ -2,10 +2,11 @@
 
 Everything happens at the environment's current time; the :class:`~simulator.world.World`
 decides what "now" is (manual or real-time clock) and guards the engine with a lock. Lifecycle
-steps are SimPy timeouts with callbacks; a step that finds the job's token moved on (it ended,
-or restarted after a node failure) does nothing, which is how a kill cancels whatever was
-scheduled for the job. Faults (node failures, preemption, slow pulls) live in
-:mod:`simulator.fault_injection` and cost one ``is None`` test per step while they are off.
+steps are SimPy timeouts with callbacks (a job's are :class:`Step`, the same queue entry
+without an Event); a step that finds the job's token moved on (it ended, or restarted after a
+node failure) does nothing, which is how a kill cancels whatever was scheduled for the job.
+Faults (node failures, preemption, slow pulls) live in :mod:`simulator.fault_injection` and
+cost one ``is None`` test per step while they are off.
 """
 
 from __future__ import annotations
@@ -65,23 +66,23 @@ MAX_RETRY = 100  # the spec's upper bound for max_retry
 
 
 class Step:
-    """What ``env.timeout(delay, value)`` with one callback puts in SimPy's queue, without
-    the Event machinery: ``Environment.step`` reads only ``callbacks`` and ``_ok`` of what it
-    pops, and the callback reads ``value``. Relies on simpy 4.1's private ``_queue``, ``_eid``
-    and ``_now`` (pinned in pyproject.toml; tests/unit/test_determinism.py guards them)."""
+    """What ``env.timeout(delay, value)`` with one callback puts in SimPy's queue, without the
+    Event machinery: made, it is queued where that timeout would go (the same time, priority
+    and next event id, so events keep their order; a delay under 0 counts as 0).
+    ``Environment.step`` reads only ``callbacks`` and ``_ok`` of what it pops, and the callback
+    reads ``value``. Relies on simpy 4.1's private ``_queue``, ``_eid`` and ``_now`` (pinned in
+    pyproject.toml; tests/unit/test_determinism.py guards them)."""
 
     __slots__ = ("callbacks", "value")
     _ok = True
 
-    def __init__(self, value: Any, callback: Callable[[Any], None]) -> None:
+    def __init__(
+        self, env: simpy.Environment, delay: float, value: Any, callback: Callable[[Any], None]
+    ) -> None:
         self.value = value
         self.callbacks: tuple[Callable[[Any], None], ...] | None = (callback,)
-
-
-def schedule_step(env: simpy.Environment, delay: float, value: Any, callback: Callable) -> None:
-    """Queue a :class:`Step` exactly where ``env.timeout(delay, value)`` would go: the same
-    time, priority and next event id, so the order of events is the same."""
-    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), Step(value, callback)))
+        at = env._now + (delay if delay > 0.0 else 0.0)
+        heappush(env._queue, (at, NORMAL, next(env._eid), self))
 
 
 class Engine(ServerLifecycle):
@@ -396,7 +397,7 @@ class Engine(ServerLifecycle):
         # the torch elastic rendezvous (no banner, no worker wait) for pytorch_elastic
         elastic = job.spec.type == "pytorch_elastic"
         job.ready_at = job.start_at + (self._rendezvous if elastic else self._mpi_startup)
-        self._job_step(job.ready_at - now, self._on_running, (job, job.token))
+        Step(self.env, job.ready_at - now, (job, job.token), self._on_running)
 
     def _bad_script_run_s(self, job: Job, running_at: float) -> float:
         """A bad script fails a set time after placement, but only once Running."""
@@ -407,11 +408,6 @@ class Engine(ServerLifecycle):
         if job.plan.reason == BAD_SCRIPT:
             return job.ready_at + self._bad_script_run_s(job, job.ready_at)
         return job.ready_at + job.plan.runtime_s
-
-    def _job_step(self, delay: float, step: Callable[[Step], None], target: Any) -> None:
-        """:meth:`_after` for the job steps, which run once per job: a :class:`Step` carries
-        ``target`` as its value and calls ``step`` itself (no closure, no Timeout per step)."""
-        schedule_step(self.env, delay if delay > 0.0 else 0.0, target, step)
 
     def _job_running(self, event: Step) -> None:
         step = event.value
@@ -434,7 +430,7 @@ class Engine(ServerLifecycle):
         plan = job.plan
         if plan.reason == BAD_SCRIPT:
             plan = job.plan = plan._replace(runtime_s=self._bad_script_run_s(job, now))
-        self._job_step(plan.runtime_s, self._on_ended, step)
+        Step(self.env, plan.runtime_s, step, self._on_ended)
 
     def _job_price(self, itype: InstanceType, workers: int) -> Decimal:
         """Price per hour of ``workers`` x ``itype``, shared between lines (one Decimal each)."""
@@ -630,7 +626,7 @@ class Engine(ServerLifecycle):
         for t, action in arrivals:
             now = env.now
             if t > now:
-                schedule_step(env, t - now, (action, arrivals), self._arrive)
+                Step(env, t - now, (action, arrivals), self._arrive)
                 return
             self._act(action)
 

@@ -140,19 +140,19 @@ def test_an_unrelated_request_does_not_change_another_jobs_fate(unrelated):
 
 
 def test_a_step_is_queued_where_simpys_timeout_would_be():
-    """Job steps go into SimPy's private queue directly (simulator.engine.schedule_step): if
+    """Job steps go into SimPy's private queue directly (simulator.engine.Step): if
     SimPy renames ``_queue``/``_eid``/``_now`` or orders its queue entries otherwise, this
     fails instead of the engine silently reordering events."""
     import simpy
 
-    from simulator.engine import schedule_step
+    from simulator.engine import Step
 
     env = simpy.Environment(initial_time=5.0)
     seen: list[str] = []
     env.timeout(3.0).callbacks.append(lambda _ev: seen.append("timeout 1"))
-    schedule_step(env, 3.0, "step", lambda ev: seen.append(ev.value))
+    Step(env, 3.0, "step", lambda ev: seen.append(ev.value))
     env.timeout(3.0).callbacks.append(lambda _ev: seen.append("timeout 2"))
-    schedule_step(env, 1.0, "early", lambda ev: seen.append(ev.value))
+    Step(env, 1.0, "early", lambda ev: seen.append(ev.value))
     assert sorted(entry[:3] for entry in env._queue) == [
         (6.0, 1, 3),
         (8.0, 1, 0),
