@@ -71,7 +71,8 @@ class Step:
     and next event id, so events keep their order; a delay under 0 counts as 0).
     ``Environment.step`` reads only ``callbacks`` and ``_ok`` of what it pops, and the callback
     reads ``value``. Relies on simpy 4.1's private ``_queue``, ``_eid`` and ``_now`` (pinned in
-    pyproject.toml; tests/unit/test_determinism.py guards them)."""
+    pyproject.toml; tests/unit/test_determinism.py guards them); the per-job paths read
+    ``env._now`` too, instead of the ``now`` property."""
 
     __slots__ = ("callbacks", "value")
     _ok = True
@@ -211,7 +212,7 @@ class Engine(ServerLifecycle):
         workspace and content as text), the virtual instant, and how many identical requests
         came at that instant. So no other request can change an entity's name, timings, run
         time or logs."""
-        now = self.env.now
+        now = self.env._now
         stamp = instant_text(now)  # the text of round(now, 6)
         # the same instant however the clock got there (an int clock's 5 is 5.0)
         instant = stamp if type(now) is float else instant_text(float(now))
@@ -365,7 +366,7 @@ class Engine(ServerLifecycle):
             author,
             spec,
             shape,
-            self.start_epoch + self.env.now,
+            self.start_epoch + self.env._now,
         )
         job.start_at = self._pull_s(job)  # the pull time, until placed
         job.plan = self.runtime.plan(job, self._job_rng)
@@ -387,7 +388,7 @@ class Engine(ServerLifecycle):
         return lo + (hi - lo) * unit_interval(job.bits >> 64)
 
     def _job_placed(self, job: Job) -> None:
-        now = self.start_epoch + self.env.now
+        now = self.start_epoch + self.env._now
         job.placed_at = now
         pull = job.start_at
         if self._slow_pulls:
@@ -414,7 +415,7 @@ class Engine(ServerLifecycle):
         job, token = step
         if job.token != token:  # ended or restarted since this step was scheduled
             return
-        now = self.start_epoch + self.env.now
+        now = self.start_epoch + self.env._now
         job.status, job.running_at, job.updated_at = RUNNING, now, now
         itype, workers = job.itype, job.n_workers
         job.line = self.ledger.open(
@@ -461,7 +462,7 @@ class Engine(ServerLifecycle):
             self.ended(job)
 
     def _finish(self, job: Job, status: str) -> None:
-        self._end(job, status, self.start_epoch + self.env.now)
+        self._end(job, status, self.start_epoch + self.env._now)
         self._release(job)
 
     # ---- allocations and queues -------------------------------------------------------------
@@ -624,7 +625,7 @@ class Engine(ServerLifecycle):
     def _next_arrival(self, arrivals: Iterator[tuple[float, Callable[[Engine], Any]]]) -> None:
         env = self.env
         for t, action in arrivals:
-            now = env.now
+            now = env._now
             if t > now:
                 Step(env, t - now, (action, arrivals), self._arrive)
                 return
