@@ -14,7 +14,7 @@ from mlspace_sim.cli import main
 from scenarios import models
 from scenarios.schema import ScenarioError, check
 from simulator.catalog import InstanceType
-from simulator.jobs import Job, JobSpec
+from simulator.jobs import Job, JobShape, JobSpec
 
 MINIMAL: dict[str, Any] = {
     "name": "tiny",
@@ -128,10 +128,8 @@ def test_every_packaged_file_passes_the_schema() -> None:
 def _job(image: str, type_: str, gpu_model: str) -> Job:
     itype = InstanceType("t", "t", 1, gpu_model, 8, 64)
     spec = JobSpec(script="/home/jovyan/s.py", base_image=image, instance_type="t", type=type_)
-    return Job(
-        name="j", bits=1, seq=1, workspace="w", author="", spec=spec, itype=itype,
-        priority_class="medium", priority_rank=2, now=0.0,
-    )  # fmt: skip
+    shape = JobShape(itype, "medium", 2, None, spec.n_workers, "")
+    return Job(name="j", bits=1, seq=1, workspace="w", author="", spec=spec, shape=shape, now=0.0)
 
 
 def test_shared_script_names_dispatch_on_the_job() -> None:
