@@ -36,8 +36,8 @@ from simulator.whatif.tally import (
     FAILED_,
     KILLED_,
     KINDS,
-    JobShape,
     LineShape,
+    TalliedJobShape,
     Tally,
 )
 
@@ -222,7 +222,7 @@ class _Run:
         submitted: np.ndarray,
         placed: np.ndarray,
         stop: np.ndarray,
-        table: list[JobShape],
+        table: list[TalliedJobShape],
         pools: list[Pool],
     ) -> None:
         t0, horizon = self.t0, self.horizon

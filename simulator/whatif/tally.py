@@ -32,7 +32,7 @@ class LineShape(NamedTuple):
     price: Decimal  # per hour, all workers
 
 
-class JobShape(NamedTuple):
+class TalliedJobShape(NamedTuple):
     gpus: int
     busy: int  # the index of its training pool in Tally.busy, else -1
     end: int  # COMPLETED_ .. OTHER_
@@ -56,7 +56,7 @@ class Tally:
         self.line_shapes: dict[tuple[Any, ...], int] = {}
         self.job_shapes: dict[tuple[Any, ...], int] = {}
         self.line_table: list[LineShape] = []
-        self.job_table: list[JobShape] = []
+        self.job_table: list[TalliedJobShape] = []
         self.notebook_lines: list[tuple[LedgerLine, int]] = []  # (line, GPUs): few, kept whole
         self.busy = [  # training capacity; inference pools are reported as replica-hours
             p for p in engine.pools if p.resource == "gpu" and "inference" not in p.serves
@@ -128,7 +128,7 @@ class Tally:
         shape = self.job_shapes.get(key)
         if shape is None:
             self.job_table.append(
-                JobShape(
+                TalliedJobShape(
                     job.gpu_count,
                     self.busy.index(job.pool.pool) if job.pool.pool in self.busy else -1,
                     ENDS.get(job.status, OTHER_),
