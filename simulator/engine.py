@@ -297,7 +297,7 @@ class Engine(ServerLifecycle):
         if shape is None:
             shape = self._shapes[key] = self._check_shape(spec)
         elif spec.env_variables:
-            check_overrides(spec)
+            check_overrides(spec.env_variables)
         return shape
 
     def _check_shape(self, spec: JobSpec) -> JobShape:
@@ -320,7 +320,7 @@ class Engine(ServerLifecycle):
                 value=priority,
             )
         if spec.env_variables:
-            check_overrides(spec)
+            check_overrides(spec.env_variables)
         gpus = spec.n_workers * itype.gpus
         if gpus > self.max_job_gpus:
             raise Refused(
@@ -342,8 +342,12 @@ class Engine(ServerLifecycle):
         )
         return JobShape(itype, priority, PRIORITY_RANK[priority], sched, spec.n_workers, text)
 
-    def submit_job(self, spec: JobSpec, *, workspace: str, author: str = "") -> Job:
-        """Accept a job (or raise :class:`Refused`) and queue it; it may be placed at once."""
+    def submit_job(
+        self, spec: JobSpec, *, workspace: str, author: str = "", bits: int | None = None
+    ) -> Job:
+        """Accept a job (or raise :class:`Refused`) and queue it; it may be placed at once.
+        ``bits`` name it (and draw its pull time) instead of the request's entity bits: a
+        replay passes its record's, so the record's job is the same in every configuration."""
         shape = self._validate_job(spec)
         itype, sched = shape.itype, shape.sched
         params = spec.params
@@ -353,10 +357,11 @@ class Engine(ServerLifecycle):
         if queue.gpu_limit is not None or sched.pool.dedicated:  # else the shape's check holds
             self.check_queue_fit(queue, sched, spec.n_workers, itype)
         self.holdings.check(self.quotas, workspace, shape.gpu_count)
-        bits = self._entity_bits(
-            f"job\x1f{workspace}\x1f{spec.script}\x1f{spec.base_image}{shape.text}"
-            f"\x1f{spec.env_variables}"
-        )
+        if bits is None:
+            bits = self._entity_bits(
+                f"job\x1f{workspace}\x1f{spec.script}\x1f{spec.base_image}{shape.text}"
+                f"\x1f{spec.env_variables}"
+            )
         name = f"lm-mpi-job-{uuid4_str(bits)}"
         job = Job(
             name,
@@ -368,7 +373,7 @@ class Engine(ServerLifecycle):
             shape,
             self.start_epoch + self.env._now,
         )
-        job.start_at = self._pull_s(job)  # the pull time, until placed
+        job.start_at = self._pull_s(bits)  # the pull time, until placed
         job.plan = self.runtime.plan(job, self._job_rng)
         self.jobs[name] = job
         self.holdings.job_started(job)
@@ -382,10 +387,11 @@ class Engine(ServerLifecycle):
         """The random stream of ``job``'s run (made only when its plan needs a draw)."""
         return stream(self.seed, "job", job.name)
 
-    def _pull_s(self, job: Job) -> float:
-        """Placement -> containers started (one draw per job, the same for each attempt)."""
+    def _pull_s(self, bits: int) -> float:
+        """Placement -> containers started (one draw per job, from its bits, the same for each
+        attempt)."""
         lo, hi = self._pull
-        return lo + (hi - lo) * unit_interval(job.bits >> 64)
+        return lo + (hi - lo) * unit_interval(bits >> 64)
 
     def _job_placed(self, job: Job) -> None:
         now = self.start_epoch + self.env._now
@@ -394,11 +400,13 @@ class Engine(ServerLifecycle):
         if self._slow_pulls:
             pull *= self.faults.pull_factor(job)
         job.start_at = now + pull
-        # containers started -> Running: the MPI launcher's banner and ~15 s worker wait, or
-        # the torch elastic rendezvous (no banner, no worker wait) for pytorch_elastic
-        elastic = job.spec.type == "pytorch_elastic"
-        job.ready_at = job.start_at + (self._rendezvous if elastic else self._mpi_startup)
+        job.ready_at = job.start_at + self._startup_s(job.spec.type)
         Step(self.env, job.ready_at - now, (job, job.token), self._on_running)
+
+    def _startup_s(self, job_type: str) -> float:
+        """Containers started -> Running: the MPI launcher's banner and ~15 s worker wait, or
+        the torch elastic rendezvous (no banner, no worker wait) for pytorch_elastic."""
+        return self._rendezvous if job_type == "pytorch_elastic" else self._mpi_startup
 
     def _bad_script_run_s(self, job: Job, running_at: float) -> float:
         """A bad script fails a set time after placement, but only once Running."""
@@ -548,7 +556,7 @@ class Engine(ServerLifecycle):
         job.token += 1
         job.status, job.updated_at, job.line = RESTARTING, now, None
         job.placed_at = job.ready_at = job.running_at = 0.0
-        job.start_at = self._pull_s(job)
+        job.start_at = self._pull_s(job.bits)
         return True
 
     @staticmethod

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 from simulator.errors import Refused
-from simulator.jobs import Job, JobSpec
+from simulator.jobs import Job
 
 RUNTIME_ENV = "MLSPACE_SIM_RUNTIME_S"
 OUTCOME_ENV = "MLSPACE_SIM_OUTCOME"
@@ -51,9 +51,9 @@ class RunPlan(NamedTuple):
 RuntimeModel = Callable[[Job, random.Random], RunPlan]
 
 
-def check_overrides(spec: JobSpec) -> None:
-    """Reject malformed ``MLSPACE_SIM_*`` values at submission rather than at run time."""
-    env = spec.env_variables
+def check_overrides(env: Mapping[str, Any]) -> None:
+    """Reject malformed ``MLSPACE_SIM_*`` values (of a submission's ``env_variables``) at
+    submission rather than at run time."""
     if RUNTIME_ENV in env:
         try:
             value = float(env[RUNTIME_ENV])
@@ -66,6 +66,12 @@ def check_overrides(spec: JobSpec) -> None:
             )
     if OUTCOME_ENV in env and str(env[OUTCOME_ENV]).lower() not in ("success", "failure"):
         raise Refused(f"{OUTCOME_ENV} must be 'success' or 'failure'")
+
+
+def env_plan(runtime_s: float, env: Mapping[str, Any]) -> RunPlan:
+    """The plan of a run of ``runtime_s`` whose outcome ``env`` may set (success by default)."""
+    ok = OUTCOME_ENV not in env or str(env[OUTCOME_ENV]).lower() == "success"
+    return RunPlan(runtime_s, ok, "" if ok else "script_error", "env")
 
 
 def bad_script(script: str, job_type: str) -> bool:
@@ -108,8 +114,7 @@ class RuntimeModels:
         else:
             model = self._models.get(job.spec.script.rsplit("/", 1)[-1])
             runtime = (model(job, rng(job)) if model else self._default(job, rng(job))).runtime_s
-        ok = OUTCOME_ENV not in env or str(env[OUTCOME_ENV]).lower() == "success"
-        return RunPlan(runtime, ok, "" if ok else "script_error", "env")
+        return env_plan(runtime, env)
 
     def _default(self, job: Job, rng: random.Random) -> RunPlan:
         family = (

@@ -11,6 +11,12 @@ itself would loop forever, so it is refused like a user giving up; one still wai
 run ends is counted in ``quota_stuck``. A refused Jupyter Server is an interactive user told no,
 counted among the engine's rejections.
 
+A record's job is named by the record (its index in the workload and the seed,
+:func:`record_bits`), not by its request's text and instant as the engine names a job submitted
+through the API: the name and the pull time drawn from it stay the record's in every
+configuration, even when a quota moves the submission (common random numbers, so two
+configurations differ by their rules and not by their draws).
+
 Follow-up actions (a notebook session's delete, a user's kill) are queued when their request is
 accepted and merged into the arrival stream in time order, follow-ups first at equal times, so
 the stream is produced lazily and a million-record workload never exists twice in memory.
@@ -22,6 +28,7 @@ import heapq
 import math
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
+from hashlib import blake2b
 from typing import Any
 
 from simulator.deployments import DeploymentSpec
@@ -47,6 +54,13 @@ QUOTA_RETRY_S = 60.0
 NO_EXTRAS: dict[str, Any] = {}  # a replayed spec's flags and params: shared, never written to
 
 Action = Callable[[Engine], Any]
+
+
+def record_bits(seed: int, index: int) -> int:
+    """The entity bits of the job the ``index``-th record becomes: its name and pull time are
+    the record's whatever the configuration, even when a quota moves when it is submitted."""
+    text = b"%d\x1frecord\x1f%d" % (seed, index)  # derive_bits(seed, "record", index), faster
+    return int.from_bytes(blake2b(text, digest_size=16).digest(), "big")
 
 
 def job_spec(item: WorkloadItem) -> JobSpec:
@@ -108,7 +122,8 @@ class Replay:
         self._seq = 0
         self.quota_retries = 0
         self.quota_delays: dict[str, float] = {}  # job name -> seconds in the retry loop
-        self._waiting: dict[str, list[tuple[WorkloadItem, float]]] = {}  # ws -> (item, first try)
+        # workspace -> (record, its index, first try)
+        self._waiting: dict[str, list[tuple[WorkloadItem, int, float]]] = {}
 
     @property
     def quota_stuck(self) -> int:
@@ -118,11 +133,11 @@ class Replay:
     def arrivals(self) -> Iterator[tuple[float, Action]]:
         """(seconds from start, action) in time order, for ``World.run_batch``."""
         later = self._later
-        for item in self.items:
+        for index, item in enumerate(self.items):
             while later and later[0][0] <= item.submit_s:
                 t, _, action = heapq.heappop(later)
                 yield t, action
-            yield item.submit_s, partial(self._start, item)
+            yield item.submit_s, partial(self._start, item, index)
         while later:
             t, _, action = heapq.heappop(later)
             yield t, action
@@ -131,7 +146,9 @@ class Replay:
         self._seq += 1
         heapq.heappush(self._later, (t, self._seq, action))
 
-    def _start(self, item: WorkloadItem, engine: Engine, delay: float = 0.0) -> None:
+    def _start(self, item: WorkloadItem, index: int, engine: Engine, delay: float = 0.0) -> None:
+        """Submit the ``index``-th record (``delay`` seconds after it first tried, if a quota
+        refused it until now)."""
         if item.kind == DEPLOYMENT:
             spec = DeploymentSpec(
                 region=item.region,
@@ -148,13 +165,17 @@ class Replay:
         if item.kind != NOTEBOOK:
             try:
                 job = engine.submit_job(
-                    job_spec(item), workspace=item.workspace, author=item.author
+                    job_spec(item),
+                    workspace=item.workspace,
+                    author=item.author,
+                    bits=record_bits(engine.seed, index),
                 )
             except OverQuota:
                 if _never_fits_quota(item, engine):
                     raise
                 engine.holdings.released = partial(self._released, engine)
-                self._waiting.setdefault(item.workspace, []).append((item, engine.env.now - delay))
+                waiting = self._waiting.setdefault(item.workspace, [])
+                waiting.append((item, index, engine.env.now - delay))
                 return
             if delay:
                 self.quota_delays[job.name] = delay
@@ -168,7 +189,12 @@ class Replay:
             return
         gpus = engine.catalog.instance_type(item.region, item.instance_type).gpus
         if self.jupyter_to_region and gpus:
-            job = engine.submit_job(moved_spec(item), workspace=item.workspace, author=item.author)
+            job = engine.submit_job(
+                moved_spec(item),
+                workspace=item.workspace,
+                author=item.author,
+                bits=record_bits(engine.seed, index),
+            )
             self.moved.add(job.name)
             return
         book = engine.create_notebook(
@@ -187,10 +213,10 @@ class Replay:
         the order they began waiting), after whatever is happening now has finished."""
         waiting = self._waiting.pop(workspace, None)
         now = engine.env.now
-        for item, first in waiting or ():
+        for item, index, first in waiting or ():
             ticks = max(1, math.ceil((now - first) / self.retry_s - 1e-9))
             delay = ticks * self.retry_s
-            retry = partial(self._start, item, delay=delay)
+            retry = partial(self._start, item, index, delay=delay)
             engine.env.timeout(first + delay - now).callbacks.append(
                 lambda _ev, at=first + delay, act=retry: engine.feed([(at, act)])
             )

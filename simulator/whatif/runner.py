@@ -25,6 +25,7 @@ from simulator.engine import Engine
 from simulator.focus import focus_rows, write_focus
 from simulator.whatif.configs import Configuration, base_config, engine_config
 from simulator.whatif.executors import Executor, SerialExecutor, make_executor
+from simulator.whatif.lean import LeanReplay, lean_fits
 from simulator.whatif.metrics import measure
 from simulator.whatif.replay import Replay
 from simulator.whatif.sweep import (
@@ -66,17 +67,24 @@ def workload_for(workload: Workload, seed: int) -> Iterable[WorkloadItem]:
     return workload
 
 
-def replay_task(task: Task, tally: bool = False) -> tuple[Engine, Replay, Tally | None]:
+def replay_task(
+    task: Task, tally: bool = False, lean: bool = True
+) -> tuple[Engine, Replay, Tally | None]:
     """Replay the task's workload on a fresh engine, run to the end. With ``tally`` the run is
     measured as it goes and lets finished jobs and closed lines go (see :class:`Tally`); else
-    every job and ledger line is kept, to be read afterwards."""
+    every job and ledger line is kept, to be read afterwards. A measured run of plain jobs takes
+    the lean path (:mod:`simulator.whatif.lean`) unless ``lean`` is False."""
     conf = task.configuration
     config = engine_config(base_config(task.base_path), conf.engine)
     world = World(config, seed=task.seed, start_epoch=START_EPOCH)
-    replay = Replay(
-        workload_for(task.workload, task.seed), conf.jupyter_to_region, conf.quota_retry_s
-    )
-    meter = Tally(world.engine, replay) if tally else None
+    items = workload_for(task.workload, task.seed)
+    if tally and lean and lean_fits(world.engine, task.workload):
+        meter = Tally(world.engine, Replay(()))
+        replay: Replay = LeanReplay(items, world.engine, meter, conf.quota_retry_s)
+        meter.replay = replay
+    else:
+        replay = Replay(items, conf.jupyter_to_region, conf.quota_retry_s)
+        meter = Tally(world.engine, replay) if tally else None
     if meter is not None:
         meter.attach()
     return world.run_batch(replay.arrivals()), replay, meter

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 from simulator.billing import LedgerLine
 from simulator.engine import Engine
 from simulator.jobs import COMPLETED, DELETED, FAILED, SUCCEEDED, Job
+from simulator.pools import Pool
 from simulator.whatif.replay import Replay
 
 KINDS = ("job", "notebook", "deployment", "tensorboard")
@@ -94,7 +95,7 @@ class Tally:
             self.job(job)
 
     def line(self, line: LedgerLine) -> None:
-        key = (
+        shape = self.line_shape(
             line.workspace,
             line.kind,
             line.region,
@@ -102,40 +103,48 @@ class Tally:
             line.workers,
             line.price_per_hour,
         )
-        shape = self.line_shapes.get(key)
-        if shape is None:
-            shape = self.line_shapes[key] = self._line_shape(line)
         end = line.end
         self.line_ints.extend((line.line_id, shape))
         self.line_times.extend((line.start, end if end is not None else self.engine.now_epoch()))
         if line.kind == "notebook":
             self.notebook_lines.append((line, self.line_table[shape].gpus))
 
-    def _line_shape(self, line: LedgerLine) -> int:
-        key = (line.region, line.instance_type)
-        if key not in self._gpus:  # the first kind seen of a (region, type) names the lookup
+    def line_shape(
+        self,
+        workspace: str,
+        kind: str,
+        region: str,
+        instance_type: str,
+        workers: int,
+        price: Decimal,
+    ) -> int:
+        """The index of a line's shape in ``line_table`` (added the first time it is seen)."""
+        key = (workspace, kind, region, instance_type, workers, price)
+        shape = self.line_shapes.get(key)
+        if shape is not None:
+            return shape
+        if (region, instance_type) not in self._gpus:  # the first kind seen names the lookup
             catalog = self.engine.catalog
-            lookup = catalog.inference_type if line.kind == "deployment" else catalog.instance_type
-            self._gpus[key] = lookup(*key).gpus
-        gpus = self._gpus[key] * line.workers
-        self.line_table.append(
-            LineShape(line.workspace, KINDS.index(line.kind), gpus, line.price_per_hour)
-        )
-        return len(self.line_table) - 1
+            lookup = catalog.inference_type if kind == "deployment" else catalog.instance_type
+            self._gpus[region, instance_type] = lookup(region, instance_type).gpus
+        gpus = self._gpus[region, instance_type] * workers
+        self.line_table.append(LineShape(workspace, KINDS.index(kind), gpus, price))
+        shape = self.line_shapes[key] = len(self.line_table) - 1
+        return shape
 
     def job(self, job: Job) -> None:
-        key = (job.gpu_count, job.pool, job.status)
-        shape = self.job_shapes.get(key)
-        if shape is None:
-            self.job_table.append(
-                TalliedJobShape(
-                    job.gpu_count,
-                    self.busy.index(job.pool.pool) if job.pool.pool in self.busy else -1,
-                    ENDS.get(job.status, OTHER_),
-                )
-            )
-            shape = self.job_shapes[key] = len(self.job_table) - 1
+        shape = self.job_shape(job.gpu_count, job.pool.pool, job.status)
         self.job_ints.extend((job.seq, shape))
         submitted = job.created_at - self.replay.quota_delays.get(job.name, 0.0)
         stop = job.completed_at or self.engine.now_epoch()
         self.job_times.extend((submitted, job.first_placed_at, stop))
+
+    def job_shape(self, gpus: int, pool: Pool, status: str) -> int:
+        """The index of a job's shape in ``job_table`` (added the first time it is seen)."""
+        key = (gpus, pool, status)
+        shape = self.job_shapes.get(key)
+        if shape is None:
+            busy = self.busy.index(pool) if pool in self.busy else -1
+            self.job_table.append(TalliedJobShape(gpus, busy, ENDS.get(status, OTHER_)))
+            shape = self.job_shapes[key] = len(self.job_table) - 1
+        return shape
