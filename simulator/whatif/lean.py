@@ -16,13 +16,14 @@ weeks and on Hypothesis' workloads).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from simulator.engine import Engine, Step
 from simulator.jobs import COMPLETED, FAILED, SUCCEEDED, JobShape, JobSpec
 from simulator.pools import Placement
 from simulator.runtime import (
+    MAX_RUNTIME_S,
     OUTCOME_ENV,
     RUNTIME_ENV,
     RunPlan,
@@ -31,7 +32,7 @@ from simulator.runtime import (
     env_plan,
 )
 from simulator.scheduler import PoolScheduler
-from simulator.whatif.replay import QUOTA_RETRY_S, Replay, job_spec, record_bits
+from simulator.whatif.replay import QUOTA_RETRY_S, Action, Replay, job_spec, record_bits
 from simulator.whatif.tally import Tally
 from simulator.workload.generate import GeneratorSpec
 from simulator.workload.model import DEFAULT_SCRIPT, FAILURE, JOB, SUCCESS, WorkloadItem
@@ -43,13 +44,14 @@ class LeanShape:
     """What the jobs of one (region, type, job type, workers, priority) share, and the indices
     of their tally shapes once known (hashed by identity: it keys the per-job lookups)."""
 
-    __slots__ = ("ends", "sched", "shape", "startup_s")
+    __slots__ = ("ends", "lines", "sched", "shape", "startup_s")
 
     def __init__(self, shape: JobShape, sched: PoolScheduler, startup_s: float) -> None:
         self.shape = shape  # the engine's, from its checks of the first such submission
         self.sched = sched  # the lean run's queue of the shape's pool
         self.startup_s = startup_s  # containers started -> Running
         self.ends: list[int] = [-1, -1]  # tally job shape of a failure, of a success
+        self.lines: dict[str, int] = {}  # workspace -> tally line shape
 
 
 class LeanJob:
@@ -74,8 +76,18 @@ class LeanJob:
         "start_at",
     )
 
-    def __init__(self, item: WorkloadItem, lean: LeanShape, plan: RunPlan) -> None:
+    def __init__(
+        self,
+        item: WorkloadItem,
+        lean: LeanShape,
+        plan: RunPlan,
+        seq: int,
+        created_at: float,
+        pull_s: float,
+    ) -> None:
         self.item, self.lean, self.plan = item, lean, plan
+        self.seq, self.created_at = seq, created_at
+        self.start_at = pull_s  # the pull time, until placed
         self.n_workers, self.demand = item.n_workers, lean.shape.demand
         self.priority_rank = lean.shape.priority_rank
         self.cancelled = False
@@ -130,22 +142,25 @@ class LeanReplay(Replay):
             for name, s in engine.schedulers.items()
         }
         self._shapes: dict[tuple[Any, ...], LeanShape] = {}
-        self._line_shapes: dict[tuple[str, LeanShape], int] = {}  # (workspace, shape) -> index
+        self._line_ints, self._line_times = tally.line_ints, tally.line_times
+        self._job_ints, self._job_times = tally.job_ints, tally.job_times
+        self._current: tuple[int, WorkloadItem]  # the record being submitted (its index)
 
-    def _start(self, item: WorkloadItem, index: int, engine: Engine, delay: float = 0.0) -> None:
+    def arrivals(self) -> Iterator[tuple[float, Action]]:
+        """(seconds from start, action) in time order. Plain jobs have no follow-ups or quota
+        retries, and the engine takes the next arrival only once it has acted on this one, so
+        one action serves them all: it submits the record in hand."""
+        submit = self._submit
+        for current in enumerate(self.items):
+            self._current = current
+            yield current[1].submit_s, submit
+
+    def _submit(self, engine: Engine) -> None:
         """:meth:`Engine.submit_job` of the record's job, as far as the measure can tell: the
         same checks (the first submission of a shape through the engine's own), bits, sequence
         number, pull draw and plan."""
-        workers, priority = item.n_workers, item.priority
-        key = (
-            item.region,
-            item.instance_type,
-            item.job_type,
-            workers,
-            type(workers),
-            priority,
-            type(priority),
-        )
+        index, item = self._current
+        key = (item.region, item.instance_type, item.job_type, item.n_workers, item.priority)
         lean = self._shapes.get(key)
         env = {RUNTIME_ENV: item.run_s, OUTCOME_ENV: item.outcome}  # as job_spec sets them
         if lean is None:
@@ -154,13 +169,11 @@ class LeanReplay(Replay):
             sched = self._scheds[shape.sched.pool.name]
             lean = LeanShape(shape, sched, engine._startup_s(spec.type))
             self._shapes[key] = lean
-        else:
-            check_overrides(env)
-        job = LeanJob(item, lean, env_plan(float(item.run_s), env))  # type: ignore[arg-type]
-        bits = record_bits(engine.seed, index)
-        job.seq = engine._next_seq()
-        job.created_at = self.t0 + self.env._now
-        job.start_at = engine._pull_s(bits)  # the pull time, until placed
+        elif not 0.0 <= item.run_s <= MAX_RUNTIME_S:  # type: ignore[operator]  # else valid
+            check_overrides(env)  # refuses it as the engine does
+        plan = env_plan(float(item.run_s), env)  # type: ignore[arg-type]
+        pull = engine._pull_s(record_bits(engine.seed, index))
+        job = LeanJob(item, lean, plan, engine._next_seq(), self.t0 + self.env._now, pull)
         lean.sched.submit(job)
 
     def _placed(self, job: LeanJob, plan: Placement) -> None:
@@ -182,18 +195,18 @@ class LeanReplay(Replay):
     def _ended(self, event: Step) -> None:
         job = event.value
         now = self.t0 + self.env._now
-        tally, lean = self.tally, job.lean
-        line = self._line_shapes.get((job.item.workspace, lean))
+        lean = job.lean
+        line = lean.lines.get(job.item.workspace)
         if line is None:
-            line = self._line_shapes[job.item.workspace, lean] = self._line_shape(job)
-        tally.line_ints.extend((job.line_id, line))
-        tally.line_times.extend((job.running_at, now))
+            line = lean.lines[job.item.workspace] = self._line_shape(job)
+        self._line_ints.extend((job.line_id, line))
+        self._line_times.extend((job.running_at, now))
         ok = job.plan.success
         end = lean.ends[ok]
         if end < 0:
             end = lean.ends[ok] = self._job_shape(lean.shape, ok)
-        tally.job_ints.extend((job.seq, end))
-        tally.job_times.extend((job.created_at, job.placed_at, now))
+        self._job_ints.extend((job.seq, end))
+        self._job_times.extend((job.created_at, job.placed_at, now))
         sched = lean.sched
         sched.pool.release(job.placement, job.demand)
         job.placement = None
