@@ -68,10 +68,10 @@ def check_overrides(env: Mapping[str, Any]) -> None:
         raise Refused(f"{OUTCOME_ENV} must be 'success' or 'failure'")
 
 
-def env_plan(runtime_s: float, env: Mapping[str, Any]) -> RunPlan:
-    """The plan of a run of ``runtime_s`` whose outcome ``env`` may set (success by default)."""
-    ok = OUTCOME_ENV not in env or str(env[OUTCOME_ENV]).lower() == "success"
-    return RunPlan(runtime_s, ok, "" if ok else "script_error", "env")
+def succeeds(env: Mapping[str, Any]) -> bool:
+    """Whether a script that runs its course succeeds: ``MLSPACE_SIM_OUTCOME`` (of the
+    submission's ``env_variables``) says so, success by default."""
+    return OUTCOME_ENV not in env or str(env[OUTCOME_ENV]).lower() == "success"
 
 
 def bad_script(script: str, job_type: str) -> bool:
@@ -114,7 +114,8 @@ class RuntimeModels:
         else:
             model = self._models.get(job.spec.script.rsplit("/", 1)[-1])
             runtime = (model(job, rng(job)) if model else self._default(job, rng(job))).runtime_s
-        return env_plan(runtime, env)
+        ok = succeeds(env)
+        return RunPlan(runtime, ok, "" if ok else "script_error", "env")
 
     def _default(self, job: Job, rng: random.Random) -> RunPlan:
         family = (

@@ -7,7 +7,7 @@ the engine's Job and JobSpec objects, names, tenancy and quota bookkeeping and L
 objects change nothing the measure reads. This path skips them and does the rest with the
 engine's own code: a shape's checks and refusals (the first submission of each shape goes
 through them; the rest have their run-time overrides checked), the record's bits and the pull
-time drawn from them, the run plan, the startup, the price, and placement and queue order by
+time drawn from them, the outcome's rule, the startup, the price, and placement and queue order by
 :class:`~simulator.scheduler.PoolScheduler` on the engine's pools. Steps are queued in the
 engine's order at the engine's times, so the run is the engine's to the last bit
 (``tests/whatif/test_lean.py`` compares every metric and series of both paths, on generated
@@ -17,19 +17,20 @@ weeks and on Hypothesis' workloads).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from functools import partial
 from typing import Any
 
 from simulator.engine import Engine, Step
+from simulator.errors import Rejected
 from simulator.jobs import COMPLETED, FAILED, SUCCEEDED, JobShape, JobSpec
 from simulator.pools import Placement
 from simulator.runtime import (
     MAX_RUNTIME_S,
     OUTCOME_ENV,
     RUNTIME_ENV,
-    RunPlan,
     bad_script,
     check_overrides,
-    env_plan,
+    succeeds,
 )
 from simulator.scheduler import PoolScheduler
 from simulator.whatif.replay import QUOTA_RETRY_S, Action, Replay, job_spec, record_bits
@@ -55,7 +56,7 @@ class LeanShape:
 
 
 class LeanJob:
-    """What a job is while it waits and runs: what the scheduler reads, its times and plan."""
+    """What a job is while it waits and runs: what the scheduler reads, its times, its fate."""
 
     __slots__ = (
         "cancelled",
@@ -65,9 +66,9 @@ class LeanJob:
         "lean",
         "line_id",
         "n_workers",
+        "ok",
         "placed_at",
         "placement",
-        "plan",
         "priority_rank",
         "queue",
         "ready_at",
@@ -80,12 +81,12 @@ class LeanJob:
         self,
         item: WorkloadItem,
         lean: LeanShape,
-        plan: RunPlan,
+        ok: bool,
         seq: int,
         created_at: float,
         pull_s: float,
     ) -> None:
-        self.item, self.lean, self.plan = item, lean, plan
+        self.item, self.lean, self.ok = item, lean, ok  # ok: the run succeeds
         self.seq, self.created_at = seq, created_at
         self.start_at = pull_s  # the pull time, until placed
         self.n_workers, self.demand = item.n_workers, lean.shape.demand
@@ -144,22 +145,46 @@ class LeanReplay(Replay):
         self._shapes: dict[tuple[Any, ...], LeanShape] = {}
         self._line_ints, self._line_times = tally.line_ints, tally.line_times
         self._job_ints, self._job_times = tally.job_ints, tally.job_times
-        self._current: tuple[int, WorkloadItem]  # the record being submitted (its index)
+        self._records: Iterator[tuple[int, WorkloadItem]] = iter(())  # (index, record) to come
 
     def arrivals(self) -> Iterator[tuple[float, Action]]:
-        """(seconds from start, action) in time order. Plain jobs have no follow-ups or quota
-        retries, and the engine takes the next arrival only once it has acted on this one, so
-        one action serves them all: it submits the record in hand."""
-        submit = self._submit
-        for current in enumerate(self.items):
-            self._current = current
-            yield current[1].submit_s, submit
+        """The first record, for the engine to feed. From then on each arrival queues the next
+        one itself as :meth:`Engine.feed` would (a Step at its time, or at once when due; a
+        refusal counted as the engine counts it), without an action, a generator step and
+        three calls per record: plain jobs have no follow-ups or retries to merge in."""
+        self._records = enumerate(self.items)
+        first = next(self._records, None)
+        if first is not None:
+            yield first[1].submit_s, partial(self._take_first, first)
 
-    def _submit(self, engine: Engine) -> None:
+    def _take_first(self, first: tuple[int, WorkloadItem], _engine: Engine) -> None:
+        self._take(first)
+
+    def _arrive(self, event: Step) -> None:
+        self._take(event.value)
+
+    def _take(self, current: tuple[int, WorkloadItem]) -> None:
+        """Submit ``current`` and every record due with it; queue the next one after them."""
+        env, records, rejected = self.env, self._records, self.engine.rejected
+        while True:
+            try:
+                self._submit(*current)
+            except Rejected as exc:
+                rejected.append((env.now, exc.reason, exc.value))
+            upcoming = next(records, None)
+            if upcoming is None:
+                return
+            current = upcoming
+            wait = current[1].submit_s - env._now
+            if wait > 0:
+                Step(env, wait, current, self._arrive)
+                return
+
+    def _submit(self, index: int, item: WorkloadItem) -> None:
         """:meth:`Engine.submit_job` of the record's job, as far as the measure can tell: the
         same checks (the first submission of a shape through the engine's own), bits, sequence
-        number, pull draw and plan."""
-        index, item = self._current
+        number, pull draw and outcome."""
+        engine = self.engine
         key = (item.region, item.instance_type, item.job_type, item.n_workers, item.priority)
         lean = self._shapes.get(key)
         env = {RUNTIME_ENV: item.run_s, OUTCOME_ENV: item.outcome}  # as job_spec sets them
@@ -171,9 +196,8 @@ class LeanReplay(Replay):
             self._shapes[key] = lean
         elif not 0.0 <= item.run_s <= MAX_RUNTIME_S:  # type: ignore[operator]  # else valid
             check_overrides(env)  # refuses it as the engine does
-        plan = env_plan(float(item.run_s), env)  # type: ignore[arg-type]
         pull = engine._pull_s(record_bits(engine.seed, index))
-        job = LeanJob(item, lean, plan, engine._next_seq(), self.t0 + self.env._now, pull)
+        job = LeanJob(item, lean, succeeds(env), engine._next_seq(), self.t0 + self.env._now, pull)
         lean.sched.submit(job)
 
     def _placed(self, job: LeanJob, plan: Placement) -> None:
@@ -190,7 +214,7 @@ class LeanReplay(Replay):
         ledger.opened += 1  # the line the engine would open now, by its id
         job.line_id = ledger.opened
         job.running_at = self.t0 + self.env._now
-        Step(self.env, job.plan.runtime_s, job, self._ended)
+        Step(self.env, job.item.run_s, job, self._ended)  # the run time the record gives
 
     def _ended(self, event: Step) -> None:
         job = event.value
@@ -201,7 +225,7 @@ class LeanReplay(Replay):
             line = lean.lines[job.item.workspace] = self._line_shape(job)
         self._line_ints.extend((job.line_id, line))
         self._line_times.extend((job.running_at, now))
-        ok = job.plan.success
+        ok = job.ok
         end = lean.ends[ok]
         if end < 0:
             end = lean.ends[ok] = self._job_shape(lean.shape, ok)
