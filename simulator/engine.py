@@ -363,10 +363,11 @@ class Engine(ServerLifecycle):
                 f"\x1f{spec.env_variables}"
             )
         name = f"lm-mpi-job-{uuid4_str(bits)}"
+        self._seq += 1  # _next_seq, inline on the per-job path
         job = Job(
             name,
             bits,
-            self._next_seq(),
+            self._seq,
             workspace,
             author,
             spec,
@@ -456,7 +457,8 @@ class Engine(ServerLifecycle):
             status = SUCCEEDED if job.cpu_only else COMPLETED
         else:
             status, job.fail_reason = FAILED, job.plan.reason
-        self._finish(job, status)
+        self._end(job, status, self.start_epoch + self.env._now)  # _finish, inline
+        self._release(job)
 
     def _end(self, job: Job, status: str, now: float) -> None:
         """Mark ``job`` ended now and stop its meter and scheduled steps (not its capacity)."""
