@@ -43,7 +43,7 @@ DEFAULT_JOB_TYPE = JobSpec.__dataclass_fields__["type"].default
 
 class LeanShape:
     """What the jobs of one (region, type, job type, workers, priority) share, and the indices
-    of their tally shapes once known (hashed by identity: it keys the per-job lookups)."""
+    of their tally shapes once known (kept here, so a job's end hashes no tuple to find them)."""
 
     __slots__ = ("ends", "lines", "sched", "shape", "startup_s")
 
@@ -237,10 +237,11 @@ class LeanReplay(Replay):
         sched.dispatch()
 
     def _line_shape(self, job: LeanJob) -> int:
-        item = job.item
-        price = self.engine._job_price(job.lean.shape.itype, item.n_workers)
+        """The line the engine's ``_job_running`` would open for ``job``, as a tally shape."""
+        item, itype = job.item, job.lean.shape.itype
+        price = self.engine._job_price(itype, item.n_workers)
         return self.tally.line_shape(
-            item.workspace, "job", item.region, item.instance_type, item.n_workers, price
+            item.workspace, "job", item.region, itype.key, item.n_workers, price
         )
 
     def _job_shape(self, shape: JobShape, ok: bool) -> int:
