@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from hashlib import blake2b
 from heapq import heappush
-from typing import Any
+from typing import Any, Protocol
 
 import simpy
 from simpy.events import NORMAL
@@ -84,6 +84,17 @@ class Step:
         self.callbacks: tuple[Callable[[Any], None], ...] | None = (callback,)
         at = env._now + (delay if delay > 0.0 else 0.0)
         heappush(env._queue, (at, NORMAL, next(env._eid), self))
+
+
+class PlacedBySelf(Protocol):
+    """A request of a batch replay's own (``simulator.whatif.lean``): queued and placed like a
+    job; ``placed(request)`` is told when it is placed."""
+
+    n_workers: int
+    demand: Demand
+    queue: Any
+    placement: Placement | None
+    placed: Callable[[Any], None]
 
 
 class Engine(ServerLifecycle):
@@ -238,17 +249,19 @@ class Engine(ServerLifecycle):
             value=f"{itype.key} in {region}",
         )
 
-    def _placed(self, req: Job | Ticket, plan: Placement) -> None:
+    def _placed(self, req: Job | Ticket | PlacedBySelf, plan: Placement) -> None:
         req.placement = plan
         req.queue.held_gpus += req.n_workers * req.demand.gpus
         if isinstance(req, Job):
             self._job_placed(req)
             if self._watch is not None:
                 self._watch.placed(req)
-        else:
+        elif isinstance(req, Ticket):
             self._ticket_placed(req)
             if self._watch is not None:
                 self._watch.placed(req.book)
+        else:
+            req.placed(req)
 
     def _free(self, holder: Job | Notebook) -> None:
         """Give back what ``holder`` holds, without letting its queue move yet."""

@@ -1,22 +1,25 @@
 """The what-if's lean path: plain training jobs replayed without the engine's per-job objects.
 
 A measured replay (:class:`~simulator.whatif.tally.Tally`) reads of each job only its times,
-its shape and its bill. When the workload is training jobs that each carry their run time and
-outcome, and the configuration has no GPU quotas, queue limits, dedicated nodes or faults on,
-the engine's Job and JobSpec objects, names, tenancy and quota bookkeeping and LedgerLine
-objects change nothing the measure reads. This path skips them and does the rest with the
-engine's own code: a shape's checks and refusals (the first submission of each shape goes
+its shape and its bill. For a plain job (it carries its run time and a success or failure
+outcome, and its script can start) on a configuration with no GPU quotas, queue limits,
+dedicated nodes or faults on, the engine's Job and JobSpec objects, name, quota bookkeeping
+and LedgerLine change nothing the measure reads. This path skips them and does the rest with
+the engine's own code: a shape's checks and refusals (the first submission of each shape goes
 through them; the rest have their run-time overrides checked), the record's bits and the pull
-time drawn from them, the outcome's rule, the startup, the price, and placement and queue order by
-:class:`~simulator.scheduler.PoolScheduler` on the engine's pools. Steps are queued in the
-engine's order at the engine's times, so the run is the engine's to the last bit
-(``tests/whatif/test_lean.py`` compares every metric and series of both paths, on generated
-weeks and on Hypothesis' workloads).
+time drawn from them, the outcome's rule, the startup, the price, the job's queue, and
+placement and queue order by the engine's schedulers. Every other record (a Jupyter session, a
+deployment, a kill, a job the runtime model times) is replayed as :class:`Replay` replays it,
+through the engine, on the same pools and clock. Steps are queued in the engine's order at the
+engine's times, so the run is the engine's to the last bit (``tests/whatif/test_lean.py``
+compares every metric and series of both paths; ``test_measure_unchanged.py`` holds digests
+recorded before this path existed).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import heapq
+from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from typing import Any
 
@@ -32,31 +35,37 @@ from simulator.runtime import (
     check_overrides,
     succeeds,
 )
-from simulator.scheduler import PoolScheduler
+from simulator.tenancy import Queue
 from simulator.whatif.replay import QUOTA_RETRY_S, Action, Replay, job_spec, record_bits
 from simulator.whatif.tally import Tally
-from simulator.workload.generate import GeneratorSpec
 from simulator.workload.model import DEFAULT_SCRIPT, FAILURE, JOB, SUCCESS, WorkloadItem
 
 DEFAULT_JOB_TYPE = JobSpec.__dataclass_fields__["type"].default
+PLAIN_OUTCOMES = (SUCCESS, FAILURE)
+SUCCEEDS = {o: succeeds({OUTCOME_ENV: o}) for o in PLAIN_OUTCOMES}  # the engine's rule, once
+Arrival = tuple[int, Any]  # (record index, record), or (-1, follow-up action)
 
 
 class LeanShape:
-    """What the jobs of one (region, type, job type, workers, priority) share, and the indices
-    of their tally shapes once known (kept here, so a job's end hashes no tuple to find them)."""
+    """What the jobs of one (region, type, job type, workers, priority) share, and what is
+    looked up once per workspace (kept here, so a job's end hashes no tuple to find them)."""
 
-    __slots__ = ("ends", "lines", "sched", "shape", "startup_s")
+    __slots__ = ("ends", "lines", "placed", "queues", "shape", "startup_s")
 
-    def __init__(self, shape: JobShape, sched: PoolScheduler, startup_s: float) -> None:
+    def __init__(
+        self, shape: JobShape, startup_s: float, placed: Callable[[LeanJob], None]
+    ) -> None:
         self.shape = shape  # the engine's, from its checks of the first such submission
-        self.sched = sched  # the lean run's queue of the shape's pool
         self.startup_s = startup_s  # containers started -> Running
+        self.placed = placed  # the replay's step for a placed job
         self.ends: list[int] = [-1, -1]  # tally job shape of a failure, of a success
         self.lines: dict[str, int] = {}  # workspace -> tally line shape
+        self.queues: dict[str, Queue] = {}  # workspace -> the queue its jobs go through
 
 
 class LeanJob:
-    """What a job is while it waits and runs: what the scheduler reads, its times, its fate."""
+    """What a job is while it waits and runs: what the engine's scheduler and capacity
+    bookkeeping read (an :class:`~simulator.engine.PlacedBySelf`), its times, its fate."""
 
     __slots__ = (
         "cancelled",
@@ -67,8 +76,10 @@ class LeanJob:
         "line_id",
         "n_workers",
         "ok",
+        "placed",
         "placed_at",
         "placement",
+        "pool",
         "priority_rank",
         "queue",
         "ready_at",
@@ -85,15 +96,22 @@ class LeanJob:
         seq: int,
         created_at: float,
         pull_s: float,
+        queue: Queue,
     ) -> None:
         self.item, self.lean, self.ok = item, lean, ok  # ok: the run succeeds
-        self.seq, self.created_at = seq, created_at
+        self.seq, self.created_at, self.queue = seq, created_at, queue
         self.start_at = pull_s  # the pull time, until placed
         self.n_workers, self.demand = item.n_workers, lean.shape.demand
         self.priority_rank = lean.shape.priority_rank
+        self.pool = lean.shape.sched
+        self.placed = lean.placed
         self.cancelled = False
-        self.queue: Any = None  # read only by a gated scheduler, which a lean run never has
         self.placement: Placement | None = None
+
+
+def env_of(item: WorkloadItem) -> dict[str, Any]:
+    """A plain job's run-time overrides, as :func:`~simulator.whatif.replay.job_spec` sets."""
+    return {RUNTIME_ENV: item.run_s, OUTCOME_ENV: item.outcome}
 
 
 def plain_job(item: WorkloadItem) -> bool:
@@ -102,106 +120,138 @@ def plain_job(item: WorkloadItem) -> bool:
     return (
         item.kind == JOB
         and item.run_s is not None
-        and item.outcome in (SUCCESS, FAILURE)
+        and item.outcome in PLAIN_OUTCOMES
         and not bad_script(item.script or DEFAULT_SCRIPT, item.job_type or DEFAULT_JOB_TYPE)
     )
 
 
-def lean_fits(engine: Engine, workload: GeneratorSpec | Iterable[WorkloadItem]) -> bool:
-    """Whether ``workload`` replayed on ``engine`` may take the lean path."""
+def lean_fits(engine: Engine) -> bool:
+    """Whether a replay on ``engine`` may take the lean path for its plain jobs: nothing a
+    lean job skips (quota holdings, per-queue limits and nodes, faults' tracking) is in force."""
     if engine.quotas.any or engine._watch is not None or engine._slow_pulls:  # faults on
         return False
     if any(s.preempt is not None for s in engine.schedulers.values()):
         return False
     if any(p.dedicated for p in engine.pools):
         return False
-    if any(q.constrained for q in engine.tenancy.all_queues()):
-        return False
-    if isinstance(workload, GeneratorSpec):  # its jobs are plain; its sessions are not
-        return workload.notebooks_per_day == 0
-    if not isinstance(workload, Sequence):  # an iterator would be used up by looking
-        return False
-    return all(plain_job(item) for item in workload)
+    return not any(q.constrained for q in engine.tenancy.all_queues())
 
 
 class LeanReplay(Replay):
-    """A :class:`Replay` of plain jobs (see :func:`lean_fits`) that feeds ``tally`` itself."""
+    """A :class:`Replay` (see :func:`lean_fits`) that feeds ``tally`` its plain jobs itself."""
 
     def __init__(
         self,
         items: Iterable[WorkloadItem],
         engine: Engine,
         tally: Tally,
+        jupyter_to_region: bool = False,
         retry_s: float = QUOTA_RETRY_S,
     ) -> None:
-        super().__init__(items, False, retry_s)
+        super().__init__(items, jupyter_to_region, retry_s)
         self.engine, self.tally = engine, tally
         self.env, self.t0 = engine.env, engine.start_epoch
-        backfill = bool(engine.config.scheduler.get("backfill", False))
-        self._scheds = {
-            name: PoolScheduler(s.pool, self._placed, backfill)
-            for name, s in engine.schedulers.items()
-        }
         self._shapes: dict[tuple[Any, ...], LeanShape] = {}
         self._line_ints, self._line_times = tally.line_ints, tally.line_times
         self._job_ints, self._job_times = tally.job_ints, tally.job_times
         self._records: Iterator[tuple[int, WorkloadItem]] = iter(())  # (index, record) to come
+        self._pending: tuple[int, WorkloadItem] | None = None  # the next record, once read
+        self._startable: set[tuple[str, str]] = set()  # (script, job type) a plain job had
 
     def arrivals(self) -> Iterator[tuple[float, Action]]:
-        """The first record, for the engine to feed. From then on each arrival queues the next
-        one itself as :meth:`Engine.feed` would (a Step at its time, or at once when due; a
-        refusal counted as the engine counts it), without an action, a generator step and
-        three calls per record: plain jobs have no follow-ups or retries to merge in."""
+        """The first arrival, for the engine to feed. From then on each arrival queues the next
+        itself as :meth:`Engine.feed` would feed :meth:`Replay.arrivals` (the same records
+        and follow-ups in the same order; a Step at its time, or at once when due; a refusal
+        counted as the engine counts it), without an action and a generator step per record."""
         self._records = enumerate(self.items)
-        first = next(self._records, None)
+        first = self._upcoming()
         if first is not None:
-            yield first[1].submit_s, partial(self._take_first, first)
+            yield first[0], partial(self._take_first, first[1])
 
-    def _take_first(self, first: tuple[int, WorkloadItem], _engine: Engine) -> None:
+    def _upcoming(self) -> tuple[float, Arrival] | None:
+        """(time, arrival) of what comes next: a follow-up due by the next record first, as
+        :meth:`Replay.arrivals` merges them; None at the end."""
+        record = self._pending
+        if record is None:
+            record = self._pending = next(self._records, None)
+        later = self._later
+        if later and (record is None or later[0][0] <= record[1].submit_s):
+            t, _, action = heapq.heappop(later)
+            return t, (-1, action)
+        if record is None:
+            return None
+        self._pending = None
+        return record[1].submit_s, record
+
+    def _take_first(self, first: Arrival, _engine: Engine) -> None:
         self._take(first)
 
     def _arrive(self, event: Step) -> None:
         self._take(event.value)
 
-    def _take(self, current: tuple[int, WorkloadItem]) -> None:
-        """Submit ``current`` and every record due with it; queue the next one after them."""
-        env, records, rejected = self.env, self._records, self.engine.rejected
+    def _take(self, arrival: Arrival) -> None:
+        """Act on ``arrival`` and on every one due with it; queue the next one after them."""
+        env, engine, rejected = self.env, self.engine, self.engine.rejected
+        startable, later, records = self._startable, self._later, self._records
         while True:
+            index, what = arrival
             try:
-                self._submit(*current)
+                if index < 0:
+                    what(engine)  # a follow-up
+                elif (
+                    what.kind == JOB
+                    and what.run_s is not None
+                    and what.outcome in PLAIN_OUTCOMES
+                    and (what.script, what.job_type) in startable
+                ):
+                    self._submit(index, what)  # plain_job(what), its script seen before
+                elif plain_job(what):
+                    startable.add((what.script, what.job_type))
+                    self._submit(index, what)
+                else:
+                    self._start(what, index, engine)
             except Rejected as exc:
                 rejected.append((env.now, exc.reason, exc.value))
-            upcoming = next(records, None)
-            if upcoming is None:
-                return
-            current = upcoming
-            wait = current[1].submit_s - env._now
+            if later or self._pending is not None:
+                upcoming = self._upcoming()
+                if upcoming is None:
+                    return
+                t, arrival = upcoming
+            else:  # no follow-up waits: the next record is what comes (_upcoming, faster)
+                record = next(records, None)
+                if record is None:
+                    return
+                t, arrival = record[1].submit_s, record
+            wait = t - env._now
             if wait > 0:
-                Step(env, wait, current, self._arrive)
+                Step(env, wait, arrival, self._arrive)
                 return
 
     def _submit(self, index: int, item: WorkloadItem) -> None:
         """:meth:`Engine.submit_job` of the record's job, as far as the measure can tell: the
-        same checks (the first submission of a shape through the engine's own), bits, sequence
-        number, pull draw and outcome."""
+        same checks (the first submission of a shape through the engine's own), queue, bits,
+        sequence number, pull draw and outcome."""
         engine = self.engine
         key = (item.region, item.instance_type, item.job_type, item.n_workers, item.priority)
         lean = self._shapes.get(key)
-        env = {RUNTIME_ENV: item.run_s, OUTCOME_ENV: item.outcome}  # as job_spec sets them
         if lean is None:
             spec = job_spec(item)
             shape = engine._validate_job(spec)
-            sched = self._scheds[shape.sched.pool.name]
-            lean = LeanShape(shape, sched, engine._startup_s(spec.type))
+            lean = LeanShape(shape, engine._startup_s(spec.type), self._placed)
             self._shapes[key] = lean
         elif not 0.0 <= item.run_s <= MAX_RUNTIME_S:  # type: ignore[operator]  # else valid
-            check_overrides(env)  # refuses it as the engine does
+            check_overrides(env_of(item))  # refuses it as the engine does
+        queue = lean.queues.get(item.workspace)
+        if queue is None:
+            queue = engine.tenancy.resolve(item.workspace, item.region, None, None)
+            lean.queues[item.workspace] = queue
         pull = engine._pull_s(record_bits(engine.seed, index))
-        job = LeanJob(item, lean, succeeds(env), engine._next_seq(), self.t0 + self.env._now, pull)
-        lean.sched.submit(job)
+        seq, now = engine._next_seq(), self.t0 + self.env._now
+        job = LeanJob(item, lean, SUCCEEDS[item.outcome], seq, now, pull, queue)
+        queue.members += 1
+        job.pool.submit(job)
 
-    def _placed(self, job: LeanJob, plan: Placement) -> None:
-        job.placement = plan
+    def _placed(self, job: LeanJob) -> None:
         now = self.t0 + self.env._now
         job.placed_at = now
         job.start_at = now + job.start_at
@@ -231,8 +281,10 @@ class LeanReplay(Replay):
             end = lean.ends[ok] = self._job_shape(lean.shape, ok)
         self._job_ints.extend((job.seq, end))
         self._job_times.extend((job.created_at, job.placed_at, now))
-        sched = lean.sched
-        sched.pool.release(job.placement, job.demand)
+        job.queue.members -= 1
+        job.queue.held_gpus -= job.n_workers * job.demand.gpus  # Engine._free (no faults on)
+        sched = job.pool
+        sched.pool.release(job.placement, job.demand)  # type: ignore[arg-type]
         job.placement = None
         sched.dispatch()
 

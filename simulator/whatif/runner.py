@@ -72,15 +72,17 @@ def replay_task(
 ) -> tuple[Engine, Replay, Tally | None]:
     """Replay the task's workload on a fresh engine, run to the end. With ``tally`` the run is
     measured as it goes and lets finished jobs and closed lines go (see :class:`Tally`); else
-    every job and ledger line is kept, to be read afterwards. A measured run of plain jobs takes
-    the lean path (:mod:`simulator.whatif.lean`) unless ``lean`` is False."""
+    every job and ledger line is kept, to be read afterwards. A measured run's plain jobs take
+    the lean path (:mod:`simulator.whatif.lean`) where it applies, unless ``lean`` is False."""
     conf = task.configuration
     config = engine_config(base_config(task.base_path), conf.engine)
     world = World(config, seed=task.seed, start_epoch=START_EPOCH)
     items = workload_for(task.workload, task.seed)
-    if tally and lean and lean_fits(world.engine, task.workload):
+    if tally and lean and lean_fits(world.engine):
         meter = Tally(world.engine, Replay(()))
-        replay: Replay = LeanReplay(items, world.engine, meter, conf.quota_retry_s)
+        replay: Replay = LeanReplay(
+            items, world.engine, meter, conf.jupyter_to_region, conf.quota_retry_s
+        )
         meter.replay = replay
     else:
         replay = Replay(items, conf.jupyter_to_region, conf.quota_retry_s)

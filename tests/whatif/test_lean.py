@@ -96,6 +96,44 @@ def plain_jobs(draw: st.DrawFn) -> list[WorkloadItem]:
     return items
 
 
+def shared_pool(backfill: bool) -> Configuration:
+    """One pool serving jobs and Jupyter Servers alike: lean jobs and the engine's own wait in
+    the same queues."""
+
+    def node(gpus: int) -> dict:
+        return {"count": 1, "gpus": gpus, "cpus": 16 * gpus, "memory_gi": 256 * gpus}
+
+    pool = {"name": "shared", "serves": ["job", "notebook"], "resource": "gpu"}
+    return Configuration(
+        "shared",
+        {
+            "pools": [{**pool, "nodes": [node(8), node(8), node(4)]}],
+            "scheduler": {"placement": "best_fit", "backfill": backfill},
+            "timings": {"image_pull_s": [1.0, 40.0], "worker_wait_s": 15},  # draws
+        },
+    )
+
+
+@st.composite
+def mixed(draw: st.DrawFn) -> list[WorkloadItem]:
+    """Plain jobs with what the lean path hands to the engine mixed in: sessions, kills (before
+    and after placement), jobs the runtime model times, scripts that cannot start."""
+    items = draw(plain_jobs())
+    for _ in range(draw(st.integers(0, 8))):
+        t = draw(st.sampled_from([0.0, 0.5, 3.0, 40.0, 200.0]))
+        kind = draw(st.sampled_from(["session", "kill", "model", "bad script"]))
+        if kind == "session":
+            item = notebook(t, draw(st.sampled_from([0.0, 50.0, 900.0])), 100.0, gpus=4)
+        elif kind == "kill":
+            item = job(t, 600.0, gpus_per_worker=8, outcome="killed", kill_s=t + 30.0)
+        elif kind == "model":
+            item = job(t, None, gpus_per_worker=2, outcome="")  # type: ignore[arg-type]
+        else:
+            item = job(t, 60.0, script="/tmp/train.py")
+        items.append(item)
+    return sorted(items, key=lambda it: it.submit_s)
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(items=plain_jobs(), backfill=st.booleans(), seed=st.integers(0, 3))
 def test_any_plain_workload_measures_the_same_on_both_paths(
@@ -108,33 +146,38 @@ def test_any_plain_workload_measures_the_same_on_both_paths(
     assert lean == full
 
 
-@pytest.mark.parametrize(
-    ("items", "conf"),
-    [
-        ([job(0.0, 10.0), notebook(1.0, 10.0, 10.0)], Configuration("default")),
-        ([job(0.0, 10.0, outcome="killed", kill_s=5.0)], Configuration("default")),
-        ([job(0.0, None)], Configuration("default")),  # the runtime model decides
-        ([job(0.0, 10.0, script="/tmp/x.py")], Configuration("default")),  # cannot start
-        (
-            [job(0.0, 10.0)],
-            from_entry({"name": "q", "quotas": {"workspace_gpus": 8}}, base_config(), 0),
-        ),
-    ],
-    ids=["notebooks", "kills", "no run time", "bad script", "quotas"],
-)
-def test_what_the_lean_path_skips_takes_the_full_one(
-    items: list[WorkloadItem], conf: Configuration
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(items=mixed(), backfill=st.booleans(), move=st.booleans(), seed=st.integers(0, 3))
+def test_plain_jobs_mixed_with_the_engines_own_measure_the_same_on_both_paths(
+    items: list[WorkloadItem], backfill: bool, move: bool, seed: int
 ) -> None:
-    _engine, replay, _tally = replay_task(Task(items, conf, 0), tally=True)
+    conf = shared_pool(backfill)
+    conf = Configuration(conf.name, conf.engine, jupyter_to_region=move)
+    full, lean, kind = both_paths(Task(items, conf, seed, bins=30))
+    assert kind is LeanReplay
+    assert lean == full
+
+
+@pytest.mark.parametrize(
+    "conf",
+    [
+        from_entry({"name": "q", "quotas": {"workspace_gpus": 8}}, base_config(), 0),
+        Configuration("slow pulls", {"faults": {"slow_pulls": {"probability": 0.5}}}),
+        Configuration("preemption", {"faults": {"preemption": {"enabled": True}}}),
+    ],
+    ids=lambda c: c.name,
+)
+def test_quotas_and_faults_take_the_full_path(conf: Configuration) -> None:
+    _engine, replay, _tally = replay_task(Task([job(0.0, 10.0)], conf, 0), tally=True)
     assert type(replay) is not LeanReplay
 
 
-def test_a_stream_of_records_takes_the_full_path_and_is_not_used_up() -> None:
-    items = [job(0.0, 10.0), job(1.0, 20.0)]
+def test_a_stream_of_records_is_replayed_whole() -> None:
+    items = [job(0.0, 10.0), notebook(0.5, 5.0, 5.0), job(1.0, 20.0)]
     stream = iter(items)
     engine, replay, tally = replay_task(Task(stream, Configuration("default"), 0), True)  # type: ignore[arg-type]
-    assert type(replay) is not LeanReplay
-    assert measure(engine, replay, tally=tally)["metrics"]["jobs"] == 2
+    result = measure(engine, replay, tally=tally)["metrics"]
+    assert (result["jobs"], result["notebooks"]) == (2, 1)
 
 
 def test_a_lean_run_keeps_no_job_objects() -> None:
