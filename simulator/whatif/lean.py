@@ -46,6 +46,15 @@ SUCCEEDS = {o: succeeds({OUTCOME_ENV: o}) for o in PLAIN_OUTCOMES}  # the engine
 Arrival = tuple[int, Any]  # (record index, record), or (-1, follow-up action)
 
 
+class Due:
+    """The first arrival, carried as a Step carries the later ones (``value``)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Arrival) -> None:
+        self.value = value
+
+
 class LeanShape:
     """What the jobs of one (region, type, job type, workers, priority) share, and what is
     looked up once per workspace (kept here, so a job's end hashes no tuple to find them)."""
@@ -166,7 +175,7 @@ class LeanReplay(Replay):
         self._records = enumerate(self.items)
         first = self._upcoming()
         if first is not None:
-            yield first[0], partial(self._take_first, first[1])
+            yield first[0], partial(self._take_first, Due(first[1]))
 
     def _upcoming(self) -> tuple[float, Arrival] | None:
         """(time, arrival) of what comes next: a follow-up due by the next record first, as
@@ -183,15 +192,14 @@ class LeanReplay(Replay):
         self._pending = None
         return record[1].submit_s, record
 
-    def _take_first(self, first: Arrival, _engine: Engine) -> None:
+    def _take_first(self, first: Due, _engine: Engine) -> None:
         self._take(first)
 
-    def _arrive(self, event: Step) -> None:
-        self._take(event.value)
-
-    def _take(self, arrival: Arrival) -> None:
-        """Act on ``arrival`` and on every one due with it; queue the next one after them."""
+    def _take(self, due: Step | Due) -> None:
+        """Act on the arrival ``due`` carries and on every one due with it; queue the next one
+        after them (a Step whose callback is this method)."""
         env, engine, rejected = self.env, self.engine, self.engine.rejected
+        arrival: Arrival = due.value
         startable, later, records = self._startable, self._later, self._records
         while True:
             index, what = arrival
@@ -224,7 +232,7 @@ class LeanReplay(Replay):
                 t, arrival = record[1].submit_s, record
             wait = t - env._now
             if wait > 0:
-                Step(env, wait, arrival, self._arrive)
+                Step(env, wait, arrival, self._take)
                 return
 
     def _submit(self, index: int, item: WorkloadItem) -> None:
