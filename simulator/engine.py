@@ -369,7 +369,8 @@ class Engine(ServerLifecycle):
         )
         if queue.gpu_limit is not None or sched.pool.dedicated:  # else the shape's check holds
             self.check_queue_fit(queue, sched, spec.n_workers, itype)
-        self.holdings.check(self.quotas, workspace, shape.gpu_count)
+        if self.quotas.any:
+            self.holdings.check(self.quotas, workspace, shape.gpu_count)
         if bits is None:
             bits = self._entity_bits(
                 f"job\x1f{workspace}\x1f{spec.script}\x1f{spec.base_image}{shape.text}"

@@ -32,13 +32,14 @@ class Quotas:
 
     workspace_gpus: int | None = None
     workspaces: dict[str, int] = field(default_factory=dict)
+    any: bool = field(init=False, repr=False, compare=False)  # some workspace has a limit
+
+    def __post_init__(self) -> None:
+        # a field, not a property: the engine reads it once per submission
+        object.__setattr__(self, "any", self.workspace_gpus is not None or bool(self.workspaces))
 
     def limit(self, workspace: str) -> int | None:
         return self.workspaces.get(workspace, self.workspace_gpus)
-
-    @property
-    def any(self) -> bool:
-        return self.workspace_gpus is not None or bool(self.workspaces)
 
     def to_dict(self) -> dict[str, Any]:
         return {"workspace_gpus": self.workspace_gpus, "workspaces": dict(self.workspaces)}

@@ -166,6 +166,8 @@ class Tenancy:
         if allocation and allocation != default.allocation.name:
             raise Refused(f"Allocation {allocation!r} not found in region {region}", error_code=1)
         if not queue:  # default_for, with the default queue already at hand
+            if not self._chosen:  # no queue was chosen as any default (per-job path)
+                return default
             return self._chosen_default(default.allocation, kind) or default
         if queue == default.name:
             return default
