@@ -164,6 +164,7 @@ def test_plain_jobs_mixed_with_the_engines_own_measure_the_same_on_both_paths(
         from_entry({"name": "q", "quotas": {"workspace_gpus": 8}}, base_config(), 0),
         Configuration("slow pulls", {"faults": {"slow_pulls": {"probability": 0.5}}}),
         Configuration("preemption", {"faults": {"preemption": {"enabled": True}}}),
+        Configuration("node failures", {"faults": {"node_failures": {"rate_per_node_hour": 0.1}}}),
     ],
     ids=lambda c: c.name,
 )
