@@ -353,7 +353,11 @@ class Engine(ServerLifecycle):
             f"\x1f{spec.instance_type}\x1f{spec.region}\x1f{spec.type}\x1f{spec.n_workers}"
             f"\x1f{spec.priority_class}"
         )
-        return JobShape(itype, priority, PRIORITY_RANK[priority], sched, spec.n_workers, text)
+        # containers started -> Running: the MPI launcher's banner and ~15 s worker wait, or
+        # the torch elastic rendezvous (no banner, no worker wait) for pytorch_elastic
+        startup = self._rendezvous if spec.type == "pytorch_elastic" else self._mpi_startup
+        rank = PRIORITY_RANK[priority]
+        return JobShape(itype, priority, rank, sched, spec.n_workers, text, startup)
 
     def submit_job(
         self, spec: JobSpec, *, workspace: str, author: str = "", bits: int | None = None
@@ -415,13 +419,8 @@ class Engine(ServerLifecycle):
         if self._slow_pulls:
             pull *= self.faults.pull_factor(job)
         job.start_at = now + pull
-        job.ready_at = job.start_at + self._startup_s(job.spec.type)
+        job.ready_at = job.start_at + job.startup_s
         Step(self.env, job.ready_at - now, (job, job.token), self._on_running)
-
-    def _startup_s(self, job_type: str) -> float:
-        """Containers started -> Running: the MPI launcher's banner and ~15 s worker wait, or
-        the torch elastic rendezvous (no banner, no worker wait) for pytorch_elastic."""
-        return self._rendezvous if job_type == "pytorch_elastic" else self._mpi_startup
 
     def _bad_script_run_s(self, job: Job, running_at: float) -> float:
         """A bad script fails a set time after placement, but only once Running."""

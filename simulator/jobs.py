@@ -79,9 +79,19 @@ class Attempt:
 class JobShape:
     """What every job of one shape (region, instance type, job type, workers, priority) has
     alike, worked out once when the shape is first validated: ``text`` is the shape's part of
-    the text a job's name is drawn from."""
+    the text a job's name is drawn from, ``startup_s`` the time from containers started to
+    Running (it depends on the job type)."""
 
-    __slots__ = ("demand", "gpu_count", "itype", "priority_class", "priority_rank", "sched", "text")
+    __slots__ = (
+        "demand",
+        "gpu_count",
+        "itype",
+        "priority_class",
+        "priority_rank",
+        "sched",
+        "startup_s",
+        "text",
+    )
 
     def __init__(
         self,
@@ -91,12 +101,14 @@ class JobShape:
         sched: Any,
         n_workers: int,
         text: str,
+        startup_s: float,
     ) -> None:
         self.itype, self.sched = itype, sched
         self.priority_class, self.priority_rank = priority_class, priority_rank
         self.demand = Demand.of(itype)
         self.gpu_count = n_workers * itype.gpus
         self.text = text
+        self.startup_s = startup_s
 
 
 class Job:
@@ -133,6 +145,7 @@ class Job:
         "seq",
         "spec",
         "start_at",
+        "startup_s",
         "status",
         "token",
         "updated_at",
@@ -155,6 +168,7 @@ class Job:
         self.n_workers = spec.n_workers
         self.gpu_count, self.demand = shape.gpu_count, shape.demand
         self.priority_class, self.priority_rank = shape.priority_class, shape.priority_rank
+        self.startup_s = shape.startup_s
         self.cancelled = False
         self.status = PENDING
         self.created_at = self.pending_at = self.updated_at = now

@@ -177,15 +177,6 @@ class Pool:
         else:
             yield from sorted(range(len(self.nodes)), key=lambda i: (self.nodes[i].free_mcpu, i))
 
-    def _first_gpu_candidate(self, gpus: int) -> int:
-        """The first node :meth:`_candidates` gives for ``gpus`` per worker (-1: none)."""
-        by_free = self._by_free
-        for free in range(gpus, self._max_node_gpus + 1):
-            mask = by_free[free]
-            if mask:
-                return (mask & -mask).bit_length() - 1
-        return -1
-
     def place(
         self, n_workers: int, d: Demand, allowed: frozenset[int] | None = None
     ) -> Placement | None:
@@ -195,8 +186,13 @@ class Pool:
         if gpus * n_workers > self.free_gpus:
             return None
         if gpus and allowed is None:  # most often the first candidate takes every worker
-            i = self._first_gpu_candidate(gpus)
-            if i < 0:
+            by_free = self._by_free  # the first node _candidates gives, inline (hot path)
+            for free in range(gpus, self._max_node_gpus + 1):
+                mask = by_free[free]
+                if mask:
+                    i = (mask & -mask).bit_length() - 1
+                    break
+            else:
                 return None
             if self.nodes[i].holds(d, n_workers):
                 self._adjust(i, d, -n_workers)

@@ -61,11 +61,9 @@ class LeanShape:
 
     __slots__ = ("ends", "lines", "placed", "queues", "shape", "startup_s")
 
-    def __init__(
-        self, shape: JobShape, startup_s: float, placed: Callable[[LeanJob], None]
-    ) -> None:
+    def __init__(self, shape: JobShape, placed: Callable[[LeanJob], None]) -> None:
         self.shape = shape  # the engine's, from its checks of the first such submission
-        self.startup_s = startup_s  # containers started -> Running
+        self.startup_s = shape.startup_s  # containers started -> Running
         self.placed = placed  # the replay's step for a placed job
         self.ends: list[int] = [-1, -1]  # tally job shape of a failure, of a success
         self.lines: dict[str, int] = {}  # workspace -> tally line shape
@@ -243,9 +241,7 @@ class LeanReplay(Replay):
         key = (item.region, item.instance_type, item.job_type, item.n_workers, item.priority)
         lean = self._shapes.get(key)
         if lean is None:
-            spec = job_spec(item)
-            shape = engine._validate_job(spec)
-            lean = LeanShape(shape, engine._startup_s(spec.type), self._placed)
+            lean = LeanShape(engine._validate_job(job_spec(item)), self._placed)
             self._shapes[key] = lean
         elif not 0.0 <= item.run_s <= MAX_RUNTIME_S:  # type: ignore[operator]  # else valid
             check_overrides(env_of(item))  # refuses it as the engine does

@@ -128,7 +128,7 @@ def test_every_packaged_file_passes_the_schema() -> None:
 def _job(image: str, type_: str, gpu_model: str) -> Job:
     itype = InstanceType("t", "t", 1, gpu_model, 8, 64)
     spec = JobSpec(script="/home/jovyan/s.py", base_image=image, instance_type="t", type=type_)
-    shape = JobShape(itype, "medium", 2, None, spec.n_workers, "")
+    shape = JobShape(itype, "medium", 2, None, spec.n_workers, "", 15.0)
     return Job(name="j", bits=1, seq=1, workspace="w", author="", spec=spec, shape=shape, now=0.0)
 
 
