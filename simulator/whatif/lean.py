@@ -2,14 +2,15 @@
 
 A measured replay (:class:`~simulator.whatif.tally.Tally`) reads of each job only its times,
 its shape and its bill. For a plain job (it carries its run time and a success or failure
-outcome, and its script can start) on a configuration with no GPU quotas, queue limits,
-dedicated nodes or faults on, the engine's Job and JobSpec objects, name, quota bookkeeping
-and LedgerLine change nothing the measure reads. This path skips them and does the rest with
+outcome, and its script can start) on a configuration with no queue limits, dedicated nodes or
+faults on, the engine's Job and JobSpec objects, name and LedgerLine change nothing the
+measure reads. This path skips them and does the rest with
 the engine's own code: a shape's checks and refusals (the first submission of each shape goes
-through them; the rest have their run-time overrides checked), the record's bits and the pull
-time drawn from them, the outcome's rule, the startup, the price, the job's queue, and
-placement and queue order by the engine's schedulers. Every other record (a Jupyter session, a
-deployment, a kill, a job the runtime model times) is replayed as :class:`Replay` replays it,
+through them; the rest have their run-time overrides checked), the workspace's GPU quota
+(a refused job waits as :class:`Replay` makes it wait), the record's bits and the pull time
+drawn from them, the outcome's rule, the startup, the price, the job's queue, and placement and
+queue order by the engine's schedulers. Every other record (a Jupyter session, a deployment, a
+kill, a quota retry, a job the runtime model times) is replayed as :class:`Replay` replays it,
 through the engine, on the same pools and clock. Steps are queued in the engine's order at the
 engine's times, so the run is the engine's to the last bit (``tests/whatif/test_lean.py``
 compares every metric and series of both paths; ``test_measure_unchanged.py`` holds digests
@@ -24,7 +25,7 @@ from functools import partial
 from typing import Any
 
 from simulator.engine import Engine, Step
-from simulator.errors import Rejected
+from simulator.errors import OverQuota, Rejected
 from simulator.jobs import COMPLETED, FAILED, SUCCEEDED, JobShape, JobSpec
 from simulator.pools import Placement
 from simulator.runtime import (
@@ -36,7 +37,14 @@ from simulator.runtime import (
     succeeds,
 )
 from simulator.tenancy import Queue
-from simulator.whatif.replay import QUOTA_RETRY_S, Action, Replay, job_spec, record_bits
+from simulator.whatif.replay import (
+    QUOTA_RETRY_S,
+    Action,
+    Replay,
+    job_spec,
+    never_fits_quota,
+    record_bits,
+)
 from simulator.whatif.tally import Tally
 from simulator.workload.model import DEFAULT_SCRIPT, FAILURE, JOB, SUCCESS, WorkloadItem
 
@@ -78,10 +86,12 @@ class LeanJob:
         "cancelled",
         "created_at",
         "demand",
+        "gpu_count",
         "item",
         "lean",
         "line_id",
         "n_workers",
+        "name",
         "ok",
         "placed",
         "placed_at",
@@ -93,6 +103,7 @@ class LeanJob:
         "running_at",
         "seq",
         "start_at",
+        "workspace",
     )
 
     def __init__(
@@ -134,8 +145,8 @@ def plain_job(item: WorkloadItem) -> bool:
 
 def lean_fits(engine: Engine) -> bool:
     """Whether a replay on ``engine`` may take the lean path for its plain jobs: nothing a
-    lean job skips (quota holdings, per-queue limits and nodes, faults' tracking) is in force."""
-    if engine.quotas.any or engine._watch is not None or engine._slow_pulls:  # faults on
+    lean job skips (per-queue limits and nodes, faults' tracking) is in force."""
+    if engine._watch is not None or engine._slow_pulls:  # faults on
         return False
     if any(s.preempt is not None for s in engine.schedulers.values()):
         return False
@@ -249,9 +260,21 @@ class LeanReplay(Replay):
         if queue is None:
             queue = engine.tenancy.resolve(item.workspace, item.region, None, None)
             lean.queues[item.workspace] = queue
+        quotas = engine.quotas
+        if quotas.any:
+            try:
+                engine.holdings.check(quotas, item.workspace, lean.shape.gpu_count)
+            except OverQuota:
+                if never_fits_quota(item, engine):
+                    raise
+                self._wait_for_quota(item, index, engine)  # its retries take the full path
+                return
         pull = engine._pull_s(record_bits(engine.seed, index))
         seq, now = engine._next_seq(), self.t0 + self.env._now
         job = LeanJob(item, lean, SUCCEEDS[item.outcome], seq, now, pull, queue)
+        if quotas.any:  # it counts against its workspace's limit while it lives
+            job.name, job.workspace, job.gpu_count = seq, item.workspace, lean.shape.gpu_count
+            engine.holdings.job_started(job)
         queue.members += 1
         job.pool.submit(job)
 
@@ -273,6 +296,8 @@ class LeanReplay(Replay):
     def _ended(self, event: Step) -> None:
         job = event.value
         now = self.t0 + self.env._now
+        if self.engine.quotas.any:  # as Engine._end: waiting jobs of the workspace try again
+            self.engine.holdings.job_ended(job)
         lean = job.lean
         line = lean.lines.get(job.item.workspace)
         if line is None:

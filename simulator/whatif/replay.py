@@ -181,11 +181,9 @@ class Replay:
                     bits=record_bits(engine.seed, index),
                 )
             except OverQuota:
-                if _never_fits_quota(item, engine):
+                if never_fits_quota(item, engine):
                     raise
-                engine.holdings.released = partial(self._released, engine)
-                waiting = self._waiting.setdefault(item.workspace, [])
-                waiting.append((item, index, engine.env.now - delay))
+                self._wait_for_quota(item, index, engine, delay)
                 return
             if delay:
                 self.quota_delays[job.name] = delay
@@ -218,6 +216,15 @@ class Replay:
         self.sessions[book.uid] = item
         self._follow_up(item.end_s, partial(_delete, book.uid))
 
+    def _wait_for_quota(
+        self, item: WorkloadItem, index: int, engine: Engine, delay: float = 0.0
+    ) -> None:
+        """The quota refused the record's job (``delay`` seconds after it first tried): it
+        tries again once its workspace releases GPUs (see :meth:`_released`)."""
+        engine.holdings.released = partial(self._released, engine)
+        waiting = self._waiting.setdefault(item.workspace, [])
+        waiting.append((item, index, engine.env.now - delay))
+
     def _released(self, engine: Engine, workspace: str) -> None:
         """The workspace freed GPUs: its waiting jobs try again at their loops' next ticks (in
         the order they began waiting), after whatever is happening now has finished."""
@@ -232,7 +239,7 @@ class Replay:
             )
 
 
-def _never_fits_quota(item: WorkloadItem, engine: Engine) -> bool:
+def never_fits_quota(item: WorkloadItem, engine: Engine) -> bool:
     limit = engine.quotas.limit(item.workspace)
     gpus = engine.catalog.instance_type(item.region, item.instance_type).gpus * item.n_workers
     return limit is not None and gpus > limit

@@ -146,13 +146,22 @@ def test_any_plain_workload_measures_the_same_on_both_paths(
     assert lean == full
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(items=mixed(), backfill=st.booleans(), move=st.booleans(), seed=st.integers(0, 3))
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    items=mixed(),
+    backfill=st.booleans(),
+    move=st.booleans(),
+    quota=st.sampled_from([None, 4, 8, 16]),
+    seed=st.integers(0, 3),
+)
 def test_plain_jobs_mixed_with_the_engines_own_measure_the_same_on_both_paths(
-    items: list[WorkloadItem], backfill: bool, move: bool, seed: int
+    items: list[WorkloadItem], backfill: bool, move: bool, quota: int | None, seed: int
 ) -> None:
+    """Including GPU quotas per workspace: refused jobs wait for a release and try again (on
+    the full path), jobs larger than the limit are refused."""
     conf = shared_pool(backfill)
-    conf = Configuration(conf.name, conf.engine, jupyter_to_region=move)
+    engine = {**conf.engine, "quotas": {"workspace_gpus": quota}}
+    conf = Configuration(conf.name, engine, jupyter_to_region=move)
     full, lean, kind = both_paths(Task(items, conf, seed, bins=30))
     assert kind is LeanReplay
     assert lean == full
@@ -161,14 +170,13 @@ def test_plain_jobs_mixed_with_the_engines_own_measure_the_same_on_both_paths(
 @pytest.mark.parametrize(
     "conf",
     [
-        from_entry({"name": "q", "quotas": {"workspace_gpus": 8}}, base_config(), 0),
         Configuration("slow pulls", {"faults": {"slow_pulls": {"probability": 0.5}}}),
         Configuration("preemption", {"faults": {"preemption": {"enabled": True}}}),
         Configuration("node failures", {"faults": {"node_failures": {"rate_per_node_hour": 0.1}}}),
     ],
     ids=lambda c: c.name,
 )
-def test_quotas_and_faults_take_the_full_path(conf: Configuration) -> None:
+def test_faults_take_the_full_path(conf: Configuration) -> None:
     _engine, replay, _tally = replay_task(Task([job(0.0, 10.0)], conf, 0), tally=True)
     assert type(replay) is not LeanReplay
 
