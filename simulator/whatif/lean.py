@@ -31,7 +31,6 @@ from simulator.pools import Placement
 from simulator.runtime import (
     MAX_RUNTIME_S,
     OUTCOME_ENV,
-    RUNTIME_ENV,
     bad_script,
     check_overrides,
     succeeds,
@@ -41,6 +40,7 @@ from simulator.whatif.replay import (
     QUOTA_RETRY_S,
     Action,
     Replay,
+    job_env,
     job_spec,
     never_fits_quota,
     record_bits,
@@ -67,11 +67,10 @@ class LeanShape:
     """What the jobs of one (region, type, job type, workers, priority) share, and what is
     looked up once per workspace (kept here, so a job's end hashes no tuple to find them)."""
 
-    __slots__ = ("ends", "lines", "placed", "queues", "shape", "startup_s")
+    __slots__ = ("ends", "lines", "placed", "queues", "shape")
 
     def __init__(self, shape: JobShape, placed: Callable[[LeanJob], None]) -> None:
         self.shape = shape  # the engine's, from its checks of the first such submission
-        self.startup_s = shape.startup_s  # containers started -> Running
         self.placed = placed  # the replay's step for a placed job
         self.ends: list[int] = [-1, -1]  # tally job shape of a failure, of a success
         self.lines: dict[str, int] = {}  # workspace -> tally line shape
@@ -127,20 +126,19 @@ class LeanJob:
         self.placement: Placement | None = None
 
 
-def env_of(item: WorkloadItem) -> dict[str, Any]:
-    """A plain job's run-time overrides, as :func:`~simulator.whatif.replay.job_spec` sets."""
-    return {RUNTIME_ENV: item.run_s, OUTCOME_ENV: item.outcome}
-
-
-def plain_job(item: WorkloadItem) -> bool:
+def plain_job(item: WorkloadItem, startable: set[tuple[str, str]]) -> bool:
     """A training job whose run needs nothing the lean path skips: it carries its run time and
-    outcome (no kill, no runtime model) and its script can start."""
-    return (
-        item.kind == JOB
-        and item.run_s is not None
-        and item.outcome in PLAIN_OUTCOMES
-        and not bad_script(item.script or DEFAULT_SCRIPT, item.job_type or DEFAULT_JOB_TYPE)
-    )
+    outcome (no kill, no runtime model) and its script can start. ``startable`` remembers the
+    (script, job type) pairs found able to start, so each is checked once per replay."""
+    if item.kind != JOB or item.run_s is None or item.outcome not in PLAIN_OUTCOMES:
+        return False
+    key = (item.script, item.job_type)
+    if key in startable:
+        return True
+    if bad_script(item.script or DEFAULT_SCRIPT, item.job_type or DEFAULT_JOB_TYPE):
+        return False
+    startable.add(key)
+    return True
 
 
 def lean_fits(engine: Engine) -> bool:
@@ -215,15 +213,7 @@ class LeanReplay(Replay):
             try:
                 if index < 0:
                     what(engine)  # a follow-up
-                elif (
-                    what.kind == JOB
-                    and what.run_s is not None
-                    and what.outcome in PLAIN_OUTCOMES
-                    and (what.script, what.job_type) in startable
-                ):
-                    self._submit(index, what)  # plain_job(what), its script seen before
-                elif plain_job(what):
-                    startable.add((what.script, what.job_type))
+                elif plain_job(what, startable):
                     self._submit(index, what)
                 else:
                     self._start(what, index, engine)
@@ -255,7 +245,7 @@ class LeanReplay(Replay):
             lean = LeanShape(engine._validate_job(job_spec(item)), self._placed)
             self._shapes[key] = lean
         elif not 0.0 <= item.run_s <= MAX_RUNTIME_S:  # type: ignore[operator]  # else valid
-            check_overrides(env_of(item))  # refuses it as the engine does
+            check_overrides(job_env(item))  # refuses it as the engine does
         queue = lean.queues.get(item.workspace)
         if queue is None:
             queue = engine.tenancy.resolve(item.workspace, item.region, None, None)
@@ -282,7 +272,7 @@ class LeanReplay(Replay):
         now = self.t0 + self.env._now
         job.placed_at = now
         job.start_at = now + job.start_at
-        job.ready_at = job.start_at + job.lean.startup_s
+        job.ready_at = job.start_at + job.lean.shape.startup_s
         Step(self.env, job.ready_at - now, job, self._running)
 
     def _running(self, event: Step) -> None:
@@ -311,11 +301,8 @@ class LeanReplay(Replay):
         self._job_ints.extend((job.seq, end))
         self._job_times.extend((job.created_at, job.placed_at, now))
         job.queue.members -= 1
-        job.queue.held_gpus -= job.n_workers * job.demand.gpus  # Engine._free (no faults on)
-        sched = job.pool
-        sched.pool.release(job.placement, job.demand)  # type: ignore[arg-type]
-        job.placement = None
-        sched.dispatch()
+        self.engine._free(job)  # type: ignore[arg-type]  # a PlacedBySelf
+        job.pool.dispatch()
 
     def _line_shape(self, job: LeanJob) -> int:
         """The line the engine's ``_job_running`` would open for ``job``, as a tally shape."""

@@ -73,13 +73,18 @@ def record_bits(seed: int, index: int) -> int:
     return x ^ (x >> 71)
 
 
-def job_spec(item: WorkloadItem) -> JobSpec:
-    """The submission a job record stands for (run time and outcome as env overrides)."""
+def job_env(item: WorkloadItem) -> dict[str, Any]:
+    """A job record's run time and outcome, as the env overrides its submission carries."""
     env: dict[str, Any] = {}
     if item.run_s is not None:
         env[RUNTIME_ENV] = item.run_s
     if item.outcome in (SUCCESS, FAILURE):
         env[OUTCOME_ENV] = item.outcome
+    return env
+
+
+def job_spec(item: WorkloadItem) -> JobSpec:
+    """The submission a job record stands for (run time and outcome as env overrides)."""
     spec = JobSpec(
         script=item.script or DEFAULT_SCRIPT,
         base_image=JOB_IMAGE,
@@ -88,7 +93,7 @@ def job_spec(item: WorkloadItem) -> JobSpec:
         n_workers=item.n_workers,
         priority_class=item.priority or None,
         job_desc=item.name or None,
-        env_variables=env,
+        env_variables=job_env(item),
         flags=NO_EXTRAS,
         params=NO_EXTRAS,
     )
