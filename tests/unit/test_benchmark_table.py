@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
+from tests.support.bench import bench_script
+
 ROOT = Path(__file__).resolve().parents[2]
-BENCH = ROOT / "benchmarks"
 
 
-def _load(name: str) -> ModuleType:
-    if str(BENCH) not in sys.path:  # the scripts import each other as siblings
-        sys.path.insert(0, str(BENCH))
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-results = _load("results")
-table = _load("readme_table")
+results = bench_script("results")
+table = bench_script("readme_table")
 
 
 def test_a_row_printed_among_other_output_is_read_back(capsys: pytest.CaptureFixture) -> None:
