@@ -42,8 +42,25 @@ class ServerState:
     @contextlib.contextmanager
     def instant(self) -> Iterator[float]:
         """Both locks (stores, then World) and one virtual instant, yielded as epoch seconds."""
-        with self.lock, self.world.instant() as now:
-            yield now
+        outer = self.hold()
+        try:
+            yield self.world.engine.now_epoch()
+        finally:
+            self.let_go(outer)
+
+    def hold(self) -> float | None:
+        """:meth:`instant` without a generator, as a request takes it; the token is for
+        :meth:`let_go`."""
+        self.lock.acquire()
+        try:
+            return self.world.hold()
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def let_go(self, outer: float | None) -> None:
+        self.world.let_go(outer)
+        self.lock.release()
 
     def reset(self, seed: int | None = None, start_epoch: float | None = None) -> None:
         """A fresh world, empty area stores and journal; tokens and workspaces survive."""
@@ -63,15 +80,13 @@ def install_instant(app: Flask, prefix: str) -> None:
     @app.before_request
     def hold_instant() -> None:
         if request.path.startswith(prefix):
-            held = st.instant()
-            held.__enter__()
-            g.instant_held = held
+            g.instant_held = (st.hold(),)
 
     @app.teardown_request
     def release_instant(_exc: BaseException | None) -> None:
         held = g.pop("instant_held", None)
         if held is not None:
-            held.__exit__(None, None, None)
+            st.let_go(held[0])
 
 
 def state() -> ServerState:

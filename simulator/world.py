@@ -101,15 +101,30 @@ class World:
         """Hold the lock and one virtual instant (yielded, as epoch) for a whole request, so
         every read in it sees the same world even on the real-time clock. Moves made inside
         (``advance``, ``run_until_idle``, ``reset``) move the held instant with them."""
-        with self._lock:
-            outer = self._pinned
+        outer = self.hold()
+        try:
+            yield self.engine.now_epoch()
+        finally:
+            self.let_go(outer)
+
+    def hold(self) -> float | None:
+        """:meth:`instant` without a generator (a server takes one per request): take the lock
+        and the instant; give back the returned token to :meth:`let_go`."""
+        self._lock.acquire()
+        outer = self._pinned
+        try:
             self._pinned = None
             self._sync()
-            self._pinned = self.engine.env.now
-            try:
-                yield self.engine.now_epoch()
-            finally:
-                self._pinned = outer
+        except BaseException:
+            self.let_go(outer)
+            raise
+        self._pinned = self.engine.env.now
+        return outer
+
+    def let_go(self, outer: float | None) -> None:
+        """End what :meth:`hold` began: the instant held before it, and the lock."""
+        self._pinned = outer
+        self._lock.release()
 
     def _run_to(self, t: float) -> None:
         self.engine.run_until(t)

@@ -133,3 +133,16 @@ def test_moves_made_inside_an_instant_move_it():
         assert w.now_epoch() == now + 30
         w.reset()
         assert w.now_epoch() == START
+
+
+def test_an_instant_taken_inside_another_leaves_the_outer_one_held():
+    wall = FakeWall()
+    w = world(clock="realtime", speed=1.0, wall=wall)
+    with w.instant():
+        wall.t += 20
+        token = w.hold()  # what a request's hook takes, without a generator
+        assert w.now_epoch() == START + 20  # the inner one catches up to the clock
+        w.let_go(token)
+        wall.t += 5
+        assert w.now_epoch() == START + 20  # held again: the outer request's time stands still
+    assert w.now_epoch() == START + 25
