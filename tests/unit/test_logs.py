@@ -251,7 +251,6 @@ def test_a_ten_year_job_still_renders_a_bounded_log(job_type, image):
     assert 20 < len(w.job_logs(j)) < 3000
 
 
-
 def test_a_completed_job_keeps_the_lines_of_its_last_instant():
     """The script's last lines are stamped at the end of its run, and the job ends at the same
     instant computed another way: float sums near epoch 1.7e9 differ by an ulp, so about one job
