@@ -100,7 +100,7 @@ class LightSession:
         return self._send("GET", url, None, {})
 
 
-_dumps = json.dumps
+_dumps = json.dumps  # ``post`` takes a ``json`` argument, as in requests, hiding the module
 # client name -> a new session; the first is the SDK's own
 CLIENTS: dict[str, Callable[[], Any]] = {"requests": requests.Session, "http.client": LightSession}
 
@@ -338,8 +338,8 @@ def cpu_text(cpu: float, client: float) -> str:
 
 
 def report(client: str, best: dict[str, tuple[float, float, float]]) -> list[str]:
-    """Print and emit one client's pairs against the bare route and moto (server CPU only too,
-    for the SDK's client); the aims it misses."""
+    """Print and emit one client's pairs against the bare route and moto, and the servers' CPU
+    alone; the aims it misses."""
     print(f"client: {client}")
     (ours_rate, *ours_cpu), (bare_rate, *bare_cpu) = best["ours"], best["bare"]
     moto_rate, *moto_cpu = best.get("moto") or (None,)

@@ -8,9 +8,8 @@ the stores; the World has its own. Order is always stores first, then World, nev
 
 from __future__ import annotations
 
-import contextlib
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask import Flask, current_app, g, request
@@ -39,18 +38,9 @@ class ServerState:
                 store = self._areas[name] = factory()
             return store
 
-    @contextlib.contextmanager
-    def instant(self) -> Iterator[float]:
-        """Both locks (stores, then World) and one virtual instant, yielded as epoch seconds."""
-        outer = self.hold()
-        try:
-            yield self.world.engine.now_epoch()
-        finally:
-            self.let_go(outer)
-
     def hold(self) -> float | None:
-        """:meth:`instant` without a generator, as a request takes it; the token is for
-        :meth:`let_go`."""
+        """Both locks (stores, then World) and one virtual instant (``World.hold``), as a request
+        takes them; the token is for :meth:`let_go`."""
         self.lock.acquire()
         try:
             return self.world.hold()
