@@ -70,7 +70,7 @@ def install_instant(app: Flask, prefix: str) -> None:
     @app.before_request
     def hold_instant() -> None:
         if request.path.startswith(prefix):
-            g.instant_held = (st.hold(),)
+            g.instant_held = (st.hold(),)  # in a tuple: the token itself may be None
 
     @app.teardown_request
     def release_instant(_exc: BaseException | None) -> None:

@@ -161,12 +161,7 @@ class Engine(ServerLifecycle):
     def run_until(self, t: float) -> None:
         """Run everything due by ``t`` (seconds since start), events due exactly at ``t``
         included; transfer runs start, and deployments' load profiles change, at their own
-        due instants on the way (calendars, not events, so they never keep the engine busy).
-        With neither transfer rules nor deployments there is no calendar to look at (every
-        request catches up several times, at the instant it holds)."""
-        if not self.transfers.transfers and not self.deployments.items:
-            self._run_through(t)
-            return
+        due instants on the way (calendars, not events, so they never keep the engine busy)."""
         if self.transfers.transfers:
             self.transfers.skip_missed(self.start_epoch + t)
         while True:
@@ -182,9 +177,12 @@ class Engine(ServerLifecycle):
         self._run_through(t)
 
     def _calendars(self) -> tuple[float, float]:
-        """Epochs of the next transfer run and of the next change of a deployment's load."""
+        """Epochs of the next transfer run and of the next change of a deployment's load
+        (without rules or deployments nothing is looked at: a request catches up several
+        times)."""
         runs = self.transfers.next_due() if self.transfers.transfers else math.inf
-        return runs, self.deployments.next_due()
+        loads = self.deployments.next_due() if self.deployments.items else math.inf
+        return runs, loads
 
     def _run_through(self, t: float) -> None:
         env = self.env

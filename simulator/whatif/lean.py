@@ -301,8 +301,7 @@ class LeanReplay(Replay):
         self._job_ints.extend((job.seq, end))
         self._job_times.extend((job.created_at, job.placed_at, now))
         job.queue.members -= 1
-        self.engine._free(job)  # type: ignore[arg-type]  # a PlacedBySelf
-        job.pool.dispatch()
+        self.engine._release(job)  # type: ignore[arg-type]  # a PlacedBySelf
 
     def _line_shape(self, job: LeanJob) -> int:
         """The line the engine's ``_job_running`` would open for ``job``, as a tally shape."""
