@@ -18,6 +18,7 @@ from mlspace_sim.commands.workload import add_generator_arguments, spec_from_arg
 
 if TYPE_CHECKING:
     from simulator.whatif import Configuration, WhatIfResult
+    from simulator.whatif.plot_workers import PlotRenderer
     from simulator.whatif.runner import Workload
 
 HELP = "cost and queueing what-if: one workload, several configurations"
@@ -163,6 +164,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.no_plots:
+        return _run(args, None)
+    from simulator.whatif.plot_workers import plot_renderer
+
+    with plot_renderer() as plots:  # its workers import matplotlib while the runs replay
+        return _run(args, plots)
+
+
+def _run(args: argparse.Namespace, plots: PlotRenderer | None) -> int:
     from simulator.whatif import Axes, configurations, read_configurations, run_whatif
     from simulator.whatif.configs import ConfigError, base_config
     from simulator.whatif.report import front_table, table, write_csv, write_json
@@ -213,11 +223,10 @@ def run(args: argparse.Namespace) -> int:
         print("\n" + front_table(result))
     write_json(result, out / "report.json")
     write_csv(result, out)
-    if not args.no_plots:
-        from simulator.whatif.plots import render_all, write_plots
-        from simulator.whatif.report import html_report
+    if plots is not None:
+        from simulator.whatif.report import html_report, write_plots
 
-        images = render_all(result)
+        images = plots.render(result)
         write_plots(images, out)
         (out / "report.html").write_text(html_report(result, images), encoding="utf-8")
     if chosen is not None:

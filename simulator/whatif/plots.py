@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -182,13 +181,3 @@ def render(name: str, result: WhatIfResult, size: tuple[float, float] = (9, 5)) 
 
 def render_all(result: WhatIfResult) -> dict[str, bytes]:
     return {name: render(name, result) for name in PLOTS}
-
-
-def write_plots(images: dict[str, bytes], directory: str | Path) -> dict[str, Path]:
-    out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
-    paths = {}
-    for name, png in images.items():
-        paths[name] = out / f"{name}.png"
-        paths[name].write_bytes(png)
-    return paths

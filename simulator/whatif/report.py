@@ -229,6 +229,17 @@ def write_csv(result: WhatIfResult, directory: str | Path) -> dict[str, Path]:
     return paths
 
 
+def write_plots(images: dict[str, bytes], directory: str | Path) -> dict[str, Path]:
+    """Each plot as ``<name>.png`` in ``directory``."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name, png in images.items():
+        paths[name] = out / f"{name}.png"
+        paths[name].write_bytes(png)
+    return paths
+
+
 def html_report(result: WhatIfResult, images: dict[str, bytes], title: str = "") -> str:
     """One self-contained HTML page: the table, the plots (base64 PNG) and the configurations."""
     title = title or "mlspace-sim what-if"
