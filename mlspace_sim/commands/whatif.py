@@ -168,7 +168,7 @@ def run(args: argparse.Namespace) -> int:
         return _run(args, None)
     from simulator.whatif.plot_workers import plot_renderer
 
-    with plot_renderer() as plots:  # its workers import matplotlib while the runs replay
+    with plot_renderer() as plots:
         return _run(args, plots)
 
 
@@ -197,6 +197,8 @@ def _run(args: argparse.Namespace, plots: PlotRenderer | None) -> int:
             confs = configurations(axes, base)
         workload = read_workload(args.workload) if args.workload else spec_from_args(args)
         chosen = _focus_configuration(confs, args.focus_config) if args.focus else None
+        if plots is not None and (len(confs) * len(args.seeds) == 1 or args.executor == "serial"):
+            plots.start()  # the runs replay here: its workers import matplotlib meanwhile
         result = run_whatif(
             workload,
             confs,

@@ -1,17 +1,18 @@
-"""The what-if's plots rendered by worker processes started before the replay.
+"""The what-if's plots rendered by worker processes, started before the replay when it runs here.
 
 Importing matplotlib takes about 0.3 s and the six plots about 0.65 s of one core, as long as the
-year's replay itself. Workers started before the replay import matplotlib on another core while
-this process replays, then split the plots between them: the year end to end, plots included,
-took 1.89 s wall instead of 2.24 on two cores. With one core the plots are drawn here, after the
-replay, as before. This module does not import matplotlib itself.
+year's replay itself. Workers started before a replay that runs in this process import
+matplotlib on another core meanwhile, then split the plots between them: the year end to end,
+plots included, took 1.89 s wall instead of 2.24 on two cores. A sweep's runs have worker
+processes of their own, so the plot workers start after them. With one core the plots are drawn
+here, after the runs, as before. This module does not import matplotlib itself.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from itertools import repeat
 
@@ -44,32 +45,43 @@ def _render(name: str, result: WhatIfResult) -> bytes:
 
 
 class PlotRenderer:
-    """Renders every plot of a result, in the workers when there are any, else here."""
+    """Renders every plot of a result: in ``workers`` worker processes when there are two or
+    more, else here."""
 
-    def __init__(self, pool: ProcessPoolExecutor | None) -> None:
-        self.pool = pool
-        # asked now, so the workers start (and import matplotlib) while the replay runs
-        self._names = pool.submit(_names) if pool else None
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self.pool: ProcessPoolExecutor | None = None
+        self._names: Future[list[str]] | None = None
+
+    def start(self) -> None:
+        """Start the workers now, so they import matplotlib while this process goes on. Only
+        while this process starts no other worker processes (a sweep's): a process forked while
+        another pool's threads hold a lock may inherit it held."""
+        if self.workers >= 2 and self.pool is None:
+            self.pool = ProcessPoolExecutor(self.workers, initializer=_import_plots)
+            self._names = self.pool.submit(_names)
 
     def render(self, result: WhatIfResult) -> dict[str, bytes]:
-        if self.pool is None or self._names is None:  # both, for the type checker
+        self.start()
+        if self.pool is None or self._names is None:
             from simulator.whatif.plots import render_all
 
             return render_all(result)
         names = self._names.result()
         return dict(zip(names, self.pool.map(_render, names, repeat(result)), strict=True))
 
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
 
 @contextmanager
 def plot_renderer(workers: int | None = None) -> Iterator[PlotRenderer]:
-    """A renderer whose workers (``workers``, default up to :data:`MAX_WORKERS` of the usable
-    cores) start now; none with a single core."""
-    n = min(MAX_WORKERS, usable_cores()) if workers is None else workers
-    if n < 2:
-        yield PlotRenderer(None)
-        return
-    pool = ProcessPoolExecutor(n, initializer=_import_plots)
+    """A renderer with ``workers`` (default up to :data:`MAX_WORKERS` of the usable cores; none
+    with a single core), shut down on the way out. Its workers start on :meth:`PlotRenderer.start`
+    or at the first render."""
+    renderer = PlotRenderer(min(MAX_WORKERS, usable_cores()) if workers is None else workers)
     try:
-        yield PlotRenderer(pool)
+        yield renderer
     finally:
-        pool.shutdown(cancel_futures=True)
+        renderer.close()

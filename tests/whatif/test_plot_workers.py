@@ -18,14 +18,23 @@ def result() -> WhatIfResult:
 
 def test_two_workers_draw_every_plot_byte_for_byte(result):
     with plot_renderer(workers=2) as plots:
+        plots.start()
         assert plots.pool is not None
         images = plots.render(result)
     assert list(images) == list(PLOTS)
     assert images == render_all(result)
 
 
+def test_workers_not_started_early_start_at_the_first_render(result):
+    with plot_renderer(workers=2) as plots:
+        assert plots.pool is None
+        assert plots.render(result) == render_all(result)
+        assert plots.pool is not None
+
+
 def test_with_one_core_the_plots_are_drawn_here(result, monkeypatch):
     monkeypatch.setattr(plot_workers, "usable_cores", lambda: 1)
     with plot_renderer() as plots:
+        plots.start()
         assert plots.pool is None
         assert plots.render(result) == render_all(result)
