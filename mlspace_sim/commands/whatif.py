@@ -175,6 +175,7 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, plots: PlotRenderer | None) -> int:
     from simulator.whatif import Axes, configurations, read_configurations, run_whatif
     from simulator.whatif.configs import ConfigError, base_config
+    from simulator.whatif.executors import runs_in_process
     from simulator.whatif.report import front_table, table, write_csv, write_json
     from simulator.workload import WorkloadError, read_workload
 
@@ -197,7 +198,7 @@ def _run(args: argparse.Namespace, plots: PlotRenderer | None) -> int:
             confs = configurations(axes, base)
         workload = read_workload(args.workload) if args.workload else spec_from_args(args)
         chosen = _focus_configuration(confs, args.focus_config) if args.focus else None
-        if plots is not None and (len(confs) * len(args.seeds) == 1 or args.executor == "serial"):
+        if plots is not None and runs_in_process(args.executor, len(confs) * len(args.seeds)):
             plots.start()  # the runs replay here: its workers import matplotlib meanwhile
         result = run_whatif(
             workload,

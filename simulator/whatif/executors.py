@@ -71,6 +71,12 @@ class DaskExecutor:
                 yield index[fut.key], fut.result()
 
 
+def runs_in_process(spec: str | None, tasks: int) -> bool:
+    """Whether ``tasks`` runs with executor ``spec`` (as :func:`make_executor` takes it) run in
+    this process: a single run always does, and so does ``serial``."""
+    return tasks <= 1 or spec == "serial"
+
+
 def make_executor(spec: str | None, workers: int | None = None) -> Executor:
     """``serial``, ``processes`` (default) or ``dask://HOST:PORT``."""
     if spec in (None, "", "processes", "local"):

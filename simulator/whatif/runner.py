@@ -24,7 +24,7 @@ from simulator.collector import fewer_collections
 from simulator.engine import Engine
 from simulator.focus import focus_rows, write_focus
 from simulator.whatif.configs import Configuration, base_config, engine_config
-from simulator.whatif.executors import Executor, SerialExecutor, make_executor
+from simulator.whatif.executors import Executor, SerialExecutor, make_executor, runs_in_process
 from simulator.whatif.lean import LeanReplay, lean_fits
 from simulator.whatif.metrics import measure
 from simulator.whatif.replay import Replay
@@ -248,7 +248,8 @@ def run_whatif(
     size = _size(workload)
     todo.sort(key=lambda i: -estimate(tasks[i], size))  # longest first; stable among equals
     if isinstance(executor, str) or executor is None:
-        executor = SerialExecutor() if len(todo) <= 1 else make_executor(executor, workers)
+        in_process = runs_in_process(executor, len(todo))
+        executor = SerialExecutor() if in_process else make_executor(executor, workers)
     bar = tqdm(total=len(todo), desc="what-if runs", unit="run", disable=not progress)
     with bar:
         for j, res in executor.run(run_task, [tasks[i] for i in todo]) if todo else ():

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from simulator.whatif import run_whatif
-from simulator.whatif.executors import DaskExecutor, ProcessExecutor, SerialExecutor, make_executor
+from simulator.whatif.executors import (
+    DaskExecutor,
+    ProcessExecutor,
+    SerialExecutor,
+    make_executor,
+    runs_in_process,
+)
 from simulator.workload import GeneratorSpec
 from tests.whatif.helpers import config
 
@@ -62,3 +68,15 @@ def test_executor_names():
         make_executor("dask://")
     with pytest.raises(ValueError, match="unknown executor"):
         make_executor("slurm")
+
+
+def test_a_single_run_or_the_serial_executor_runs_in_this_process():
+    """What the what-if command asks before it starts its plot workers beside the runs."""
+    assert runs_in_process(None, 1)
+    assert runs_in_process("processes", 1)
+    assert runs_in_process("dask://127.0.0.1:8786", 0)
+    assert runs_in_process("serial", 6)
+    assert not runs_in_process(None, 2)
+    assert not runs_in_process("processes", 6)
+    assert not runs_in_process("dask://127.0.0.1:8786", 6)
+    assert run_whatif(SPEC, CONFIGS[:1], [0], executor="processes").executor == "serial"
