@@ -156,13 +156,10 @@ def latencies() -> tuple[list[float], list[float]]:
     return ours_lat, bare_lat
 
 
-@contextlib.contextmanager
-def bare_server(
-    client: Callable[[], Any] = requests.Session,
-) -> Iterator[tuple[Any, str]]:
-    """A bare Flask app sent the same requests as ours (path, credential headers, body) and
+def bare_app() -> Flask:
+    """A bare Flask app taking the same requests as ours (path, credential headers, body) and
     answering the same shape and size, doing nothing else: so the client works alike for both
-    and their ratio is the servers'. Yields the client's session and the API's URL."""
+    and their ratio is the servers'."""
     app = Flask("bare")
     uid = "8a5c7a2e-5b0f-4e8e-9f1d-3c2b1a0f9e8d"
     stamp = {"x-request-id": uid.replace("-", "")}
@@ -187,9 +184,18 @@ def bare_server(
         }
         return json_response(body), stamp
 
+    return app
+
+
+@contextlib.contextmanager
+def bare_server(
+    client: Callable[[], Any] = requests.Session,
+) -> Iterator[tuple[Any, str]]:
+    """:func:`bare_app` on the production server; yields the client's session and the API's
+    URL."""
     credentials = Credentials()
     token = AuthRegistry(None, time.time).issue(credentials.client_id, credentials.client_secret)
-    bg = BackgroundServer(app).start()
+    bg = BackgroundServer(bare_app()).start()
     try:
         s = client()
         s.headers.update(
