@@ -38,3 +38,20 @@ def test_with_one_core_the_plots_are_drawn_here(result, monkeypatch):
         plots.start()
         assert plots.pool is None
         assert plots.render(result) == render_all(result)
+
+
+def test_the_drawing_order_has_every_plot_once():
+    from simulator.whatif.plots import LONGEST_FIRST
+
+    assert sorted(LONGEST_FIRST) == sorted(PLOTS)
+
+
+def test_the_warm_up_leaves_no_figure_open_and_changes_no_plot(result):
+    import matplotlib.pyplot as plt
+
+    from simulator.whatif.plots import warm_up
+
+    before = render_all(result)
+    warm_up()
+    assert plt.get_fignums() == []
+    assert render_all(result) == before
