@@ -44,10 +44,11 @@ import requests
 from flask import Flask
 from results import emit
 
+from mock_server.app import create_app
 from mock_server.auth import AuthRegistry
 from mock_server.errors import json_response
 from mock_server.server import BackgroundServer
-from mock_server.testing import Credentials, running_server
+from mock_server.testing import DEFAULT_START_EPOCH, Credentials, running_server
 
 JOB = {
     "script": "/home/jovyan/train.py",
@@ -185,6 +186,18 @@ def bare_app() -> Flask:
         return json_response(body), stamp
 
     return app
+
+
+def our_app() -> tuple[Flask, str]:
+    """Our app built in this process (seed 1, manual clock) and a token it accepts: the app
+    measured without a server (``api_profile.py``, ``api_layers.py``)."""
+    app = create_app(seed=1, clock="manual", start_epoch=DEFAULT_START_EPOCH)
+    creds = Credentials()
+    answer = app.test_client().post(
+        "/public/v2/service_auth",
+        json={"client_id": creds.client_id, "client_secret": creds.client_secret},
+    )
+    return app, answer.get_json()["token"]["access_token"]
 
 
 @contextlib.contextmanager

@@ -24,9 +24,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from api import JOB, bare_app
+from api import JOB, bare_app, our_app
 
-from mock_server.testing import DEFAULT_START_EPOCH, Credentials
+from mock_server.testing import Credentials
 
 
 def _journal_off() -> None:
@@ -66,7 +66,8 @@ VARIANTS = ["bare", "ours", *(f"ours - {name}" for name in LAYERS), "ours - all 
 
 
 def switch_off(variant: str) -> None:
-    """Patch out the layers ``variant`` names (before the app is imported and built)."""
+    """Patch out the layers ``variant`` names (before the app is built: the app reads the
+    patched names when it is built or called)."""
     names = list(LAYERS) if variant == "ours - all four" else [variant.removeprefix("ours - ")]
     for name in names:
         if name in LAYERS:
@@ -125,18 +126,10 @@ def pair_caller(app: Any, token: str, credentials: Credentials) -> Callable[[], 
 
 def app_of(variant: str) -> tuple[Any, str]:
     """The variant's WSGI app and a token it accepts."""
-    credentials = Credentials()
     if variant == "bare":
         return bare_app(), "token"
     switch_off(variant)
-    from mock_server.app import create_app
-
-    app = create_app(seed=1, clock="manual", start_epoch=DEFAULT_START_EPOCH)
-    answer = app.test_client().post(
-        "/public/v2/service_auth",
-        json={"client_id": credentials.client_id, "client_secret": credentials.client_secret},
-    )
-    return app, answer.get_json()["token"]["access_token"]
+    return our_app()
 
 
 def measure(variant: str, pairs: int) -> float:

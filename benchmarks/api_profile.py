@@ -15,10 +15,9 @@ import cProfile
 import pstats
 import re
 
-from api import JOB  # the pairs api.py sends, profiled here in-process
+from api import JOB, our_app  # the pairs api.py sends, profiled here in-process
 
-from mock_server.app import create_app
-from mock_server.testing import DEFAULT_START_EPOCH, Credentials
+from mock_server.testing import Credentials
 
 # (stage, functions whose cumulative time it is), in the order a request passes them
 STAGES = (
@@ -40,12 +39,8 @@ STAGES = (
 
 def pairs(n: int) -> cProfile.Profile:
     """``n`` submit+status pairs (after 100 unprofiled ones), profiled."""
-    app = create_app(seed=1, clock="manual", start_epoch=DEFAULT_START_EPOCH)
+    app, token = our_app()
     client, creds = app.test_client(), Credentials()
-    token = client.post(
-        "/public/v2/service_auth",
-        json={"client_id": creds.client_id, "client_secret": creds.client_secret},
-    ).get_json()["token"]["access_token"]
     headers = {
         "authorization": token,
         "x-workspace-id": creds.workspace_id,
