@@ -60,9 +60,9 @@ class PlotRenderer:
         self._names: Future[tuple[list[str], tuple[str, ...]]] | None = None
 
     def start(self) -> None:
-        """Start the workers now, so they import matplotlib while this process goes on. Only
-        while this process starts no other worker processes (a sweep's): a process forked while
-        another pool's threads hold a lock may inherit it held."""
+        """Start the workers now, so they import matplotlib and warm up while this process goes
+        on. Only while this process starts no other worker processes (a sweep's): a process
+        forked while another pool's threads hold a lock may inherit it held."""
         if self.workers >= 2 and self.pool is None:
             self.pool = ProcessPoolExecutor(self.workers, initializer=_warm_up)
             self._names = self.pool.submit(_names)
